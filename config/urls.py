@@ -1,0 +1,47 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path, re_path
+from django.views.generic import RedirectView
+from django.views.static import serve
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
+from rest_framework.routers import DefaultRouter
+
+from journeys.views import (
+    CardViewSet,
+    EmotionViewSet,
+    JourneyViewSet,
+    LaneViewSet,
+    MeView,
+    OpportunityViewSet,
+    PhaseViewSet,
+)
+from personas.views import PersonaGroupViewSet, PersonaViewSet
+from touchpoints.views import TouchpointViewSet
+
+router = DefaultRouter()
+router.register("personas", PersonaViewSet, basename="persona")
+router.register("persona-groups", PersonaGroupViewSet, basename="persona-group")
+router.register("journeys", JourneyViewSet, basename="journey")
+router.register("phases", PhaseViewSet, basename="phase")
+router.register("lanes", LaneViewSet, basename="lane")
+router.register("cards", CardViewSet, basename="card")
+router.register("emotions", EmotionViewSet, basename="emotion")
+router.register("touchpoints", TouchpointViewSet, basename="touchpoint")
+router.register("opportunities", OpportunityViewSet, basename="opportunity")
+
+urlpatterns = [
+    path("", RedirectView.as_view(url="/api/docs/", permanent=False)),
+    path("admin/", admin.site.urls),
+    path("api/", include(router.urls)),
+    path("api/me/", MeView.as_view(), name="me"),
+    path("api/auth/token/", obtain_auth_token, name="api-token"),
+    path("api/auth/", include("rest_framework.urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+]
+
+if settings.SERVE_MEDIA:
+    urlpatterns.append(
+        re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})
+    )

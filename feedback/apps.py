@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class FeedbackConfig(AppConfig):
+    verbose_name = "Voice of the customer"
+    name = "feedback"

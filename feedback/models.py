@@ -1,0 +1,1 @@
+"""Voice-of-Customer survey sources and responses (built out with survey imports)."""

@@ -1,0 +1,12 @@
+from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+class JourneysConfig(AppConfig):
+    name = "journeys"
+
+    def ready(self) -> None:
+        from journeys.roles import ensure_role_groups
+
+        # After every migrate, so the groups exist and carry the permissions Django admin checks.
+        post_migrate.connect(ensure_role_groups, sender=self)

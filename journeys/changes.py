@@ -1,0 +1,258 @@
+"""The path every change to a map takes inside its service.
+
+``journey_for_change`` locks the journey row (always first, so concurrent services never
+deadlock) and checks the actor may edit it; ``change_record`` bumps the journey's revision,
+stores the event and schedules its broadcast for after the commit; ``versioned_update`` applies
+an edit only if the object is still at the version the editor saw.
+"""
+
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, TypeVar
+
+from django.db import models, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from journeys.broadcast import broadcast_journey_event
+from journeys.exceptions import AccessDenied, InvalidInput, NotFound, VersionConflict
+from journeys.models import Journey, JourneyEvent
+from journeys.permissions import can_edit_journey, can_view_journey
+from journeys.positions import position_at, renumbered
+
+M = TypeVar("M", bound=models.Model)
+
+
+def journey_for_change(*, journey_id: int, actor) -> Journey:
+    """Lock and return the journey, or refuse: 404 if the actor cannot see it, 403 if read-only.
+
+    Must be called inside ``transaction.atomic``.
+    """
+    journey = Journey.objects.select_for_update().filter(pk=journey_id).first()
+    if journey is None or not can_view_journey(actor, journey):
+        raise NotFound("No such journey.")
+    if not can_edit_journey(actor, journey):
+        raise AccessDenied("You have read-only access to this journey.")
+    return journey
+
+
+def change_record(*, journey: Journey, actor, kind: str, payload: dict[str, Any]) -> JourneyEvent:
+    """Number the change with the journey's next revision, log it, broadcast it after commit."""
+    journey.revision += 1
+    journey.updated_at = timezone.now()
+    Journey.objects.filter(pk=journey.pk).update(
+        revision=journey.revision, updated_at=journey.updated_at
+    )
+    event = JourneyEvent.objects.create(
+        journey=journey,
+        revision=journey.revision,
+        actor=actor if getattr(actor, "pk", None) else None,
+        kind=kind,
+        payload=payload,
+    )
+    message = {
+        "kind": kind,
+        "journey": journey.pk,
+        "revision": journey.revision,
+        "actor": getattr(actor, "pk", None),
+        "payload": payload,
+    }
+    transaction.on_commit(partial(broadcast_journey_event, journey.pk, message))
+    return event
+
+
+def item_for_change(model: type[M], *, journey: Journey, pk: int) -> M:
+    """An item of the locked journey, or 404 (never another journey's item)."""
+    item = model.objects.filter(pk=pk, journey_id=journey.pk).first()
+    if item is None:
+        raise NotFound(f"No such {model._meta.verbose_name} on this journey.")
+    return item
+
+
+def versioned_update(
+    model: type[M], *, journey: Journey, pk: int, version: int | None, changes: dict[str, Any]
+) -> M:
+    """``UPDATE … WHERE id = pk AND version = version``; nothing updated means someone else won.
+
+    ``version=None`` skips the check (a move that names no version); the version still advances.
+    """
+    rows = model.objects.filter(pk=pk, journey_id=journey.pk)
+    if version is not None:
+        rows = rows.filter(version=version)
+    extra = {"updated_at": timezone.now()} if _has_field(model, "updated_at") else {}
+    if not rows.update(**changes, **extra, version=F("version") + 1):
+        raise VersionConflict(item_for_change(model, journey=journey, pk=pk))
+    return model.objects.get(pk=pk)
+
+
+def _has_field(model: type[models.Model], name: str) -> bool:
+    return any(f.name == name for f in model._meta.concrete_fields)
+
+
+def position_for(
+    model: type[models.Model],
+    *,
+    journey: Journey,
+    scope: dict[str, Any],
+    index: int | None,
+    exclude_pk: int | None = None,
+) -> tuple[int, dict[int, int]]:
+    """The position for an item placed at ``index`` in ``scope`` (the end when None).
+
+    Returns the position and, when the gap ran out and the scope was renumbered, the new
+    positions of the siblings (id → position) so the event can carry them to clients.
+    """
+    siblings = list(
+        model.objects.filter(journey_id=journey.pk, **scope)
+        .exclude(pk=exclude_pk)
+        .order_by("position", "pk")
+        .values_list("pk", "position")
+    )
+    index = len(siblings) if index is None else max(0, min(index, len(siblings)))
+    position = position_at([p for _, p in siblings], index)
+    if position is not None:
+        return position, {}
+    fresh = renumbered(len(siblings) + 1)
+    position = fresh.pop(index)
+    moved = {pk: new for (pk, _), new in zip(siblings, fresh, strict=True)}
+    model.objects.bulk_update([model(pk=pk, position=p) for pk, p in moved.items()], ["position"])
+    return position, moved
+
+
+def journey_id_of(model: type[models.Model], pk: int) -> int:
+    """The journey an item belongs to (read before locking that journey), or 404."""
+    journey_id = model.objects.filter(pk=pk).values_list("journey_id", flat=True).first()
+    if journey_id is None:
+        raise NotFound(f"No such {model._meta.verbose_name}.")
+    return journey_id
+
+
+# --- The four changes every map item supports ------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ItemType:
+    """How one kind of map item is created, edited, moved and deleted."""
+
+    model: type[models.Model]
+    name: str  # the product's word, used in event kinds: card_created, card_moved…
+    serializer: type  # the output serializer shared by REST answers and events
+    editable: frozenset[str]  # fields an edit may change (not placement: that is a move)
+    scope: tuple[str, ...] = ()  # fields that place it in a cell: ("phase_id", "lane_id")
+
+    def data(self, item: models.Model) -> dict[str, Any]:
+        return dict(self.serializer(item).data)
+
+
+def references_check(journey: Journey, fields: dict[str, Any]) -> None:
+    """Refuse a phase, lane, touchpoint or owner that is not on this journey (or not a user)."""
+    from django.contrib.auth import get_user_model
+
+    from journeys.models import Lane, Phase
+    from touchpoints.models import Touchpoint
+
+    on_journey = {"phase_id": Phase, "lane_id": Lane, "touchpoint_id": Touchpoint}
+    errors: dict[str, str] = {}
+    for field, model in on_journey.items():
+        pk = fields.get(field)
+        if pk is not None and not model.objects.filter(pk=pk, journey_id=journey.pk).exists():
+            errors[field.removesuffix("_id")] = (
+                f"No such {model._meta.verbose_name} on this journey."
+            )
+    owner_id = fields.get("owner_id")
+    if (
+        owner_id is not None
+        and not get_user_model().objects.filter(pk=owner_id, is_active=True).exists()
+    ):
+        errors["owner"] = "No such active user."
+    if errors:
+        raise InvalidInput(errors)
+
+
+def item_create(
+    kind: ItemType, *, actor, journey_id: int, fields: dict[str, Any], index: int | None = None
+) -> models.Model:
+    with transaction.atomic():
+        journey = journey_for_change(journey_id=journey_id, actor=actor)
+        references_check(journey, fields)
+        position, renumbered_ = {}, {}
+        if _has_field(kind.model, "position"):
+            pos, renumbered_ = position_for(
+                kind.model,
+                journey=journey,
+                scope={f: fields[f] for f in kind.scope},
+                index=index,
+            )
+            position = {"position": pos}
+        item = kind.model.objects.create(journey=journey, **fields, **position)
+        change_record(
+            journey=journey,
+            actor=actor,
+            kind=f"{kind.name}_created",
+            payload={kind.name: kind.data(item), "renumbered": renumbered_},
+        )
+    return item
+
+
+def item_update(
+    kind: ItemType, *, actor, pk: int, version: int, changes: dict[str, Any]
+) -> models.Model:
+    unknown = set(changes) - kind.editable
+    if unknown:
+        raise InvalidInput(dict.fromkeys(sorted(unknown), "This field cannot be changed here."))
+    with transaction.atomic():
+        journey = journey_for_change(journey_id=journey_id_of(kind.model, pk), actor=actor)
+        references_check(journey, changes)
+        item = versioned_update(
+            kind.model, journey=journey, pk=pk, version=version, changes=changes
+        )
+        change_record(
+            journey=journey,
+            actor=actor,
+            kind=f"{kind.name}_updated",
+            payload={kind.name: kind.data(item)},
+        )
+    return item
+
+
+def item_move(
+    kind: ItemType, *, actor, pk: int, index: int, version: int | None, target: dict[str, Any]
+) -> models.Model:
+    """Put an item at ``index`` in its target cell (its own cell for what ``target`` leaves out)."""
+    with transaction.atomic():
+        journey = journey_for_change(journey_id=journey_id_of(kind.model, pk), actor=actor)
+        item = item_for_change(kind.model, journey=journey, pk=pk)
+        scope = {f: target.get(f) or getattr(item, f) for f in kind.scope}
+        references_check(journey, scope)
+        position, renumbered_ = position_for(
+            kind.model, journey=journey, scope=scope, index=index, exclude_pk=pk
+        )
+        item = versioned_update(
+            kind.model,
+            journey=journey,
+            pk=pk,
+            version=version,
+            changes={**scope, "position": position},
+        )
+        change_record(
+            journey=journey,
+            actor=actor,
+            kind=f"{kind.name}_moved",
+            payload={kind.name: kind.data(item), "renumbered": renumbered_},
+        )
+    return item
+
+
+def item_delete(kind: ItemType, *, actor, pk: int, version: int | None = None) -> None:
+    with transaction.atomic():
+        journey = journey_for_change(journey_id=journey_id_of(kind.model, pk), actor=actor)
+        item = item_for_change(kind.model, journey=journey, pk=pk)
+        if version is not None and item.version != version:
+            raise VersionConflict(item)
+        item.delete()
+        change_record(
+            journey=journey,
+            actor=actor,
+            kind=f"{kind.name}_deleted",
+            payload={kind.name: {"id": pk}},
+        )

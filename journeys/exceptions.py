@@ -1,0 +1,56 @@
+"""Domain errors, mapped once (in ``config.api``) to an HTTP status and a stable ``code``."""
+
+from typing import Any
+
+
+class JourneyboardError(Exception):
+    """A refusal the user should understand: a message and a machine-readable code."""
+
+    status_code = 400
+    code = "invalid"
+
+    def __init__(self, message: str, *, code: str | None = None, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        self.details = details
+
+
+class InvalidInput(JourneyboardError):
+    """Input that passed the serializer but breaks a rule that needs the database to check."""
+
+    def __init__(self, errors: dict[str, str], message: str = "Some fields are invalid.") -> None:
+        super().__init__(message, errors={field: [text] for field, text in errors.items()})
+
+
+class AccessDenied(JourneyboardError):
+    status_code = 403
+    code = "permission_denied"
+
+
+class NotFound(JourneyboardError):
+    status_code = 404
+    code = "not_found"
+
+
+class VersionConflict(JourneyboardError):
+    """Someone else changed the object since the version this edit was based on."""
+
+    status_code = 409
+    code = "version_conflict"
+
+    def __init__(self, current: Any) -> None:
+        name = current._meta.verbose_name
+        super().__init__(
+            f"This {name} was changed by someone else (now at version {current.version}). "
+            "Reload it and apply your change again."
+        )
+        self.current = current
+
+
+class NotEmpty(JourneyboardError):
+    """Deleting a phase or lane that still holds content, without asking to delete it too."""
+
+    status_code = 409
+    code = "not_empty"

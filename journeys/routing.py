@@ -1,0 +1,3 @@
+"""WebSocket routes of the live map."""
+
+websocket_urlpatterns: list = []

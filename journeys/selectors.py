@@ -1,0 +1,74 @@
+"""Reads that need care: the whole map in a constant number of queries, whatever its size."""
+
+from collections import defaultdict
+from typing import Any
+
+from django.db.models import Exists, OuterRef, QuerySet
+
+from journeys.models import Card, Emotion, Journey, Lane, Opportunity, Phase
+from journeys.permissions import visible_journeys
+from journeys.serializers import (
+    CardSerializer,
+    EmotionSerializer,
+    JourneySerializer,
+    LaneSerializer,
+    OpportunitySerializer,
+    PhaseSerializer,
+)
+from personas.serializers import PersonaSerializer
+from touchpoints.models import Touchpoint
+from touchpoints.serializers import TouchpointSerializer
+
+
+def journey_list(*, user, filters: dict[str, Any] | None = None) -> QuerySet[Journey]:
+    """The journeys the user may see, with what a list row shows, optionally filtered."""
+    journeys = visible_journeys(user).select_related("owner", "persona")
+    journeys = journeys.prefetch_related("collaborators")
+    filters = filters or {}
+    touchpoint_filter = {key: filters[key] for key in ("channel", "department") if filters.get(key)}
+    if touchpoint_filter:
+        journeys = journeys.filter(
+            Exists(Touchpoint.objects.filter(journey_id=OuterRef("pk"), **touchpoint_filter))
+        )
+    return journeys
+
+
+def journey_map_get(*, journey: Journey, context: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The whole map: journey, persona, phases, lanes, cells with cards, touchpoints, emotions,
+    opportunities and the revision it reflects — one query per kind of item."""
+    journey_id = journey.pk
+    phases = Phase.objects.filter(journey_id=journey_id).order_by("position", "pk")
+    lanes = Lane.objects.filter(journey_id=journey_id).order_by("position", "pk")
+    cards = Card.objects.filter(journey_id=journey_id).order_by("lane", "phase", "position", "pk")
+    touchpoints = Touchpoint.objects.filter(journey_id=journey_id).order_by(
+        "lane", "phase", "position", "pk"
+    )
+    emotions = Emotion.objects.filter(journey_id=journey_id).order_by("phase", "source")
+    opportunities = Opportunity.objects.filter(journey_id=journey_id).order_by(
+        "phase", "position", "pk"
+    )
+
+    cells: dict[tuple[int, int], list[dict]] = defaultdict(list)
+    for card in CardSerializer(cards, many=True).data:
+        cells[(card["phase"], card["lane"])].append(card)
+
+    data = dict(JourneySerializer(journey, context=context).data)
+    data["persona"] = (
+        PersonaSerializer(journey.persona, context=context).data if journey.persona else None
+    )
+    data.update(
+        phases=PhaseSerializer(phases, many=True).data,
+        lanes=LaneSerializer(lanes, many=True).data,
+        cells=[
+            {"phase": phase, "lane": lane, "cards": items} for (phase, lane), items in cells.items()
+        ],
+        touchpoints=TouchpointSerializer(touchpoints, many=True).data,
+        emotions=EmotionSerializer(emotions, many=True).data,
+        opportunities=OpportunitySerializer(opportunities, many=True).data,
+    )
+    return data
+
+
+def journey_get(*, user, journey_id: int) -> Journey | None:
+    """One visible journey with what its header shows (owner, persona, collaborators)."""
+    return journey_list(user=user).filter(pk=journey_id).select_related("persona__group").first()

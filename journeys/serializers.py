@@ -1,0 +1,188 @@
+"""Journey map serializers: input validation at the edge, and the one output shape used by
+REST responses and broadcast events alike."""
+
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from journeys.map_templates import TEMPLATES
+from journeys.models import Card, Emotion, Journey, Lane, Opportunity, Phase
+
+User = get_user_model()
+
+
+class UserSummarySerializer(serializers.ModelSerializer):
+    name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = User
+        fields = ["id", "username", "name"]
+
+    def get_name(self, user) -> str:
+        return user.get_full_name() or user.username
+
+
+# --- Map items --------------------------------------------------------------------------------
+# `journey`, `phase` and `lane` are plain ids: the service checks they belong together, under
+# the journey's lock, so the serializer never reveals whether another journey's id exists.
+
+
+class _ItemSerializer(serializers.ModelSerializer):
+    journey = serializers.IntegerField(source="journey_id")
+    version = serializers.IntegerField(min_value=1, required=False)
+
+
+class _PlacedItemSerializer(_ItemSerializer):
+    position = serializers.IntegerField(read_only=True)
+    # Where to put a new item among its siblings (0 = first); the end when left out.
+    index = serializers.IntegerField(min_value=0, required=False, write_only=True)
+
+
+class PhaseSerializer(_PlacedItemSerializer):
+    class Meta:
+        model = Phase
+        fields = [
+            "id",
+            "journey",
+            "name",
+            "description",
+            "customer_goal",
+            "position",
+            "index",
+            "version",
+        ]
+
+
+class LaneSerializer(_PlacedItemSerializer):
+    class Meta:
+        model = Lane
+        fields = ["id", "journey", "name", "kind", "position", "index", "version"]
+
+
+class CardSerializer(_PlacedItemSerializer):
+    phase = serializers.IntegerField(source="phase_id")
+    lane = serializers.IntegerField(source="lane_id")
+    text = serializers.CharField(max_length=5000, trim_whitespace=True)
+    created_by = serializers.IntegerField(source="created_by_id", read_only=True)
+
+    class Meta:
+        model = Card
+        fields = [
+            "id",
+            "journey",
+            "phase",
+            "lane",
+            "text",
+            "color",
+            "tag",
+            "position",
+            "index",
+            "version",
+            "created_by",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+
+
+class EmotionSerializer(_ItemSerializer):
+    phase = serializers.IntegerField(source="phase_id")
+    score = serializers.IntegerField(min_value=Emotion.MIN_SCORE, max_value=Emotion.MAX_SCORE)
+
+    class Meta:
+        model = Emotion
+        fields = ["id", "journey", "phase", "source", "score", "label", "emoji", "note", "version"]
+        # The team sets its estimate here; VoC emotions come from survey imports.
+        read_only_fields = ["source"]
+
+
+class OpportunitySerializer(_PlacedItemSerializer):
+    phase = serializers.IntegerField(source="phase_id")
+    touchpoint = serializers.IntegerField(source="touchpoint_id", allow_null=True, required=False)
+    owner = serializers.IntegerField(source="owner_id", allow_null=True, required=False)
+    impact = serializers.IntegerField(min_value=1, max_value=5, required=False)
+    effort = serializers.IntegerField(min_value=1, max_value=5, required=False)
+    priority = serializers.IntegerField(read_only=True)
+    priority_level = serializers.CharField(read_only=True)
+
+    class Meta:
+        model = Opportunity
+        fields = [
+            "id",
+            "journey",
+            "phase",
+            "touchpoint",
+            "title",
+            "description",
+            "impact",
+            "effort",
+            "priority",
+            "priority_level",
+            "status",
+            "owner",
+            "due_date",
+            "kpi",
+            "target",
+            "position",
+            "index",
+            "version",
+        ]
+
+
+class MoveSerializer(serializers.Serializer):
+    """Where an item goes: a target cell (for cards and touchpoints) and an index in it."""
+
+    index = serializers.IntegerField(min_value=0)
+    version = serializers.IntegerField(min_value=1, required=False)
+    phase = serializers.IntegerField(required=False)
+    lane = serializers.IntegerField(required=False)
+
+
+class DeleteSerializer(serializers.Serializer):
+    """Query parameters of a delete: the version seen, and whether content may go too."""
+
+    version = serializers.IntegerField(min_value=1, required=False)
+    cascade = serializers.BooleanField(required=False, default=False)
+
+
+# --- Journeys ---------------------------------------------------------------------------------
+
+
+class JourneySerializer(serializers.ModelSerializer):
+    """A journey's own fields, as listed and edited (the whole map is ``JourneyMapSerializer``)."""
+
+    persona = serializers.IntegerField(source="persona_id", allow_null=True, required=False)
+    owner = UserSummarySerializer(read_only=True)
+    owner_id = serializers.IntegerField(write_only=True, required=False)
+    collaborators = serializers.PrimaryKeyRelatedField(
+        many=True, queryset=User.objects.filter(is_active=True), required=False
+    )
+    template = serializers.ChoiceField(
+        choices=[(key, t.label) for key, t in TEMPLATES.items()],
+        write_only=True,
+        required=False,
+        default="blank",
+    )
+    version = serializers.IntegerField(min_value=1, required=False)
+    revision = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Journey
+        fields = [
+            "id",
+            "title",
+            "description",
+            "scenario",
+            "persona",
+            "state",
+            "status",
+            "owner",
+            "owner_id",
+            "collaborators",
+            "is_restricted",
+            "template",
+            "revision",
+            "version",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]

@@ -1,0 +1,401 @@
+"""Every change to a journey map, one function per user action.
+
+Each runs in a transaction, locks the journey row first, checks the actor may edit, writes,
+bumps the journey's revision, logs the event and broadcasts it after commit (``changes``).
+REST views, WebSocket consumers and Celery jobs all call these same functions.
+"""
+
+from functools import partial
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from journeys.broadcast import broadcast_journey_event
+from journeys.changes import (
+    ItemType,
+    change_record,
+    item_create,
+    item_delete,
+    item_for_change,
+    item_move,
+    item_update,
+    journey_for_change,
+    journey_id_of,
+)
+from journeys.exceptions import AccessDenied, InvalidInput, NotEmpty, VersionConflict
+from journeys.map_templates import TEMPLATES
+from journeys.models import Card, Emotion, Journey, Lane, Opportunity, Phase
+from journeys.permissions import Role, can_manage_journey, has_role
+from journeys.positions import renumbered
+from journeys.serializers import (
+    CardSerializer,
+    EmotionSerializer,
+    JourneySerializer,
+    LaneSerializer,
+    OpportunitySerializer,
+    PhaseSerializer,
+)
+from personas.models import Persona
+
+PHASE = ItemType(
+    Phase, "phase", PhaseSerializer, frozenset({"name", "description", "customer_goal"})
+)
+LANE = ItemType(Lane, "lane", LaneSerializer, frozenset({"name", "kind"}))
+CARD = ItemType(
+    Card, "card", CardSerializer, frozenset({"text", "color", "tag"}), ("phase_id", "lane_id")
+)
+EMOTION = ItemType(
+    Emotion, "emotion", EmotionSerializer, frozenset({"score", "label", "emoji", "note"})
+)
+OPPORTUNITY = ItemType(
+    Opportunity,
+    "opportunity",
+    OpportunitySerializer,
+    frozenset(
+        {
+            "title",
+            "description",
+            "impact",
+            "effort",
+            "status",
+            "owner_id",
+            "due_date",
+            "kpi",
+            "target",
+            "touchpoint_id",
+        }
+    ),
+    ("phase_id",),
+)
+
+
+def _journey_data(journey: Journey) -> dict[str, Any]:
+    return dict(JourneySerializer(journey).data)
+
+
+# --- Journeys ---------------------------------------------------------------------------------
+
+
+def journey_create(
+    *,
+    actor,
+    title: str,
+    template: str = "blank",
+    persona_id: int | None = None,
+    collaborator_ids: list[int] | None = None,
+    **fields: Any,
+) -> Journey:
+    """A new map laid out from a template, owned by its creator."""
+    if not has_role(actor, Role.EDITOR):
+        raise AccessDenied("Creating journeys needs the Editor role.")
+    if template not in TEMPLATES:
+        raise InvalidInput({"template": f"Unknown template; choose one of {', '.join(TEMPLATES)}."})
+    if persona_id is not None and not Persona.objects.filter(pk=persona_id).exists():
+        raise InvalidInput({"persona": "No such persona."})
+    layout = TEMPLATES[template]
+    with transaction.atomic():
+        journey = Journey.objects.create(title=title, persona_id=persona_id, owner=actor, **fields)
+        if collaborator_ids:
+            journey.collaborators.set(collaborator_ids)
+        Phase.objects.bulk_create(
+            Phase(journey=journey, name=name, position=pos)
+            for name, pos in zip(layout.phases, renumbered(len(layout.phases)), strict=True)
+        )
+        Lane.objects.bulk_create(
+            Lane(journey=journey, name=name, kind=kind, position=pos)
+            for (name, kind), pos in zip(layout.lanes, renumbered(len(layout.lanes)), strict=True)
+        )
+        change_record(
+            journey=journey,
+            actor=actor,
+            kind="journey_created",
+            payload={"journey": _journey_data(journey), "template": template},
+        )
+    return journey
+
+
+# Who may see a map is its owner's (or an admin's) decision, not any editor's.
+_ACCESS_FIELDS = frozenset({"is_restricted", "owner_id", "collaborator_ids"})
+_JOURNEY_EDITABLE = frozenset(
+    {"title", "description", "scenario", "persona_id", "state", "status"} | _ACCESS_FIELDS
+)
+
+
+def journey_update(*, actor, journey_id: int, version: int, changes: dict[str, Any]) -> Journey:
+    unknown = set(changes) - _JOURNEY_EDITABLE
+    if unknown:
+        raise InvalidInput(dict.fromkeys(sorted(unknown), "This field cannot be changed here."))
+    with transaction.atomic():
+        journey = journey_for_change(journey_id=journey_id, actor=actor)
+        if _ACCESS_FIELDS & set(changes) and not can_manage_journey(actor, journey):
+            raise AccessDenied("Only the journey's owner or an admin can change who may see it.")
+        persona_id = changes.get("persona_id")
+        if persona_id is not None and not Persona.objects.filter(pk=persona_id).exists():
+            raise InvalidInput({"persona": "No such persona."})
+        owner_id = changes.get("owner_id")
+        if (
+            owner_id is not None
+            and not get_user_model().objects.filter(pk=owner_id, is_active=True).exists()
+        ):
+            raise InvalidInput({"owner_id": "No such active user."})
+        collaborator_ids = changes.pop("collaborator_ids", None)
+        updated = Journey.objects.filter(pk=journey.pk, version=version).update(
+            **changes, version=journey.version + 1
+        )
+        if not updated:
+            raise VersionConflict(journey)
+        if collaborator_ids is not None:
+            journey.collaborators.set(collaborator_ids)
+        journey.refresh_from_db()
+        change_record(
+            journey=journey,
+            actor=actor,
+            kind="journey_updated",
+            payload={"journey": _journey_data(journey)},
+        )
+    return journey
+
+
+def journey_delete(*, actor, journey_id: int, version: int | None = None) -> None:
+    with transaction.atomic():
+        journey = journey_for_change(journey_id=journey_id, actor=actor)
+        if not can_manage_journey(actor, journey):
+            raise AccessDenied("Only the journey's owner or an admin can delete it.")
+        if version is not None and journey.version != version:
+            raise VersionConflict(journey)
+        revision = journey.revision + 1
+        journey.delete()
+        message = {
+            "kind": "journey_deleted",
+            "journey": journey_id,
+            "revision": revision,
+            "actor": actor.pk,
+            "payload": {"journey": {"id": journey_id}},
+        }
+        transaction.on_commit(partial(broadcast_journey_event, journey_id, message))
+
+
+# --- Phases and lanes -------------------------------------------------------------------------
+
+
+def phase_create(*, actor, journey_id: int, name: str, index: int | None = None, **fields) -> Phase:
+    return item_create(
+        PHASE, actor=actor, journey_id=journey_id, fields={"name": name, **fields}, index=index
+    )
+
+
+def phase_update(*, actor, phase_id: int, version: int, changes: dict[str, Any]) -> Phase:
+    return item_update(PHASE, actor=actor, pk=phase_id, version=version, changes=changes)
+
+
+def phase_move(*, actor, phase_id: int, index: int, version: int | None = None) -> Phase:
+    return item_move(PHASE, actor=actor, pk=phase_id, index=index, version=version, target={})
+
+
+def lane_create(
+    *, actor, journey_id: int, name: str, kind: str = Lane.Kind.NOTES, index: int | None = None
+) -> Lane:
+    return item_create(
+        LANE, actor=actor, journey_id=journey_id, fields={"name": name, "kind": kind}, index=index
+    )
+
+
+def lane_update(*, actor, lane_id: int, version: int, changes: dict[str, Any]) -> Lane:
+    return item_update(LANE, actor=actor, pk=lane_id, version=version, changes=changes)
+
+
+def lane_move(*, actor, lane_id: int, index: int, version: int | None = None) -> Lane:
+    return item_move(LANE, actor=actor, pk=lane_id, index=index, version=version, target={})
+
+
+def _content_delete(
+    kind: ItemType,
+    *,
+    actor,
+    pk: int,
+    version: int | None,
+    cascade: bool,
+    contents: dict[str, Any],
+) -> None:
+    """Delete a phase or lane; refuse while it holds content unless ``cascade`` is asked for.
+
+    ``contents`` maps a word (cards, touchpoints…) to the queryset of what the column or row
+    holds; with ``cascade`` those go first, in one transaction with the column or row.
+    """
+    with transaction.atomic():
+        journey = journey_for_change(journey_id=journey_id_of(kind.model, pk), actor=actor)
+        item = item_for_change(kind.model, journey=journey, pk=pk)
+        if version is not None and item.version != version:
+            raise VersionConflict(item)
+        held = {word: list(qs.values_list("pk", flat=True)) for word, qs in contents.items()}
+        counts = {word: len(ids) for word, ids in held.items() if ids}
+        if counts and not cascade:
+            listing = ", ".join(f"{n} {word.replace('_', ' ')}" for word, n in counts.items())
+            raise NotEmpty(
+                f"The {kind.name} “{item.name}” still holds {listing}. Move or delete them "
+                f"first, or delete the {kind.name} with its content.",
+                code=f"{kind.name}_not_empty",
+                counts=counts,
+            )
+        for qs in contents.values():
+            qs.delete()
+        item.delete()
+        change_record(
+            journey=journey,
+            actor=actor,
+            kind=f"{kind.name}_deleted",
+            payload={kind.name: {"id": pk}, "deleted": {w: ids for w, ids in held.items() if ids}},
+        )
+
+
+def phase_delete(
+    *, actor, phase_id: int, version: int | None = None, cascade: bool = False
+) -> None:
+    from touchpoints.models import Touchpoint
+
+    _content_delete(
+        PHASE,
+        actor=actor,
+        pk=phase_id,
+        version=version,
+        cascade=cascade,
+        contents={
+            "opportunities": Opportunity.objects.filter(phase_id=phase_id),
+            "emotions": Emotion.objects.filter(phase_id=phase_id),
+            "cards": Card.objects.filter(phase_id=phase_id),
+            "touchpoints": Touchpoint.objects.filter(phase_id=phase_id),
+        },
+    )
+
+
+def lane_delete(*, actor, lane_id: int, version: int | None = None, cascade: bool = False) -> None:
+    from touchpoints.models import Touchpoint
+
+    _content_delete(
+        LANE,
+        actor=actor,
+        pk=lane_id,
+        version=version,
+        cascade=cascade,
+        contents={
+            "cards": Card.objects.filter(lane_id=lane_id),
+            "touchpoints": Touchpoint.objects.filter(lane_id=lane_id),
+        },
+    )
+
+
+# --- Cards ------------------------------------------------------------------------------------
+
+
+def card_create(
+    *,
+    actor,
+    journey_id: int,
+    phase_id: int,
+    lane_id: int,
+    text: str,
+    color: str = "",
+    tag: str = "",
+    index: int | None = None,
+) -> Card:
+    fields = {"phase_id": phase_id, "lane_id": lane_id, "text": text, "color": color, "tag": tag}
+    if getattr(actor, "pk", None):
+        fields["created_by_id"] = actor.pk
+    return item_create(CARD, actor=actor, journey_id=journey_id, fields=fields, index=index)
+
+
+def card_update(*, actor, card_id: int, version: int, changes: dict[str, Any]) -> Card:
+    return item_update(CARD, actor=actor, pk=card_id, version=version, changes=changes)
+
+
+def card_move(
+    *,
+    actor,
+    card_id: int,
+    index: int,
+    phase_id: int | None = None,
+    lane_id: int | None = None,
+    version: int | None = None,
+) -> Card:
+    """Put a card at ``index`` in the cell (phase × lane); only its placement changes."""
+    return item_move(
+        CARD,
+        actor=actor,
+        pk=card_id,
+        index=index,
+        version=version,
+        target={"phase_id": phase_id, "lane_id": lane_id},
+    )
+
+
+def card_delete(*, actor, card_id: int, version: int | None = None) -> None:
+    item_delete(CARD, actor=actor, pk=card_id, version=version)
+
+
+# --- Emotions ---------------------------------------------------------------------------------
+
+
+def emotion_create(
+    *,
+    actor,
+    journey_id: int,
+    phase_id: int,
+    score: int,
+    label: str = "",
+    emoji: str = "",
+    note: str = "",
+) -> Emotion:
+    """The team's estimate of how the customer feels in a phase (one per phase)."""
+    if Emotion.objects.filter(phase_id=phase_id, source=Emotion.Source.TEAM).exists():
+        raise InvalidInput({"phase": "This phase already has the team's emotion; change that one."})
+    fields = {"phase_id": phase_id, "score": score, "label": label, "emoji": emoji, "note": note}
+    return item_create(EMOTION, actor=actor, journey_id=journey_id, fields=fields)
+
+
+def emotion_update(*, actor, emotion_id: int, version: int, changes: dict[str, Any]) -> Emotion:
+    return item_update(EMOTION, actor=actor, pk=emotion_id, version=version, changes=changes)
+
+
+def emotion_delete(*, actor, emotion_id: int, version: int | None = None) -> None:
+    item_delete(EMOTION, actor=actor, pk=emotion_id, version=version)
+
+
+# --- Opportunities ----------------------------------------------------------------------------
+
+
+def opportunity_create(
+    *, actor, journey_id: int, phase_id: int, title: str, index: int | None = None, **fields: Any
+) -> Opportunity:
+    fields = {"phase_id": phase_id, "title": title, **fields}
+    return item_create(OPPORTUNITY, actor=actor, journey_id=journey_id, fields=fields, index=index)
+
+
+def opportunity_update(
+    *, actor, opportunity_id: int, version: int, changes: dict[str, Any]
+) -> Opportunity:
+    return item_update(
+        OPPORTUNITY, actor=actor, pk=opportunity_id, version=version, changes=changes
+    )
+
+
+def opportunity_move(
+    *,
+    actor,
+    opportunity_id: int,
+    index: int,
+    phase_id: int | None = None,
+    version: int | None = None,
+) -> Opportunity:
+    return item_move(
+        OPPORTUNITY,
+        actor=actor,
+        pk=opportunity_id,
+        index=index,
+        version=version,
+        target={"phase_id": phase_id},
+    )
+
+
+def opportunity_delete(*, actor, opportunity_id: int, version: int | None = None) -> None:
+    item_delete(OPPORTUNITY, actor=actor, pk=opportunity_id, version=version)
