@@ -5,7 +5,7 @@ from typing import Any
 
 import django_filters
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 from journeys import services
 from journeys.map_templates import TEMPLATES
 from journeys.models import Card, Emotion, Journey, Lane, Opportunity, Phase
-from journeys.permissions import EditorWritesOthersRead, role_of, visible_journeys
+from journeys.permissions import EditorWritesOthersRead, Role, role_of, visible_journeys
 from journeys.selectors import journey_get, journey_list, journey_map_get
 from journeys.serializers import (
     CardSerializer,
@@ -54,7 +54,7 @@ class MapItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
     """CRUD and move for one kind of map item, every write through its service."""
 
     model: type
-    name: str  # the service prefix: card → card_create, card_update…
+    item_name: str  # the service prefix: card → card_create, card_update…
     permission_classes = [EditorWritesOthersRead]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     movable = True
@@ -64,7 +64,7 @@ class MapItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return self.model.objects.filter(journey__in=journeys.values("pk"))
 
     def _service(self, verb: str) -> Callable[..., Any]:
-        return getattr(self._services_module(), f"{self.name}_{verb}")
+        return getattr(self._services_module(), f"{self.item_name}_{verb}")
 
     def _services_module(self):
         return services
@@ -84,7 +84,10 @@ class MapItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         for placement in ("journey_id", "index"):
             changes.pop(placement, None)
         item = self._service("update")(
-            actor=request.user, **{f"{self.name}_id": item.pk}, version=version, changes=changes
+            actor=request.user,
+            **{f"{self.item_name}_id": item.pk},
+            version=version,
+            changes=changes,
         )
         return Response(self.get_serializer(item).data)
 
@@ -94,11 +97,13 @@ class MapItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         params = DeleteSerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         extra = (
-            {"cascade": params.validated_data["cascade"]} if self.name in ("phase", "lane") else {}
+            {"cascade": params.validated_data["cascade"]}
+            if self.item_name in ("phase", "lane")
+            else {}
         )
         self._service("delete")(
             actor=request.user,
-            **{f"{self.name}_id": item.pk},
+            **{f"{self.item_name}_id": item.pk},
             version=params.validated_data.get("version"),
             **extra,
         )
@@ -118,7 +123,7 @@ class MapItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         }
         item = self._service("move")(
             actor=request.user,
-            **{f"{self.name}_id": item.pk},
+            **{f"{self.item_name}_id": item.pk},
             index=move.validated_data["index"],
             version=move.validated_data.get("version"),
             **target,
@@ -127,30 +132,30 @@ class MapItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
 
 
 class PhaseViewSet(MapItemViewSet):
-    model, name, serializer_class = Phase, "phase", PhaseSerializer
+    model, item_name, serializer_class = Phase, "phase", PhaseSerializer
     filterset_fields = ["journey"]
 
 
 class LaneViewSet(MapItemViewSet):
-    model, name, serializer_class = Lane, "lane", LaneSerializer
+    model, item_name, serializer_class = Lane, "lane", LaneSerializer
     filterset_fields = ["journey", "kind"]
 
 
 class CardViewSet(MapItemViewSet):
-    model, name, serializer_class = Card, "card", CardSerializer
+    model, item_name, serializer_class = Card, "card", CardSerializer
     filterset_fields = ["journey", "phase", "lane"]
     search_fields = ["text", "tag"]
 
 
 class EmotionViewSet(MapItemViewSet):
-    model, name, serializer_class = Emotion, "emotion", EmotionSerializer
+    model, item_name, serializer_class = Emotion, "emotion", EmotionSerializer
     filterset_fields = ["journey", "phase", "source"]
 
     move = None  # an emotion belongs to its phase: nothing to move
 
 
 class OpportunityViewSet(MapItemViewSet):
-    model, name, serializer_class = Opportunity, "opportunity", OpportunitySerializer
+    model, item_name, serializer_class = Opportunity, "opportunity", OpportunitySerializer
     filterset_fields = ["journey", "phase", "status", "touchpoint", "owner"]
     search_fields = ["title", "description"]
     ordering_fields = ["priority", "due_date", "impact", "effort"]
@@ -178,7 +183,7 @@ class JourneyFilter(django_filters.FilterSet):
 class JourneyViewSet(MapItemViewSet):
     """Journeys: the list is a summary; one journey is the whole map."""
 
-    model, name, serializer_class = Journey, "journey", JourneySerializer
+    model, item_name, serializer_class = Journey, "journey", JourneySerializer
     filterset_class = JourneyFilter
     search_fields = ["title", "description", "scenario"]
     ordering_fields = ["title", "updated_at", "created_at", "status"]
@@ -245,9 +250,17 @@ class JourneyViewSet(MapItemViewSet):
         )
 
 
+class MeSerializer(UserSummarySerializer):
+    role = serializers.ChoiceField(choices=[r.value for r in Role])
+
+    class Meta(UserSummarySerializer.Meta):
+        fields = [*UserSummarySerializer.Meta.fields, "role"]
+
+
 class MeView(APIView):
     """Who is signed in, and their role (the browser shows or hides edit controls by it)."""
 
+    @extend_schema(responses=MeSerializer)
     def get(self, request):
         data = UserSummarySerializer(request.user).data
         return Response({**data, "role": role_of(request.user)})

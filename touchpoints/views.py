@@ -5,7 +5,7 @@ from touchpoints.serializers import TouchpointSerializer
 
 
 class TouchpointViewSet(MapItemViewSet):
-    model, name, serializer_class = Touchpoint, "touchpoint", TouchpointSerializer
+    model, item_name, serializer_class = Touchpoint, "touchpoint", TouchpointSerializer
     filterset_fields = [
         "journey",
         "phase",
