@@ -1,5 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from django.views.static import serve
@@ -7,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
+from journeys.permissions import role_of
 from journeys.views import (
     CardViewSet,
     EmotionViewSet,
@@ -41,7 +43,13 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]
 
+
+def media(request, path: str):
+    """Uploads (persona photos) for signed-in users, when no web server in front serves them."""
+    if role_of(request.user) is None:
+        raise PermissionDenied
+    return serve(request, path, document_root=settings.MEDIA_ROOT)
+
+
 if settings.SERVE_MEDIA:
-    urlpatterns.append(
-        re_path(r"^media/(?P<path>.*)$", serve, {"document_root": settings.MEDIA_ROOT})
-    )
+    urlpatterns.append(re_path(r"^media/(?P<path>.*)$", media))

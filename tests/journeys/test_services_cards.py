@@ -48,10 +48,13 @@ def test_card_create_broadcasts_only_after_commit(
 def test_card_create_rolled_back_broadcasts_nothing(
     five_phase_map, editor, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        with pytest.raises(RuntimeError), transaction.atomic():
-            _card(five_phase_map, editor)
-            raise RuntimeError("the outer work failed")
+    with (
+        django_capture_on_commit_callbacks(execute=False) as callbacks,
+        pytest.raises(RuntimeError),
+        transaction.atomic(),
+    ):
+        _card(five_phase_map, editor)
+        raise RuntimeError("the outer work failed")
     assert callbacks == []
     assert not Card.objects.exists()
 
@@ -99,9 +102,11 @@ def test_card_update_conflict_records_no_event_and_broadcasts_nothing(
 ):
     card = _card(five_phase_map, editor)
     revision = JourneyEvent.objects.filter(journey=five_phase_map.journey).count()
-    with django_capture_on_commit_callbacks(execute=False) as callbacks:
-        with pytest.raises(VersionConflict):
-            services.card_update(actor=editor, card_id=card.pk, version=7, changes={"text": "x"})
+    with (
+        django_capture_on_commit_callbacks(execute=False) as callbacks,
+        pytest.raises(VersionConflict),
+    ):
+        services.card_update(actor=editor, card_id=card.pk, version=7, changes={"text": "x"})
     assert callbacks == []
     assert JourneyEvent.objects.filter(journey=five_phase_map.journey).count() == revision
 

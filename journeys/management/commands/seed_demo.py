@@ -30,7 +30,7 @@ PERSONAS = (
         "avatar": "👩‍💼",
         "role": "Operations manager",
         "segment": "Mid-market B2B",
-        "bio": "Runs operations at a 200-person logistics firm and chooses the tools her team uses.",
+        "bio": "Runs operations at a 200-person logistics firm and picks the tools her team uses.",
         "age_range": "35–44",
         "location": "Manchester, UK",
         "occupation": "Operations manager",

@@ -1,0 +1,59 @@
+"""`manage.py seed_demo` fills the example map once, and again changes nothing."""
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+
+from journeys.management.commands.seed_demo import EXAMPLE_TITLE
+from journeys.models import Card, Emotion, Journey, Opportunity
+from journeys.permissions import role_of
+from personas.models import Persona
+from touchpoints.models import Touchpoint
+
+pytestmark = pytest.mark.django_db
+
+
+def test_seed_demo_creates_users_personas_and_the_example_map(capsys, settings):
+    call_command("seed_demo")
+    out = capsys.readouterr().out
+
+    users = {u.username: u for u in get_user_model().objects.all()}
+    assert {name: role_of(users[name]) for name in ("admin", "editor", "viewer")} == {
+        "admin": "admin",
+        "editor": "editor",
+        "viewer": "viewer",
+    }
+    assert users["viewer"].check_password(settings.DEMO_PASSWORD)
+    assert f"viewer / {settings.DEMO_PASSWORD}" in out
+    assert Persona.objects.count() == 2
+
+    journey = Journey.objects.get(title=EXAMPLE_TITLE)
+    actions = Card.objects.filter(journey=journey, lane__kind="actions")
+    assert set(actions.values_list("text", flat=True)) == {
+        "Decides to purchase",
+        "Asks a friend",
+        "Downloads a PDF",
+        "Discovers brand",
+        "Reviews legal docs",
+        "Approves contract",
+        "Visits website",
+        "Calls sales",
+        "Submits help ticket",
+    }
+    thought = Card.objects.get(journey=journey, lane__kind="thoughts")
+    assert (thought.text, thought.phase.name) == ("Hard to use", "Services")
+    touchpoints = Touchpoint.objects.filter(journey=journey, phase__name="Services")
+    assert [(t.name, t.channel) for t in touchpoints] == [("Customer portal", "customer_portal")]
+    assert Touchpoint.objects.filter(journey=journey).count() == 9
+    assert Emotion.objects.filter(journey=journey).count() == 5
+    owners = Card.objects.filter(journey=journey, lane__kind="process_ownership")
+    assert owners.count() == 5
+    assert Opportunity.objects.filter(journey=journey).count() >= 3
+
+
+def test_seed_demo_twice_changes_nothing():
+    call_command("seed_demo")
+    counts = (Journey.objects.count(), Card.objects.count(), Persona.objects.count())
+    call_command("seed_demo")
+    assert (Journey.objects.count(), Card.objects.count(), Persona.objects.count()) == counts
+    assert get_user_model().objects.count() == 3
