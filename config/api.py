@@ -5,6 +5,7 @@ Every error body has a stable ``code`` and a human ``detail``; invalid input add
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError
 from django.db.models import RestrictedError
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
@@ -33,6 +34,12 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+        )
+    if isinstance(exc, IntegrityError):
+        # A uniqueness race the service's own check lost; nothing was written.
+        return Response(
+            {"code": "conflict", "detail": "This clashes with a change saved meanwhile; reload."},
+            status=status.HTTP_409_CONFLICT,
         )
     if isinstance(exc, RestrictedError):
         return Response(

@@ -347,10 +347,13 @@ def emotion_create(
     note: str = "",
 ) -> Emotion:
     """The team's estimate of how the customer feels in a phase (one per phase)."""
-    if Emotion.objects.filter(phase_id=phase_id, source=Emotion.Source.TEAM).exists():
-        raise InvalidInput({"phase": "This phase already has the team's emotion; change that one."})
     fields = {"phase_id": phase_id, "score": score, "label": label, "emoji": emoji, "note": note}
-    return item_create(EMOTION, actor=actor, journey_id=journey_id, fields=fields)
+    with transaction.atomic():
+        # Lock first so the one-per-phase check cannot race another create.
+        journey_for_change(journey_id=journey_id, actor=actor)
+        if Emotion.objects.filter(phase_id=phase_id, source=Emotion.Source.TEAM).exists():
+            raise InvalidInput({"phase": "This phase already has the team's emotion; change it."})
+        return item_create(EMOTION, actor=actor, journey_id=journey_id, fields=fields)
 
 
 def emotion_update(*, actor, emotion_id: int, version: int, changes: dict[str, Any]) -> Emotion:

@@ -5,7 +5,14 @@ from typing import Any
 from django.db import transaction
 from django.utils.text import slugify
 
-from journeys.changes import ItemType, item_create, item_delete, item_move, item_update
+from journeys.changes import (
+    ItemType,
+    item_create,
+    item_delete,
+    item_move,
+    item_update,
+    journey_for_change,
+)
 from journeys.exceptions import InvalidInput
 from journeys.models import Lane
 from touchpoints.models import Touchpoint
@@ -47,6 +54,8 @@ def touchpoint_create(
     from journeys.models import Phase
 
     with transaction.atomic():
+        # Lock first: the default lane and the derived code are chosen under the journey's lock.
+        journey_for_change(journey_id=journey_id, actor=actor)
         if lane_id is None:
             lane_id = (
                 Lane.objects.filter(journey_id=journey_id, kind=Lane.Kind.TOUCHPOINTS)

@@ -264,3 +264,17 @@ def test_anonymous_callers_are_asked_to_authenticate(five_phase_map):
     response = APIClient().get("/api/journeys/")
     assert response.status_code == 401
     assert response["WWW-Authenticate"] == "Token"
+
+
+def test_the_journey_list_costs_the_same_queries_for_2_and_30_journeys(viewer):
+    client = APIClient()
+    client.force_authenticate(viewer)
+    counts = []
+    for batch in (2, 28):
+        for journey in JourneyFactory.create_batch(batch, persona=PersonaFactory()):
+            journey.collaborators.set([viewer])
+        viewer.__dict__.pop("_journeyboard_role", None)
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get("/api/journeys/").status_code == 200
+        counts.append(len(queries))
+    assert counts[0] == counts[1]
