@@ -2,7 +2,6 @@ from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.urls import include, path, re_path
-from django.views.generic import RedirectView
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
@@ -21,6 +20,10 @@ from journeys.views import (
 from personas.views import PersonaGroupViewSet, PersonaViewSet
 from touchpoints.views import TouchpointViewSet
 
+admin.site.site_header = "Journeyboard administration"
+admin.site.site_title = "Journeyboard admin"
+admin.site.site_url = "/"
+
 router = DefaultRouter()
 router.register("personas", PersonaViewSet, basename="persona")
 router.register("persona-groups", PersonaGroupViewSet, basename="persona-group")
@@ -33,7 +36,6 @@ router.register("touchpoints", TouchpointViewSet, basename="touchpoint")
 router.register("opportunities", OpportunityViewSet, basename="opportunity")
 
 urlpatterns = [
-    path("", RedirectView.as_view(url="/api/docs/", permanent=False)),
     path("admin/", admin.site.urls),
     path("api/", include(router.urls)),
     path("api/me/", MeView.as_view(), name="me"),
@@ -41,6 +43,7 @@ urlpatterns = [
     path("api/auth/", include("rest_framework.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("", include("journeys.urls")),
 ]
 
 

@@ -1,0 +1,26 @@
+from django import forms
+
+from journeys.map_templates import TEMPLATES
+from journeys.models import Journey
+from personas.models import Persona
+
+
+class JourneyCreateForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    template = forms.ChoiceField(
+        choices=[(key, t.label) for key, t in TEMPLATES.items()], initial="five_phase"
+    )
+    persona = forms.ModelChoiceField(
+        queryset=Persona.objects.order_by("name"), required=False, empty_label="No persona yet"
+    )
+
+
+class JourneyFilterForm(forms.Form):
+    search = forms.CharField(required=False, label="Search titles")
+    persona = forms.ModelChoiceField(
+        queryset=Persona.objects.order_by("name"), required=False, empty_label="Any persona"
+    )
+    status = forms.ChoiceField(
+        choices=[("", "Any status"), *Journey.Status.choices], required=False
+    )
+    state = forms.ChoiceField(choices=[("", "Any state"), *Journey.State.choices], required=False)

@@ -1,0 +1,119 @@
+"""The HTML pages: the journey list and the map editor (the editor itself is JavaScript that
+talks to the REST API)."""
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
+
+from journeys import services
+from journeys.exceptions import JourneyboardError
+from journeys.forms import JourneyCreateForm, JourneyFilterForm
+from journeys.models import Emotion, Lane, Opportunity
+from journeys.permissions import Role, can_edit_journey, has_role, role_of
+from journeys.selectors import journey_get, journey_list, journey_map_get
+from personas.models import Channel, Persona
+from personas.serializers import PersonaSerializer
+from touchpoints.models import Department
+
+
+def signed_in(view):
+    """Pages need a signed-in user with a role; others go to the sign-in page."""
+
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if role_of(request.user) is None:
+            return redirect(f"/accounts/login/?next={request.get_full_path()}")
+        return view(request, *args, **kwargs)
+
+    wrapped.__name__ = view.__name__
+    wrapped.__doc__ = view.__doc__
+    return wrapped
+
+
+@signed_in
+def journey_list_page(request: HttpRequest) -> HttpResponse:
+    """Every journey the user may see, filtered by persona, status, state and title."""
+    filters = JourneyFilterForm(request.GET or None)
+    journeys = journey_list(user=request.user).order_by("-updated_at", "-id")
+    if filters.is_valid():
+        data = filters.cleaned_data
+        if data["search"]:
+            journeys = journeys.filter(title__icontains=data["search"])
+        if data["persona"]:
+            journeys = journeys.filter(persona=data["persona"])
+        if data["status"]:
+            journeys = journeys.filter(status=data["status"])
+        if data["state"]:
+            journeys = journeys.filter(state=data["state"])
+    page = Paginator(journeys, 25).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "journeys/journey_list.html",
+        {
+            "page": page,
+            "filters": filters if filters.is_bound else JourneyFilterForm(),
+            "create_form": JourneyCreateForm(),
+            "can_create": has_role(request.user, Role.EDITOR),
+        },
+    )
+
+
+@require_POST
+@signed_in
+def journey_create_page(request: HttpRequest) -> HttpResponse:
+    form = JourneyCreateForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "A new journey needs a title and a template.")
+        return redirect("journey-list")
+    try:
+        journey = services.journey_create(
+            actor=request.user,
+            title=form.cleaned_data["title"],
+            template=form.cleaned_data["template"],
+            persona_id=form.cleaned_data["persona"].pk if form.cleaned_data["persona"] else None,
+        )
+    except JourneyboardError as error:
+        messages.error(request, error.message)
+        return redirect("journey-list")
+    return redirect("journey-editor", journey_id=journey.pk)
+
+
+@signed_in
+def journey_editor_page(request: HttpRequest, journey_id: int) -> HttpResponse:
+    """The map: an editable grid for editors, the same page without controls for viewers."""
+    journey = journey_get(user=request.user, journey_id=journey_id)
+    if journey is None:
+        raise Http404("No such journey.")
+    can_edit = can_edit_journey(request.user, journey)
+    context = {"request": request}
+    editor_data = {
+        "map": journey_map_get(journey=journey, context=context),
+        "canEdit": can_edit,
+        "me": {"id": request.user.pk, "name": request.user.get_full_name() or request.user.username},
+        "choices": {
+            "laneKinds": Lane.Kind.choices,
+            "channels": Channel.choices,
+            "departments": Department.choices,
+            "opportunityStatuses": Opportunity.Status.choices,
+            "emotionRange": [Emotion.MIN_SCORE, Emotion.MAX_SCORE],
+        },
+    }
+    if can_edit:
+        editor_data["personas"] = PersonaSerializer(
+            Persona.objects.select_related("group").order_by("name"), many=True, context=context
+        ).data
+    # Names of people, for opportunity owners (shown to everyone, chosen by editors).
+    editor_data["people"] = [
+        {"id": pk, "name": f"{first} {last}".strip() or username}
+        for pk, username, first, last in get_user_model()
+        .objects.filter(is_active=True)
+        .order_by("first_name", "username")
+        .values_list("pk", "username", "first_name", "last_name")
+    ]
+    return render(
+        request,
+        "journeys/editor.html",
+        {"journey": journey, "editor_data": editor_data, "can_edit": can_edit},
+    )

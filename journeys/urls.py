@@ -1,0 +1,26 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from journeys import pages
+from personas import pages as persona_pages
+
+urlpatterns = [
+    path("", pages.journey_list_page, name="journey-list"),
+    path("journeys/new/", pages.journey_create_page, name="journey-create"),
+    path("journeys/<int:journey_id>/", pages.journey_editor_page, name="journey-editor"),
+    path("personas/", persona_pages.persona_list_page, name="persona-list"),
+    path("personas/new/", persona_pages.persona_edit_page, name="persona-create"),
+    path("personas/<int:persona_id>/", persona_pages.persona_detail_page, name="persona-detail"),
+    path("personas/<int:persona_id>/edit/", persona_pages.persona_edit_page, name="persona-edit"),
+    path(
+        "personas/<int:persona_id>/delete/",
+        persona_pages.persona_delete_page,
+        name="persona-delete",
+    ),
+    path(
+        "accounts/login/",
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
+        name="login",
+    ),
+    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+]

@@ -1,0 +1,114 @@
+// The emotions lane: one point per phase on the −3…+3 scale, joined into a curve.
+// A point is set by clicking the lane, dragging the point, or with the arrow keys.
+
+import { h, svg } from "./dom.js";
+
+export const EMOJI = { "-3": "😡", "-2": "😠", "-1": "😕", 0: "😐", 1: "🙂", 2: "😀", 3: "😍" };
+export const LABEL = {
+  "-3": "Furious", "-2": "Frustrated", "-1": "Uneasy", 0: "Neutral", 1: "Content", 2: "Happy", 3: "Delighted",
+};
+const MIN = -3;
+const MAX = 3;
+const HEIGHT = 150;
+const PAD = 24;
+
+const clamp = (score) => Math.max(MIN, Math.min(MAX, score));
+export const yOf = (score) => PAD + ((MAX - score) / (MAX - MIN)) * (HEIGHT - 2 * PAD);
+const scoreAt = (y) => clamp(Math.round(MAX - ((y - PAD) / (HEIGHT - 2 * PAD)) * (MAX - MIN)));
+
+/** The cells of the emotions lane and the curve through their points. */
+export function emotionCells({ phases, lane, store, canEdit, columnWidth, onSet, cellAttrs }) {
+  const wrap = h("div", { class: "cells-wrap" });
+  const points = [];
+  phases.forEach((phase, i) => {
+    const emotion = store.teamEmotion(phase.id);
+    const cell = h("div", cellAttrs(phase, lane));
+    const label = emotion
+      ? `${phase.name}: ${emotion.label || LABEL[emotion.score]} ${emotion.emoji || EMOJI[emotion.score]} (${emotion.score > 0 ? "+" : ""}${emotion.score})`
+      : `${phase.name}: no emotion set`;
+    let point;
+    if (canEdit) {
+      point = h("button", {
+        type: "button",
+        class: `emotion-point${emotion ? "" : " unset"}`,
+        role: "slider",
+        tabindex: "-1",
+        "aria-label": `Emotion in ${phase.name}`,
+        "aria-valuemin": MIN,
+        "aria-valuemax": MAX,
+        "aria-valuenow": emotion ? emotion.score : 0,
+        "aria-valuetext": label,
+        dataset: { phase: phase.id, score: emotion ? emotion.score : "" },
+        style: `top:${yOf(emotion ? emotion.score : 0)}px`,
+        text: emotion ? emotion.emoji || EMOJI[emotion.score] : "+",
+      });
+      wireEditing(cell, point, phase, emotion, onSet);
+    } else {
+      point = emotion
+        ? h("span", { class: "emotion-point", role: "img", "aria-label": label, style: `top:${yOf(emotion.score)}px`, text: emotion.emoji || EMOJI[emotion.score] })
+        : null;
+    }
+    if (point) cell.append(point);
+    if (emotion) {
+      cell.append(h("span", { class: "emotion-label", text: emotion.label || LABEL[emotion.score] }));
+      points.push([i * columnWidth + columnWidth / 2, yOf(emotion.score)]);
+    }
+    wrap.append(cell);
+  });
+  wrap.prepend(curve(points, phases.length * columnWidth));
+  return wrap;
+}
+
+function curve(points, width) {
+  const drawing = svg("svg", { class: "curve", width, height: HEIGHT, "aria-hidden": "true" });
+  drawing.append(svg("line", { class: "zero", x1: 0, x2: width, y1: yOf(0), y2: yOf(0) }));
+  if (points.length > 1) {
+    drawing.append(svg("path", { d: `M ${points.map(([x, y]) => `${x} ${y}`).join(" L ")}` }));
+  }
+  return drawing;
+}
+
+function wireEditing(cell, point, phase, emotion, onSet) {
+  const set = (score) => onSet(phase.id, score, EMOJI[score], LABEL[score]);
+  const current = () => (point.dataset.score === "" ? null : Number(point.dataset.score));
+  const preview = (score) => {
+    point.style.top = `${yOf(score)}px`;
+    point.textContent = EMOJI[score];
+    point.setAttribute("aria-valuenow", score);
+  };
+
+  cell.addEventListener("click", (event) => {
+    if (event.target === point) return;
+    const top = cell.getBoundingClientRect().top;
+    set(scoreAt(event.clientY - top));
+  });
+  point.addEventListener("keydown", (event) => {
+    const step = { ArrowUp: 1, ArrowDown: -1, PageUp: 1, PageDown: -1 }[event.key];
+    let score = null;
+    if (step) score = clamp((current() ?? 0) + step);
+    if (event.key === "Home") score = MAX;
+    if (event.key === "End") score = MIN;
+    if (event.key === "Enter" && current() === null) score = 0;
+    if (score === null) return;
+    event.preventDefault();
+    event.stopPropagation();
+    preview(score);
+    set(score);
+  });
+  point.addEventListener("pointerdown", (event) => {
+    event.preventDefault();
+    point.setPointerCapture(event.pointerId);
+    const top = cell.getBoundingClientRect().top;
+    let score = current() ?? 0;
+    const moveTo = (e) => { score = scoreAt(e.clientY - top); preview(score); };
+    const finish = () => {
+      point.removeEventListener("pointermove", moveTo);
+      point.removeEventListener("pointerup", finish);
+      point.removeEventListener("pointercancel", finish);
+      set(score);
+    };
+    point.addEventListener("pointermove", moveTo);
+    point.addEventListener("pointerup", finish);
+    point.addEventListener("pointercancel", finish);
+  });
+}

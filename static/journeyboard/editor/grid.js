@@ -1,0 +1,328 @@
+// Drawing the grid: phases as columns, lanes as rows, each cell with its items.
+// Everything user-written goes in as text (see dom.js), never as HTML.
+
+import Sortable from "../../vendor/sortablejs-1.15.7/sortable.esm.js";
+import { cssPixels, h } from "./dom.js";
+import { emotionCells } from "./emotions.js";
+
+const CHANNEL_ICON = {
+  website: "🌐", mobile_app: "📱", email: "✉️", phone: "📞", chat: "💬", social: "📣",
+  sms: "📨", in_person: "🤝", customer_portal: "🔐", other: "•",
+};
+
+/** What a lane of each kind holds. */
+export function laneContent(kind) {
+  if (kind === "emotions") return "emotion";
+  if (kind === "touchpoints") return "touchpoint";
+  if (kind === "opportunities") return "opportunity";
+  return "card";
+}
+
+export class Grid {
+  constructor({ root, store, editor, canEdit, choices, panels }) {
+    this.root = root;
+    this.store = store;
+    this.editor = editor;
+    this.canEdit = canEdit;
+    this.choices = choices;
+    this.panels = panels;
+    this.labels = Object.fromEntries(
+      ["laneKinds", "channels", "departments", "opportunityStatuses"].map((k) => [k, Object.fromEntries(choices[k])]),
+    );
+    this.sortables = [];
+  }
+
+  // --- The whole grid -------------------------------------------------------------------------
+
+  render() {
+    const focusKey = document.activeElement?.closest?.("[data-key]")?.dataset.key;
+    const scroll = this.root.parentElement;
+    const [left, top] = [scroll.scrollLeft, scroll.scrollTop];
+    for (const sortable of this.sortables) sortable.destroy();
+    this.sortables = [];
+
+    const phases = this.store.phases();
+    const lanes = this.store.lanes();
+    this.columnWidth = cssPixels("--col", 232);
+    this.groups = {
+      card: this.store.grouped("card"),
+      touchpoint: this.store.grouped("touchpoint"),
+      opportunity: this.store.grouped("opportunity"),
+    };
+    const rows = [this.headRow(phases)];
+    const laneRows = h("div", { class: "lane-rows", role: "rowgroup" });
+    lanes.forEach((lane, r) => laneRows.append(this.laneRow(lane, phases, r)));
+    rows.push(laneRows);
+    if (this.canEdit) rows.push(this.addLaneRow());
+    this.root.replaceChildren(...rows);
+    this.root.setAttribute("aria-rowcount", lanes.length + 1);
+    this.root.setAttribute("aria-colcount", phases.length + 1);
+    if (this.canEdit) this.makeSortable(laneRows);
+
+    scroll.scrollLeft = left;
+    scroll.scrollTop = top;
+    if (focusKey) this.root.querySelector(`[data-key="${CSS.escape(focusKey)}"]`)?.focus({ preventScroll: true });
+    this.root.dispatchEvent(new CustomEvent("grid:rendered", { bubbles: true }));
+  }
+
+  headRow(phases) {
+    const row = h("div", { class: "grid-row grid-head", role: "row", "aria-rowindex": 1 },
+      h("div", { class: "corner", role: "columnheader", text: "Lanes \\ Phases" }));
+    phases.forEach((phase, c) => {
+      const head = h("div", {
+        class: "phase-head", role: "columnheader", "aria-colindex": c + 2,
+        dataset: { key: `phase-${phase.id}`, phase: phase.id }, title: phase.customer_goal || phase.description || "",
+      });
+      if (this.canEdit) head.append(h("button", { type: "button", class: "drag-handle", "aria-label": `Drag to move phase ${phase.name}`, tabindex: "-1", text: "⠿" }));
+      head.append(h("span", { class: "index", text: `${c + 1}` }));
+      head.append(this.nameField("phase", phase));
+      if (this.canEdit) head.append(this.deleteButton("phase", phase));
+      row.append(head);
+    });
+    if (this.canEdit) {
+      row.append(h("div", { class: "add-col" },
+        h("button", { type: "button", class: "add-phase", onclick: () => this.addPhase(), text: "+ Phase" })));
+      this.sortables.push(Sortable.create(row, {
+        draggable: ".phase-head", handle: ".drag-handle", animation: 120,
+        onEnd: (event) => this.dropped(event, "phase"),
+      }));
+    }
+    return row;
+  }
+
+  laneRow(lane, phases, r) {
+    const content = laneContent(lane.kind);
+    const row = h("div", {
+      class: `grid-row lane lane-${lane.kind}`, role: "row", "aria-rowindex": r + 2,
+      dataset: { lane: lane.id, key: `lane-row-${lane.id}` },
+    });
+    const head = h("div", { class: "lane-head", role: "rowheader", dataset: { key: `lane-${lane.id}` } },
+      h("div", { class: "top" },
+        this.canEdit ? h("button", { type: "button", class: "drag-handle lane-drag", "aria-label": `Drag to move lane ${lane.name}`, tabindex: "-1", text: "⠿" }) : null,
+        this.nameField("lane", lane),
+        this.canEdit ? this.deleteButton("lane", lane) : null),
+      h("span", { class: "kind", text: this.labels.laneKinds[lane.kind] || lane.kind }));
+    row.append(head);
+    if (content === "emotion") {
+      row.append(emotionCells({
+        phases, lane, store: this.store, canEdit: this.canEdit, columnWidth: this.columnWidth,
+        cellAttrs: (phase) => this.cellAttrs(phase, lane, phases, r),
+        onSet: (phaseId, score, emoji, label) => this.editor.setEmotion(phaseId, score, emoji, label),
+      }));
+      return row;
+    }
+    phases.forEach((phase) => row.append(this.cell(content, phase, lane, phases, r)));
+    return row;
+  }
+
+  cellAttrs(phase, lane, phases, r) {
+    const c = phases.indexOf(phase);
+    return {
+      class: "cell", role: "gridcell", tabindex: "-1", "aria-colindex": c + 2,
+      "aria-label": `${phase.name}, ${lane.name}`,
+      dataset: { key: `cell-${phase.id}-${lane.id}`, phase: phase.id, lane: lane.id, row: r, col: c },
+    };
+  }
+
+  cell(kind, phase, lane, phases, r) {
+    const cell = h("div", this.cellAttrs(phase, lane, phases, r));
+    cell.dataset.kind = kind;
+    const key = kind === "opportunity" ? `${phase.id}` : `${phase.id}:${lane.id}`;
+    const list = h("div", { class: "items", role: "list", dataset: { phase: phase.id, lane: lane.id, kind } });
+    for (const item of this.groups[kind].get(key) || []) list.append(this.item(kind, item));
+    cell.append(list);
+    if (this.canEdit) {
+      cell.append(h("button", {
+        type: "button", class: "add-item", tabindex: "-1",
+        onclick: () => this.startAdding(cell, kind),
+        text: `+ ${kind === "card" ? "Add" : kind === "touchpoint" ? "Touchpoint" : "Opportunity"}`,
+      }));
+      this.sortables.push(Sortable.create(list, {
+        group: kind, draggable: ".item", animation: 120, filter: ".editing, button, textarea, input",
+        preventOnFilter: false, onEnd: (event) => this.dropped(event, kind),
+      }));
+    }
+    return cell;
+  }
+
+  // --- Items ----------------------------------------------------------------------------------
+
+  item(kind, item) {
+    const attrs = { role: "listitem", tabindex: "-1", dataset: { key: `${kind}-${item.id}`, id: item.id, kind } };
+    let el;
+    if (kind === "card") {
+      el = h("div", { ...attrs, class: `item card${item.color ? ` color-${item.color}` : ""}` }, item.text);
+      if (item.tag) el.append(h("span", { class: "pill", text: ` #${item.tag}` }));
+    } else if (kind === "touchpoint") {
+      const channel = this.labels.channels[item.channel] || item.channel;
+      const department = this.labels.departments[item.department] || item.department;
+      el = h("div", { ...attrs, class: `item touchpoint${item.is_moment_that_matters ? " mtm" : ""}`, "aria-label": `${item.name}, ${channel}, ${department}${item.is_moment_that_matters ? ", moment that matters" : ""}` },
+        h("span", { class: "tp-name" },
+          h("span", { class: "channel-icon", title: channel, "aria-hidden": "true", text: `${CHANNEL_ICON[item.channel] || "•"} ` }),
+          item.name,
+          item.is_moment_that_matters ? h("span", { class: "mtm-mark", title: "Moment that matters", "aria-hidden": "true", text: " ★" }) : null),
+        h("span", { class: "tp-meta", text: `${channel} · ${department}` }));
+      el.addEventListener("click", () => this.panels.open("touchpoint", item.id));
+    } else {
+      const level = item.priority_level;
+      el = h("div", { ...attrs, class: `item opportunity op-status-${item.status}` },
+        h("span", { class: "op-title", text: item.title }),
+        h("span", { class: "op-meta" },
+          h("span", { class: "pill", title: "Impact (1–5)", text: `Impact ${item.impact}` }),
+          h("span", { class: "pill", title: "Effort (1–5)", text: `Effort ${item.effort}` }),
+          h("span", { class: `pill prio-${level}`, title: `Priority ${item.priority}/25`, text: `${level} priority` }),
+          h("span", { class: "pill status", text: this.labels.opportunityStatuses[item.status] || item.status })));
+      el.addEventListener("click", () => this.panels.open("opportunity", item.id));
+    }
+    if (this.canEdit) {
+      el.append(h("button", {
+        type: "button", class: "icon-btn delete", tabindex: "-1", "aria-label": `Delete ${kind}`, text: "×",
+        onclick: (event) => { event.stopPropagation(); this.editor.deleteItem(kind, item.id); },
+      }));
+      if (kind === "card") el.addEventListener("dblclick", () => this.editCard(el, item));
+    }
+    return el;
+  }
+
+  /** Edit a card's text in place: Enter saves, Shift+Enter breaks the line, Escape cancels. */
+  editCard(el, card) {
+    if (el.classList.contains("editing")) return;
+    const input = h("textarea", { "aria-label": "Card text", rows: 3 });
+    input.value = card.text;
+    el.replaceChildren(input);
+    el.classList.add("editing");
+    input.focus();
+    input.select();
+    let done = false;
+    const finish = (save) => {
+      if (done) return;
+      done = true;
+      const text = input.value.trim();
+      if (save && text && text !== card.text) this.editor.editItem("card", card.id, { text });
+      else this.render();
+    };
+    input.addEventListener("keydown", (event) => {
+      event.stopPropagation();
+      if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); finish(true); }
+      if (event.key === "Escape") { event.preventDefault(); finish(false); }
+    });
+    input.addEventListener("blur", () => finish(true));
+  }
+
+  /** A new item typed in place at the end of a cell. */
+  startAdding(cell, kind) {
+    const list = cell.querySelector(".items");
+    const placeholder = { card: "What happens here?", touchpoint: "Touchpoint name", opportunity: "Opportunity title" }[kind];
+    const input = h("textarea", { rows: 2, placeholder, "aria-label": placeholder });
+    const draft = h("div", { class: "item editing" }, input);
+    list.append(draft);
+    input.focus();
+    let done = false;
+    const finish = (save) => {
+      if (done) return;
+      done = true;
+      const text = input.value.trim();
+      draft.remove();
+      if (!save || !text) return;
+      const phase = Number(cell.dataset.phase);
+      const lane = Number(cell.dataset.lane);
+      const fields = {
+        card: { phase, lane, text },
+        touchpoint: { phase, lane, name: text },
+        opportunity: { phase, title: text },
+      }[kind];
+      this.editor.addItem(kind, fields);
+    };
+    input.addEventListener("keydown", (event) => {
+      event.stopPropagation();
+      if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); finish(true); }
+      if (event.key === "Escape") { event.preventDefault(); finish(false); cell.focus(); }
+    });
+    input.addEventListener("blur", () => finish(true));
+  }
+
+  // --- Phases and lanes -----------------------------------------------------------------------
+
+  nameField(kind, item) {
+    const name = h("span", { class: "name", text: item.name });
+    if (!this.canEdit) return name;
+    name.tabIndex = -1;
+    name.title = `Rename ${kind}`;
+    name.addEventListener("click", () => this.rename(kind, item, name));
+    name.addEventListener("keydown", (event) => { if (event.key === "Enter") { event.preventDefault(); this.rename(kind, item, name); } });
+    return name;
+  }
+
+  rename(kind, item, name) {
+    const input = h("input", { type: "text", value: item.name, "aria-label": `${kind} name`, maxlength: 120 });
+    name.replaceWith(input);
+    input.focus();
+    input.select();
+    let done = false;
+    const finish = (save) => {
+      if (done) return;
+      done = true;
+      const value = input.value.trim();
+      if (save && value && value !== item.name) this.editor.editItem(kind, item.id, { name: value });
+      else this.render();
+    };
+    input.addEventListener("keydown", (event) => {
+      event.stopPropagation();
+      if (event.key === "Enter") { event.preventDefault(); finish(true); }
+      if (event.key === "Escape") { event.preventDefault(); finish(false); }
+    });
+    input.addEventListener("blur", () => finish(true));
+  }
+
+  deleteButton(kind, item) {
+    return h("button", {
+      type: "button", class: "icon-btn delete-structure", tabindex: "-1", "aria-label": `Delete ${kind} ${item.name}`, text: "×",
+      onclick: () => {
+        const held = this.store.contents(kind, item.id);
+        const words = Object.entries(held).map(([word, n]) => `${n} ${n === 1 ? word.replace(/s$/, "").replace(/ie$/, "y") : word}`);
+        if (!words.length) { this.editor.deleteItem(kind, item.id); return; }
+        // eslint-disable-next-line no-alert
+        const sure = window.confirm(`The ${kind} “${item.name}” still holds ${words.join(", ")}. Delete it with everything in it? This cannot be undone.`);
+        if (sure) this.editor.deleteStructure(kind, item.id, { cascade: true });
+      },
+    });
+  }
+
+  addPhase() {
+    this.editor.addItem("phase", { name: "New phase" });
+  }
+
+  addLaneRow() {
+    const kinds = h("select", { "aria-label": "Kind of the new lane" },
+      this.choices.laneKinds.map(([value, label]) => h("option", { value, text: label })));
+    const name = h("input", { type: "text", placeholder: "New lane name", "aria-label": "New lane name", maxlength: 120 });
+    const add = () => {
+      const label = this.labels.laneKinds[kinds.value];
+      this.editor.addItem("lane", { name: name.value.trim() || label, kind: kinds.value });
+    };
+    name.addEventListener("keydown", (event) => { if (event.key === "Enter") add(); });
+    return h("div", { class: "add-lane" }, name, kinds, h("button", { type: "button", class: "add-lane-button", onclick: add, text: "+ Lane" }));
+  }
+
+  makeSortable(laneRows) {
+    this.sortables.push(Sortable.create(laneRows, {
+      draggable: ".lane", handle: ".lane-drag", animation: 120,
+      onEnd: (event) => this.dropped(event, "lane"),
+    }));
+  }
+
+  /** A drag ended: save the move, then draw the grid from the server's answer. */
+  dropped(event, kind) {
+    const index = event.newDraggableIndex;
+    if (event.from === event.to && event.oldDraggableIndex === index) return;
+    const id = Number(kind === "phase" ? event.item.dataset.phase : kind === "lane" ? event.item.dataset.lane : event.item.dataset.id);
+    const target = { index };
+    if (kind === "card" || kind === "touchpoint") {
+      target.phase = Number(event.to.dataset.phase);
+      target.lane = Number(event.to.dataset.lane);
+    } else if (kind === "opportunity") {
+      target.phase = Number(event.to.dataset.phase);
+    }
+    this.editor.moveItem(kind, id, target);
+  }
+}
