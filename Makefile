@@ -16,16 +16,23 @@ $(BIN)/.installed: pyproject.toml
 
 install: $(BIN)/.installed
 
-# Tools the tests drive outside Python (compose validation), installed with apt when root.
+# Programs the tests drive outside Python: Chromium for the browser tests (Playwright's own
+# browser download does not work offline), emoji fonts for screenshots, docker-compose to
+# validate the compose file. Installed with apt when root; elsewhere those tests skip and say so.
+SYSTEM_PACKAGES := chromium fonts-noto-color-emoji docker-compose
 system-deps:
-	@if ! command -v docker-compose >/dev/null 2>&1; then \
+	@missing=""; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	[ -d /usr/share/fonts/truetype/noto ] && ls /usr/share/fonts/truetype/noto | grep -q ColorEmoji || missing="$$missing fonts-noto-color-emoji"; \
+	command -v docker-compose >/dev/null 2>&1 || missing="$$missing docker-compose"; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    echo "Installing docker-compose (to validate docker-compose.yml)…"; \
-	    (apt-get install -y -qq docker-compose >/dev/null 2>&1 || \
-	     (apt-get update -qq >/dev/null 2>&1 && apt-get install -y -qq docker-compose >/dev/null 2>&1)) || \
-	    echo "docker-compose could not be installed; its test will be skipped."; \
+	    echo "Installing$$missing with apt…"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null 2>&1 || \
+	    (apt-get update -qq >/dev/null 2>&1 && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null 2>&1) || \
+	    echo "Could not install$$missing; the tests that need them will be skipped."; \
 	  else \
-	    echo "docker-compose not found and not root: the compose validation test will be skipped."; \
+	    echo "Missing$$missing and not root: the tests that need them will be skipped."; \
 	  fi; \
 	fi
 

@@ -1,25 +1,37 @@
 """Sending applied changes to everyone who has the map open (after commit, never before)."""
 
+import asyncio
 import logging
+from concurrent.futures import ThreadPoolExecutor
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
 logger = logging.getLogger(__name__)
+# For the rare caller that runs inside an event loop's thread, where async_to_sync may not run.
+_outside_loop = ThreadPoolExecutor(max_workers=1, thread_name_prefix="journey-broadcast")
 
 
 def journey_group(journey_id: int) -> str:
     return f"journey-{journey_id}"
 
 
-def broadcast_journey_event(journey_id: int, event: dict) -> None:
-    """Send one event to the map's group; a failure is logged, since clients resync by revision."""
+def _send(journey_id: int, event: dict) -> None:
     layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
+    if layer is not None:
         async_to_sync(layer.group_send)(
             journey_group(journey_id), {"type": "journey.event", "event": event}
         )
+
+
+def broadcast_journey_event(journey_id: int, event: dict) -> None:
+    """Send one event to the map's group; a failure is logged, since clients resync by revision."""
+    try:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            _send(journey_id, event)
+        else:
+            _outside_loop.submit(_send, journey_id, event).result(timeout=10)
     except Exception:  # the change is committed; a lost broadcast is recovered by resync
         logger.exception("Broadcast of %s to journey %s failed", event.get("kind"), journey_id)

@@ -1,3 +1,5 @@
+import os
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -69,3 +71,50 @@ class MapFixture:
 def five_phase_map(editor) -> MapFixture:
     journey = services.journey_create(actor=editor, title="Buying a bike", template="five_phase")
     return MapFixture(journey)
+
+
+# --- Browser tests ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
+
+    require_chromium()
+    # Playwright's sync API runs an event loop in this thread; the tests still use the ORM.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page_for(chromium, live_server):
+    """A browser tab signed in as the given user, at 1280×800, failing the test on JS errors."""
+    from django.conf import settings
+    from django.test import Client
+
+    contexts, errors = [], []
+
+    def open_page(user):
+        context = chromium.new_context(viewport={"width": 1280, "height": 800}, base_url=live_server.url)
+        if user is not None:
+            client = Client()
+            client.force_login(user)
+            cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+            context.add_cookies(
+                [{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value, "url": live_server.url}]
+            )
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        contexts.append(context)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+    assert errors == [], f"JavaScript errors: {errors}"

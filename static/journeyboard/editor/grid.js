@@ -83,7 +83,7 @@ export class Grid {
       row.append(h("div", { class: "add-col" },
         h("button", { type: "button", class: "add-phase", onclick: () => this.addPhase(), text: "+ Phase" })));
       this.sortables.push(Sortable.create(row, {
-        draggable: ".phase-head", handle: ".drag-handle", animation: 120,
+        draggable: ".phase-head", handle: ".drag-handle", animation: 120, forceFallback: true,
         onEnd: (event) => this.dropped(event, "phase"),
       }));
     }
@@ -138,7 +138,7 @@ export class Grid {
         text: `+ ${kind === "card" ? "Add" : kind === "touchpoint" ? "Touchpoint" : "Opportunity"}`,
       }));
       this.sortables.push(Sortable.create(list, {
-        group: kind, draggable: ".item", animation: 120, filter: ".editing, button, textarea, input",
+        group: kind, draggable: ".item", animation: 120, forceFallback: true, filter: ".editing, button, textarea, input",
         preventOnFilter: false, onEnd: (event) => this.dropped(event, kind),
       }));
     }
@@ -151,7 +151,8 @@ export class Grid {
     const attrs = { role: "listitem", tabindex: "-1", dataset: { key: `${kind}-${item.id}`, id: item.id, kind } };
     let el;
     if (kind === "card") {
-      el = h("div", { ...attrs, class: `item card${item.color ? ` color-${item.color}` : ""}` }, item.text);
+      el = h("div", { ...attrs, class: `item card${item.color ? ` color-${item.color}` : ""}` },
+        h("span", { class: "text", text: item.text }));
       if (item.tag) el.append(h("span", { class: "pill", text: ` #${item.tag}` }));
     } else if (kind === "touchpoint") {
       const channel = this.labels.channels[item.channel] || item.channel;
@@ -222,6 +223,7 @@ export class Grid {
       if (done) return;
       done = true;
       const text = input.value.trim();
+      cell.focus({ preventScroll: true }); // keep the keyboard user in this cell
       draft.remove();
       if (!save || !text) return;
       const phase = Number(cell.dataset.phase);
@@ -236,7 +238,7 @@ export class Grid {
     input.addEventListener("keydown", (event) => {
       event.stopPropagation();
       if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); finish(true); }
-      if (event.key === "Escape") { event.preventDefault(); finish(false); cell.focus(); }
+      if (event.key === "Escape") { event.preventDefault(); finish(false); }
     });
     input.addEventListener("blur", () => finish(true));
   }
@@ -306,7 +308,7 @@ export class Grid {
 
   makeSortable(laneRows) {
     this.sortables.push(Sortable.create(laneRows, {
-      draggable: ".lane", handle: ".lane-drag", animation: 120,
+      draggable: ".lane", handle: ".lane-drag", animation: 120, forceFallback: true,
       onEnd: (event) => this.dropped(event, "lane"),
     }));
   }
