@@ -91,7 +91,10 @@ def journey_editor_page(request: HttpRequest, journey_id: int) -> HttpResponse:
     editor_data = {
         "map": journey_map_get(journey=journey, context=context),
         "canEdit": can_edit,
-        "me": {"id": request.user.pk, "name": request.user.get_full_name() or request.user.username},
+        "me": {
+            "id": request.user.pk,
+            "name": request.user.get_full_name() or request.user.username,
+        },
         "choices": {
             "laneKinds": Lane.Kind.choices,
             "channels": Channel.choices,

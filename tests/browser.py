@@ -28,7 +28,9 @@ def chromium_available() -> bool:
 def require_chromium() -> None:
     if chromium_available():
         return
-    message = f"Chromium not found at {CHROMIUM}: `make test` installs it with apt when run as root."
+    message = (
+        f"Chromium not found at {CHROMIUM}: `make test` installs it with apt when run as root."
+    )
     if os.environ.get("CI"):
         pytest.fail(f"{message} CI must run the browser tests.")
     pytest.skip(message)

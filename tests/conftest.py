@@ -100,13 +100,21 @@ def page_for(chromium, live_server):
     contexts, errors = [], []
 
     def open_page(user):
-        context = chromium.new_context(viewport={"width": 1280, "height": 800}, base_url=live_server.url)
+        context = chromium.new_context(
+            viewport={"width": 1280, "height": 800}, base_url=live_server.url
+        )
         if user is not None:
             client = Client()
             client.force_login(user)
             cookie = client.cookies[settings.SESSION_COOKIE_NAME]
             context.add_cookies(
-                [{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value, "url": live_server.url}]
+                [
+                    {
+                        "name": settings.SESSION_COOKIE_NAME,
+                        "value": cookie.value,
+                        "url": live_server.url,
+                    }
+                ]
             )
         page = context.new_page()
         page.set_default_timeout(10_000)

@@ -101,14 +101,19 @@ def test_an_editor_builds_a_map_and_finds_it_all_after_a_reload(page_for, editor
         "Retarget visitors who compared bikes"
     )
     saved_card = Card.objects.get(journey=journey)
-    assert (saved_card.text, saved_card.phase_id) == ("Sees an advert on Instagram", consideration.pk)
+    assert (saved_card.text, saved_card.phase_id) == (
+        "Sees an advert on Instagram",
+        consideration.pk,
+    )
     assert Emotion.objects.get(journey=journey, phase=awareness).score == 2
     assert Opportunity.objects.filter(journey=journey).count() == 1
 
 
 def test_an_opportunity_is_edited_in_its_side_panel(page_for, editor, five_phase_map):
     opportunity = services.opportunity_create(
-        actor=editor, journey_id=five_phase_map.journey.pk, phase_id=five_phase_map.phases[4].pk,
+        actor=editor,
+        journey_id=five_phase_map.journey.pk,
+        phase_id=five_phase_map.phases[4].pk,
         title="Ticket updates by email",
     )
     page = page_for(editor)
@@ -127,14 +132,22 @@ def test_an_opportunity_is_edited_in_its_side_panel(page_for, editor, five_phase
     opportunity.refresh_from_db()
     assert (opportunity.impact, opportunity.effort, opportunity.status) == (5, 1, "in_progress")
     assert (opportunity.owner, str(opportunity.due_date), opportunity.kpi, opportunity.target) == (
-        editor, "2027-03-31", "CSAT", "85%"
+        editor,
+        "2027-03-31",
+        "CSAT",
+        "85%",
     )
 
 
-def test_a_viewer_sees_no_edit_controls_and_the_api_refuses_their_writes(page_for, viewer, editor, five_phase_map):
+def test_a_viewer_sees_no_edit_controls_and_the_api_refuses_their_writes(
+    page_for, viewer, editor, five_phase_map
+):
     card = services.card_create(
-        actor=editor, journey_id=five_phase_map.journey.pk, phase_id=five_phase_map.phases[0].pk,
-        lane_id=five_phase_map.actions.pk, text="Asks a friend",
+        actor=editor,
+        journey_id=five_phase_map.journey.pk,
+        phase_id=five_phase_map.phases[0].pk,
+        lane_id=five_phase_map.actions.pk,
+        text="Asks a friend",
     )
     page = page_for(viewer)
     open_editor(page, five_phase_map.journey)
@@ -142,8 +155,15 @@ def test_a_viewer_sees_no_edit_controls_and_the_api_refuses_their_writes(page_fo
     expect(page.locator(".item.card .text")).to_have_text("Asks a friend")
     expect(page.locator(".badge.readonly")).to_be_visible()
     for control in (
-        ".add-item", ".drag-handle", ".delete", ".delete-structure", ".add-phase", ".add-lane",
-        "[data-action=undo]", ".persona-switch", "[role=slider]",
+        ".add-item",
+        ".drag-handle",
+        ".delete",
+        ".delete-structure",
+        ".add-phase",
+        ".add-lane",
+        "[data-action=undo]",
+        ".persona-switch",
+        "[role=slider]",
     ):
         expect(page.locator(control)).to_have_count(0)
     page.locator(".item.card").dblclick()
@@ -166,10 +186,15 @@ def test_a_viewer_sees_no_edit_controls_and_the_api_refuses_their_writes(page_fo
     assert card.text == "Asks a friend"
 
 
-def test_card_text_that_looks_like_html_shows_literally_and_runs_nothing(page_for, editor, five_phase_map):
+def test_card_text_that_looks_like_html_shows_literally_and_runs_nothing(
+    page_for, editor, five_phase_map
+):
     services.card_create(
-        actor=editor, journey_id=five_phase_map.journey.pk, phase_id=five_phase_map.phases[0].pk,
-        lane_id=five_phase_map.actions.pk, text="<img src=x onerror=alert(1)>",
+        actor=editor,
+        journey_id=five_phase_map.journey.pk,
+        phase_id=five_phase_map.phases[0].pk,
+        lane_id=five_phase_map.actions.pk,
+        text="<img src=x onerror=alert(1)>",
     )
     page = page_for(editor)
     dialogs = []
@@ -181,15 +206,22 @@ def test_card_text_that_looks_like_html_shows_literally_and_runs_nothing(page_fo
     assert dialogs == []
 
 
-def test_a_refused_save_shows_why_and_returns_to_the_servers_map(page_for, editor, other_editor, five_phase_map):
+def test_a_refused_save_shows_why_and_returns_to_the_servers_map(
+    page_for, editor, other_editor, five_phase_map
+):
     card = services.card_create(
-        actor=editor, journey_id=five_phase_map.journey.pk, phase_id=five_phase_map.phases[0].pk,
-        lane_id=five_phase_map.actions.pk, text="Asks a friend",
+        actor=editor,
+        journey_id=five_phase_map.journey.pk,
+        phase_id=five_phase_map.phases[0].pk,
+        lane_id=five_phase_map.actions.pk,
+        text="Asks a friend",
     )
     page = page_for(editor)
     open_editor(page, five_phase_map.journey)
     # A colleague saves first; this page still holds version 1.
-    services.card_update(actor=other_editor, card_id=card.pk, version=1, changes={"text": "Asks two friends"})
+    services.card_update(
+        actor=other_editor, card_id=card.pk, version=1, changes={"text": "Asks two friends"}
+    )
 
     page.locator(".item.card").dblclick()
     page.keyboard.press("Control+A")
@@ -226,10 +258,15 @@ def test_the_keyboard_moves_between_cells_adds_and_cancels(page_for, editor, fiv
     assert Card.objects.filter(text="Compares prices", phase=five_phase_map.phases[1]).exists()
 
 
-def test_phases_are_added_renamed_and_a_non_empty_one_is_deleted_after_asking(page_for, editor, five_phase_map):
+def test_phases_are_added_renamed_and_a_non_empty_one_is_deleted_after_asking(
+    page_for, editor, five_phase_map
+):
     services.card_create(
-        actor=editor, journey_id=five_phase_map.journey.pk, phase_id=five_phase_map.phase("Services").pk,
-        lane_id=five_phase_map.actions.pk, text="Submits a ticket",
+        actor=editor,
+        journey_id=five_phase_map.journey.pk,
+        phase_id=five_phase_map.phase("Services").pk,
+        lane_id=five_phase_map.actions.pk,
+        text="Submits a ticket",
     )
     page = page_for(editor)
     open_editor(page, five_phase_map.journey)
@@ -256,7 +293,10 @@ def test_phases_are_added_renamed_and_a_non_empty_one_is_deleted_after_asking(pa
 def test_the_persona_panel_shows_and_switches_the_maps_persona(page_for, editor, five_phase_map):
     from tests.factories import PersonaFactory
 
-    olivia, sam = PersonaFactory(name="Olivia", quote="No time to chase."), PersonaFactory(name="Sam")
+    olivia, sam = (
+        PersonaFactory(name="Olivia", quote="No time to chase."),
+        PersonaFactory(name="Sam"),
+    )
     Journey.objects.filter(pk=five_phase_map.journey.pk).update(persona=olivia)
     page = page_for(editor)
     open_editor(page, five_phase_map.journey)
