@@ -50,8 +50,9 @@ run: install
 test: install system-deps
 	$(BIN)/pytest $(PYTEST_ARGS)
 
-bench: install
+bench: install system-deps
 	$(BIN)/python bench/grid_read.py
+	$(BIN)/python bench/editor_render.py
 
 lint: install
 	$(BIN)/ruff check .

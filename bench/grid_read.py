@@ -24,50 +24,9 @@ from django.db import connection  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
-PHASES, LANES, CARDS, TOUCHPOINTS, RUNS = 12, 8, 1000, 100, 30
+from bench.common import CARDS, LANES, PHASES, TOUCHPOINTS, build_map  # noqa: E402
 
-
-def build_map():
-    from django.contrib.auth import get_user_model
-
-    from journeys.models import Card, Journey, Lane, Phase
-    from journeys.positions import GAP
-    from journeys.roles import ensure_role_groups
-    from personas.models import Persona
-    from touchpoints.models import Touchpoint
-
-    ensure_role_groups()
-    viewer = get_user_model().objects.create_user("bench-viewer", password="x")
-    persona = Persona.objects.create(name="Bench persona", goals=["Fast maps"])
-    journey = Journey.objects.create(title="Bench map", persona=persona, owner=viewer)
-    phases = Phase.objects.bulk_create(
-        Phase(journey=journey, name=f"Phase {i}", position=(i + 1) * GAP) for i in range(PHASES)
-    )
-    lanes = Lane.objects.bulk_create(
-        Lane(journey=journey, name=f"Lane {i}", position=(i + 1) * GAP) for i in range(LANES)
-    )
-    Card.objects.bulk_create(
-        Card(
-            journey=journey,
-            phase=phases[i % PHASES],
-            lane=lanes[(i // PHASES) % LANES],
-            text=f"Card number {i} with a sentence of text",
-            position=(i + 1) * GAP,
-        )
-        for i in range(CARDS)
-    )
-    Touchpoint.objects.bulk_create(
-        Touchpoint(
-            journey=journey,
-            phase=phases[i % PHASES],
-            lane=lanes[1],
-            name=f"Touchpoint {i}",
-            code=f"tp-{i}",
-            position=(i + 1) * GAP,
-        )
-        for i in range(TOUCHPOINTS)
-    )
-    return journey, viewer
+RUNS = 30
 
 
 def floor_read(journey_id: int) -> str:
