@@ -21,8 +21,18 @@ def cell(page, phase, lane):
     return page.locator(f'.cell[data-phase="{phase.pk}"][data-lane="{lane.pk}"]')
 
 
+def saves(page) -> int:
+    return int(page.evaluate("document.body.dataset.saves || 0"))
+
+
+def wait_for_save(page, before: int) -> None:
+    """Wait until the editor has finished (saved or refused) a change made after ``before``."""
+    page.wait_for_function(f"Number(document.body.dataset.saves || 0) > {before}")
+
+
 def drag(page, source, target):
     """Drag with real mouse moves (SortableJS runs in fallback mode, on pointer events)."""
+    before = saves(page)
     start, end = source.bounding_box(), target.bounding_box()
     x, y = start["x"] + start["width"] / 2, start["y"] + start["height"] / 2
     page.mouse.move(x, y)
@@ -30,6 +40,7 @@ def drag(page, source, target):
     page.mouse.move(x + 8, y + 4, steps=4)
     page.mouse.move(end["x"] + end["width"] / 2, end["y"] + 12, steps=20)
     page.mouse.up()
+    wait_for_save(page, before)
 
 
 def test_an_editor_builds_a_map_and_finds_it_all_after_a_reload(page_for, editor, live_server):
@@ -307,3 +318,94 @@ def test_the_persona_panel_shows_and_switches_the_maps_persona(page_for, editor,
     expect(panel.locator("h2").first).to_have_text("Sam")
     five_phase_map.journey.refresh_from_db()
     assert five_phase_map.journey.persona == sam
+
+
+def test_touchpoints_are_added_and_edited_in_their_panel(page_for, editor, five_phase_map):
+    page = page_for(editor)
+    open_editor(page, five_phase_map.journey)
+    touchpoints_lane = five_phase_map.lane(Lane.Kind.TOUCHPOINTS)
+    target = cell(page, five_phase_map.phase("Conversion"), touchpoints_lane)
+    target.locator(".add-item").click()
+    page.keyboard.type("Contract e-signature")
+    page.keyboard.press("Enter")
+    item = target.locator(".item.touchpoint")
+    expect(item.locator(".tp-name")).to_contain_text("Contract e-signature")
+
+    item.click()
+    panel = page.locator("[data-side-panel]")
+    panel.locator("select[name=channel]").select_option("email")
+    panel.locator("select[name=department]").select_option("sales")
+    panel.locator("input[name=is_moment_that_matters]").check()
+    panel.locator("button[type=submit]").click()
+    expect(item).to_have_class(re.compile(r"\bmtm\b"))
+    expect(item.locator(".tp-meta")).to_have_text("Email · Sales")
+    from touchpoints.models import Touchpoint
+
+    touchpoint = Touchpoint.objects.get()
+    assert (touchpoint.channel, touchpoint.department, touchpoint.is_moment_that_matters) == (
+        "email",
+        "sales",
+        True,
+    )
+    assert touchpoint.code == "conversion-contract-e-signature"
+
+
+def test_phases_and_lanes_reorder_by_dragging_and_a_card_is_deleted(
+    page_for, editor, five_phase_map
+):
+    card = services.card_create(
+        actor=editor,
+        journey_id=five_phase_map.journey.pk,
+        phase_id=five_phase_map.phases[0].pk,
+        lane_id=five_phase_map.actions.pk,
+        text="Asks a friend",
+    )
+    page = page_for(editor)
+    open_editor(page, five_phase_map.journey)
+
+    # Conversion is in view at 1280 px (Services sits under the persona panel until scrolled).
+    conversion = page.locator(".phase-head", has_text="Conversion")
+    drag(
+        page, conversion.locator(".drag-handle"), page.locator(".phase-head", has_text="Awareness")
+    )
+    expect(page.locator(".phase-head .name").first).to_have_text("Conversion")
+
+    feelings = page.locator(".lane-head", has_text="Feelings")
+    drag(page, feelings.locator(".lane-drag"), page.locator(".lane-head", has_text="Actions"))
+    expect(page.locator(".lane-head .name").first).to_have_text("Feelings")
+
+    page.locator(".item.card").hover()
+    page.locator(".item.card .delete").click()
+    expect(page.locator(".item.card")).to_have_count(0)
+    assert not Card.objects.filter(pk=card.pk).exists()
+    phases = list(five_phase_map.journey.phases.order_by("position").values_list("name", flat=True))
+    lanes = list(five_phase_map.journey.lanes.order_by("position").values_list("name", flat=True))
+    assert (phases[0], lanes[0]) == ("Conversion", "Feelings")
+
+
+def test_an_emotion_point_is_dragged_to_a_new_score(page_for, editor, five_phase_map):
+    services.emotion_create(
+        actor=editor,
+        journey_id=five_phase_map.journey.pk,
+        phase_id=five_phase_map.phases[1].pk,
+        score=0,
+    )
+    page = page_for(editor)
+    open_editor(page, five_phase_map.journey)
+    feelings = five_phase_map.lane(Lane.Kind.EMOTIONS)
+    point = cell(page, five_phase_map.phases[1], feelings).locator('[role="slider"]')
+    box = point.bounding_box()
+    x, y = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    page.mouse.move(x, y)
+    page.mouse.down()
+    page.mouse.move(x, y + 60, steps=8)  # well down the scale
+    page.mouse.up()
+    expect(point).not_to_have_attribute("aria-valuenow", "0")
+    page.wait_for_function(
+        "document.querySelector('[data-save-state]').textContent === 'All changes saved'"
+    )
+    score = Emotion.objects.get(phase=five_phase_map.phases[1]).score
+    assert score < 0
+    expect(
+        cell(page, five_phase_map.phases[1], feelings).locator('[role="slider"]')
+    ).to_have_attribute("aria-valuenow", str(score))

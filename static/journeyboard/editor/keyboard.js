@@ -21,12 +21,7 @@ export function wireKeyboard({ root, grid, editor, canEdit }) {
 
   // After every redraw keep exactly one cell in the tab order, where the user was.
   root.addEventListener("grid:rendered", () => {
-    const cell = cellAt(active.row, active.col) || cells()[0];
-    if (cell) {
-      const focusWasInside = root.contains(document.activeElement);
-      activate(cell, false);
-      if (!focusWasInside && document.activeElement === document.body) return;
-    }
+    activate(cellAt(active.row, active.col) || cells()[0], false);
   });
 
   root.addEventListener("focusin", (event) => {
@@ -44,7 +39,9 @@ export function wireKeyboard({ root, grid, editor, canEdit }) {
     const col = Number(cell.dataset.col);
     const move = { ArrowLeft: [0, -1], ArrowRight: [0, 1], ArrowUp: [-1, 0], ArrowDown: [1, 0] }[event.key];
 
-    if (move && !target.matches('[role="slider"]') || (move && move[0] === 0)) {
+    // On an emotion point, up and down change the score (emotions.js); left and right still move.
+    const onSlider = target.matches('[role="slider"]');
+    if (move && !(onSlider && move[0] !== 0)) {
       // Within a cell, up and down walk its items before leaving it.
       if (item && move[0] !== 0) {
         const sibling = move[0] < 0 ? item.previousElementSibling : item.nextElementSibling;

@@ -22,6 +22,8 @@ function notify(message, level = "info") {
 }
 
 function onSaving(state) {
+  // A count of finished saves lets tests and tools wait for "this change is done".
+  if (state !== "saving") document.body.dataset.saves = Number(document.body.dataset.saves || 0) + 1;
   if (!saveState) return;
   saveState.className = `save-state ${state}`;
   saveState.textContent = { saving: "Saving…", saved: "All changes saved", failed: "Not saved" }[state];
