@@ -1,8 +1,11 @@
 """The HTML pages: the journey list and the map editor (the editor itself is JavaScript that
 talks to the REST API)."""
 
+from functools import wraps
+
 from django.contrib import messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -22,13 +25,12 @@ from touchpoints.models import Department
 def signed_in(view):
     """Pages need a signed-in user with a role; others go to the sign-in page."""
 
+    @wraps(view)
     def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
         if role_of(request.user) is None:
-            return redirect(f"/accounts/login/?next={request.get_full_path()}")
+            return redirect_to_login(request.get_full_path())
         return view(request, *args, **kwargs)
 
-    wrapped.__name__ = view.__name__
-    wrapped.__doc__ = view.__doc__
     return wrapped
 
 

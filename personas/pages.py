@@ -62,10 +62,10 @@ def persona_edit_page(request: HttpRequest, persona_id: int | None = None) -> Ht
         form.initial["version"] = persona.version
     if request.method == "POST" and form.is_valid():
         fields = {name: form.cleaned_data[name] for name in form.Meta.fields}
-        if not fields["photo"]:
-            fields.pop("photo")  # an empty file input keeps the current photo
-        elif fields["photo"] is False:
+        if fields["photo"] is False:
             fields["photo"] = ""  # "clear" was ticked
+        elif not fields["photo"]:
+            fields.pop("photo")  # an empty file input keeps the current photo
         try:
             if persona is None:
                 persona = services.persona_create(actor=request.user, **fields)
