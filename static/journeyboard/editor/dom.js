@@ -27,3 +27,23 @@ export function cssPixels(name, fallback) {
   const value = parseFloat(getComputedStyle(document.documentElement).getPropertyValue(name));
   return Number.isFinite(value) ? value : fallback;
 }
+
+/**
+ * Typing in place: Enter (without Shift) or leaving the field saves, Escape cancels.
+ * ``finish(value, save)`` runs once, with the trimmed text.
+ */
+export function editInPlace(input, finish) {
+  let done = false;
+  const end = (save) => {
+    if (done) return;
+    done = true;
+    finish(input.value.trim(), save);
+  };
+  input.addEventListener("keydown", (event) => {
+    event.stopPropagation(); // the grid's own keys do not apply while typing
+    if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); end(true); }
+    if (event.key === "Escape") { event.preventDefault(); end(false); }
+  });
+  input.addEventListener("blur", () => end(true));
+  input.focus();
+}

@@ -2,7 +2,7 @@
 // Everything user-written goes in as text (see dom.js), never as HTML.
 
 import Sortable from "../../vendor/sortablejs-1.15.7/sortable.esm.js";
-import { cssPixels, h } from "./dom.js";
+import { cssPixels, editInPlace, h } from "./dom.js";
 import { emotionCells } from "./emotions.js";
 
 const CHANNEL_ICON = {
@@ -192,22 +192,11 @@ export class Grid {
     input.value = card.text;
     el.replaceChildren(input);
     el.classList.add("editing");
-    input.focus();
-    input.select();
-    let done = false;
-    const finish = (save) => {
-      if (done) return;
-      done = true;
-      const text = input.value.trim();
+    editInPlace(input, (text, save) => {
       if (save && text && text !== card.text) this.editor.editItem("card", card.id, { text });
       else this.render();
-    };
-    input.addEventListener("keydown", (event) => {
-      event.stopPropagation();
-      if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); finish(true); }
-      if (event.key === "Escape") { event.preventDefault(); finish(false); }
     });
-    input.addEventListener("blur", () => finish(true));
+    input.select();
   }
 
   /** A new item typed in place at the end of a cell. */
@@ -217,12 +206,7 @@ export class Grid {
     const input = h("textarea", { rows: 2, placeholder, "aria-label": placeholder });
     const draft = h("div", { class: "item editing" }, input);
     list.append(draft);
-    input.focus();
-    let done = false;
-    const finish = (save) => {
-      if (done) return;
-      done = true;
-      const text = input.value.trim();
+    editInPlace(input, (text, save) => {
       cell.focus({ preventScroll: true }); // keep the keyboard user in this cell
       draft.remove();
       if (!save || !text) return;
@@ -234,13 +218,7 @@ export class Grid {
         opportunity: { phase, title: text },
       }[kind];
       this.editor.addItem(kind, fields);
-    };
-    input.addEventListener("keydown", (event) => {
-      event.stopPropagation();
-      if (event.key === "Enter" && !event.shiftKey) { event.preventDefault(); finish(true); }
-      if (event.key === "Escape") { event.preventDefault(); finish(false); }
     });
-    input.addEventListener("blur", () => finish(true));
   }
 
   // --- Phases and lanes -----------------------------------------------------------------------
@@ -258,22 +236,11 @@ export class Grid {
   rename(kind, item, name) {
     const input = h("input", { type: "text", value: item.name, "aria-label": `${kind} name`, maxlength: 120 });
     name.replaceWith(input);
-    input.focus();
-    input.select();
-    let done = false;
-    const finish = (save) => {
-      if (done) return;
-      done = true;
-      const value = input.value.trim();
+    editInPlace(input, (value, save) => {
       if (save && value && value !== item.name) this.editor.editItem(kind, item.id, { name: value });
       else this.render();
-    };
-    input.addEventListener("keydown", (event) => {
-      event.stopPropagation();
-      if (event.key === "Enter") { event.preventDefault(); finish(true); }
-      if (event.key === "Escape") { event.preventDefault(); finish(false); }
     });
-    input.addEventListener("blur", () => finish(true));
+    input.select();
   }
 
   deleteButton(kind, item) {
