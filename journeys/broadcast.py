@@ -16,6 +16,17 @@ def journey_group(journey_id: int) -> str:
     return f"journey-{journey_id}"
 
 
+def event_message(event) -> dict:
+    """A JourneyEvent as clients receive it, live or replayed."""
+    return {
+        "kind": event.kind,
+        "journey": event.journey_id,
+        "revision": event.revision,
+        "actor": event.actor_id,
+        "payload": event.payload,
+    }
+
+
 def _send(journey_id: int, event: dict) -> None:
     layer = get_channel_layer()
     if layer is not None:

@@ -14,7 +14,7 @@ from django.db import models, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from journeys.broadcast import broadcast_journey_event
+from journeys.broadcast import broadcast_journey_event, event_message
 from journeys.exceptions import AccessDenied, InvalidInput, NotFound, VersionConflict
 from journeys.models import Journey, JourneyEvent
 from journeys.permissions import can_edit_journey, can_view_journey
@@ -50,14 +50,7 @@ def change_record(*, journey: Journey, actor, kind: str, payload: dict[str, Any]
         kind=kind,
         payload=payload,
     )
-    message = {
-        "kind": kind,
-        "journey": journey.pk,
-        "revision": journey.revision,
-        "actor": getattr(actor, "pk", None),
-        "payload": payload,
-    }
-    transaction.on_commit(partial(broadcast_journey_event, journey.pk, message))
+    transaction.on_commit(partial(broadcast_journey_event, journey.pk, event_message(event)))
     return event
 
 
@@ -70,7 +63,13 @@ def item_for_change(model: type[M], *, journey: Journey, pk: int) -> M:
 
 
 def versioned_update(
-    model: type[M], *, journey: Journey, pk: int, version: int | None, changes: dict[str, Any]
+    model: type[M],
+    *,
+    journey: Journey,
+    pk: int,
+    version: int | None,
+    changes: dict[str, Any],
+    actor=None,
 ) -> M:
     """``UPDATE … WHERE id = pk AND version = version``; nothing updated means someone else won.
 
@@ -80,8 +79,11 @@ def versioned_update(
     if version is not None:
         rows = rows.filter(version=version)
     extra = {"updated_at": timezone.now()} if _has_field(model, "updated_at") else {}
+    if _has_field(model, "updated_by"):
+        extra["updated_by_id"] = getattr(actor, "pk", None)
     if not rows.update(**changes, **extra, version=F("version") + 1):
-        raise VersionConflict(item_for_change(model, journey=journey, pk=pk))
+        current = model.objects.select_related("updated_by").filter(pk=pk, journey_id=journey.pk)
+        raise VersionConflict(current.first() or item_for_change(model, journey=journey, pk=pk))
     return model.objects.get(pk=pk)
 
 
@@ -184,7 +186,9 @@ def item_create(
                 index=index,
             )
             position = {"position": pos}
-        item = kind.model.objects.create(journey=journey, **fields, **position)
+        item = kind.model.objects.create(
+            journey=journey, updated_by_id=getattr(actor, "pk", None), **fields, **position
+        )
         change_record(
             journey=journey,
             actor=actor,
@@ -204,7 +208,7 @@ def item_update(
         journey = journey_for_change(journey_id=journey_id_of(kind.model, pk), actor=actor)
         references_check(journey, changes)
         item = versioned_update(
-            kind.model, journey=journey, pk=pk, version=version, changes=changes
+            kind.model, journey=journey, pk=pk, version=version, changes=changes, actor=actor
         )
         change_record(
             journey=journey,
@@ -233,6 +237,7 @@ def item_move(
             pk=pk,
             version=version,
             changes={**scope, "position": position},
+            actor=actor,
         )
         change_record(
             journey=journey,

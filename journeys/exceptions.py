@@ -42,11 +42,14 @@ class VersionConflict(JourneyboardError):
 
     def __init__(self, current: Any) -> None:
         name = current._meta.verbose_name
+        who = getattr(current, "updated_by", None)
+        by = (who.get_full_name() or who.username) if who else "someone else"
         super().__init__(
-            f"This {name} was changed by someone else (now at version {current.version}). "
-            "Reload it and apply your change again."
+            f"This {name} was changed by {by} (now at version {current.version}). "
+            "Your change was not saved; apply it again to the current version if still needed."
         )
         self.current = current
+        self.details = {"changed_by": {"id": who.pk, "name": by} if who else None}
 
 
 class NotEmpty(JourneyboardError):

@@ -5,7 +5,8 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet
 
-from journeys.models import Card, Emotion, Journey, Lane, Opportunity, Phase
+from journeys.broadcast import event_message
+from journeys.models import Card, Emotion, Journey, JourneyEvent, Lane, Opportunity, Phase
 from journeys.permissions import visible_journeys
 from journeys.serializers import (
     CardSerializer,
@@ -72,3 +73,15 @@ def journey_map_get(*, journey: Journey, context: dict[str, Any] | None = None) 
 def journey_get(*, user, journey_id: int) -> Journey | None:
     """One visible journey with what its header shows (owner, persona, collaborators)."""
     return journey_list(user=user).filter(pk=journey_id).select_related("persona__group").first()
+
+
+# Beyond this many missed events a client is better served by a fresh snapshot.
+EVENT_REPLAY_LIMIT = 500
+
+
+def journey_events_after(*, journey: Journey, after: int) -> list[dict[str, Any]] | None:
+    """The events a client missed since ``after``, in order, or None when too many to replay."""
+    if journey.revision - after > EVENT_REPLAY_LIMIT:
+        return None
+    events = JourneyEvent.objects.filter(journey_id=journey.pk, revision__gt=after)
+    return [event_message(event) for event in events.order_by("revision")]

@@ -29,6 +29,7 @@ class UserSummarySerializer(serializers.ModelSerializer):
 class _ItemSerializer(serializers.ModelSerializer):
     journey = serializers.IntegerField(source="journey_id")
     version = serializers.IntegerField(min_value=1, required=False)
+    updated_by = serializers.IntegerField(source="updated_by_id", read_only=True)
 
 
 class _PlacedItemSerializer(_ItemSerializer):
@@ -49,13 +50,14 @@ class PhaseSerializer(_PlacedItemSerializer):
             "position",
             "index",
             "version",
+            "updated_by",
         ]
 
 
 class LaneSerializer(_PlacedItemSerializer):
     class Meta:
         model = Lane
-        fields = ["id", "journey", "name", "kind", "position", "index", "version"]
+        fields = ["id", "journey", "name", "kind", "position", "index", "version", "updated_by"]
 
 
 class CardSerializer(_PlacedItemSerializer):
@@ -77,6 +79,7 @@ class CardSerializer(_PlacedItemSerializer):
             "position",
             "index",
             "version",
+            "updated_by",
             "created_by",
             "created_at",
             "updated_at",
@@ -90,7 +93,18 @@ class EmotionSerializer(_ItemSerializer):
 
     class Meta:
         model = Emotion
-        fields = ["id", "journey", "phase", "source", "score", "label", "emoji", "note", "version"]
+        fields = [
+            "id",
+            "journey",
+            "phase",
+            "source",
+            "score",
+            "label",
+            "emoji",
+            "note",
+            "version",
+            "updated_by",
+        ]
         # The team sets its estimate here; VoC emotions come from survey imports.
         read_only_fields = ["source"]
 
@@ -125,6 +139,7 @@ class OpportunitySerializer(_PlacedItemSerializer):
             "position",
             "index",
             "version",
+            "updated_by",
         ]
 
 

@@ -141,7 +141,7 @@ def journey_update(*, actor, journey_id: int, version: int, changes: dict[str, A
             raise InvalidInput({"owner_id": "No such active user."})
         collaborator_ids = changes.pop("collaborator_ids", None)
         updated = Journey.objects.filter(pk=journey.pk, version=version).update(
-            **changes, version=journey.version + 1
+            **changes, version=journey.version + 1, updated_by_id=actor.pk
         )
         if not updated:
             raise VersionConflict(journey)

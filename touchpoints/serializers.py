@@ -26,4 +26,5 @@ class TouchpointSerializer(_PlacedItemSerializer):
             "position",
             "index",
             "version",
+            "updated_by",
         ]

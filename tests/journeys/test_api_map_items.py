@@ -50,7 +50,8 @@ def test_a_card_is_added_edited_moved_and_deleted(api, five_phase_map):
 
 def test_a_stale_card_edit_answers_409_with_the_current_card(api, client_for, five_phase_map):
     card = _card(api, five_phase_map)
-    colleague = client_for(UserFactory(role="editor"))
+    olga = UserFactory(role="editor", first_name="Olga", last_name="Berg")
+    colleague = client_for(olga)
     assert (
         colleague.patch(f"/api/cards/{card['id']}/", {"text": "Theirs", "version": 1}).status_code
         == 200
@@ -62,6 +63,8 @@ def test_a_stale_card_edit_answers_409_with_the_current_card(api, client_for, fi
     body = response.json()
     assert body["code"] == "version_conflict"
     assert (body["current"]["text"], body["current"]["version"]) == ("Theirs", 2)
+    assert body["changed_by"] == {"id": olga.pk, "name": "Olga Berg"}
+    assert "changed by Olga Berg" in body["detail"]
 
 
 def test_a_stale_delete_answers_409_and_keeps_the_card(api, five_phase_map):
