@@ -76,8 +76,9 @@ def five_phase_map(editor) -> MapFixture:
 # --- Browser tests ------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
+    # Per module: Playwright's event loop must be gone before async tests (WebSockets) run.
     from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_chromium
 
     require_chromium()

@@ -239,7 +239,8 @@ def test_a_refused_save_shows_why_and_returns_to_the_servers_map(
     page.keyboard.type("Asks nobody")
     page.keyboard.press("Enter")
 
-    expect(page.locator(".toast.error")).to_contain_text("changed by someone else")
+    colleague = other_editor.get_full_name()
+    expect(page.locator(".toast.error")).to_contain_text(f"changed by {colleague}")
     expect(page.locator(".item.card .text")).to_have_text("Asks two friends")
     expect(page.locator("[data-save-state]")).to_have_text("Not saved")
     card.refresh_from_db()
