@@ -14,7 +14,7 @@ from journeys import services
 from journeys.map_templates import TEMPLATES
 from journeys.models import Card, Emotion, Journey, Lane, Opportunity, Phase
 from journeys.permissions import EditorWritesOthersRead, Role, role_of, visible_journeys
-from journeys.selectors import journey_get, journey_list, journey_map_get
+from journeys.selectors import journey_events_after, journey_get, journey_list, journey_map_get
 from journeys.serializers import (
     CardSerializer,
     DeleteSerializer,
@@ -232,6 +232,23 @@ class JourneyViewSet(MapItemViewSet):
         return Response(self.get_serializer(journey).data)
 
     move = None
+
+    @extend_schema(parameters=[OpenApiParameter("after", int, required=True)])
+    @action(detail=True, methods=["get"])
+    def events(self, request, pk=None):
+        """The changes since revision ``after`` (or a snapshot, when there are too many).
+
+        The live map's fallback for catching up when its WebSocket has been away.
+        """
+        journey = self.get_object()
+        after = serializers.IntegerField(min_value=0).run_validation(
+            request.query_params.get("after")
+        )
+        events = journey_events_after(journey=journey, after=after)
+        if events is None:
+            snapshot = journey_map_get(journey=journey, context={"request": request})
+            return Response({"revision": journey.revision, "snapshot": snapshot})
+        return Response({"revision": journey.revision, "events": events})
 
     @action(detail=False, methods=["get"])
     def templates(self, request):

@@ -59,3 +59,57 @@ def test_editors_and_viewers_do_not_get_into_admin(client, settings):
     for username in ("editor", "viewer"):
         assert client.login(username=username, password=settings.DEMO_PASSWORD)
         assert client.get("/admin/").status_code == 302
+
+
+def test_an_admin_edit_of_a_card_is_a_logged_change_that_reaches_open_maps(
+    admin_browser, django_capture_on_commit_callbacks
+):
+    from journeys.models import Card, JourneyEvent
+
+    card = Card.objects.get(text="Hard to use")
+    journey = card.journey
+    url = reverse("admin:journeys_card_change", args=[card.pk])
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = admin_browser.post(
+            url,
+            {
+                "journey": journey.pk,
+                "phase": card.phase_id,
+                "lane": card.lane_id,
+                "text": "Very hard",
+                "color": "",
+                "tag": "",
+            },
+        )
+    assert response.status_code == 302, response.content[:500]
+    card.refresh_from_db()
+    assert (card.text, card.version) == ("Very hard", 2)
+    event = JourneyEvent.objects.filter(journey=journey).latest("revision")
+    assert (event.kind, event.payload["card"]["text"]) == ("card_updated", "Very hard")
+    assert len(callbacks) == 1
+
+
+def test_an_admin_edit_of_a_persona_reaches_the_maps_that_use_it(admin_browser):
+    from journeys.models import JourneyEvent
+    from personas.models import Persona
+
+    persona = Persona.objects.get(name="Olivia Operations")
+    url = reverse("admin:personas_persona_change", args=[persona.pk])
+    page = admin_browser.get(url)
+    form = page.context["adminform"].form
+    data = {name: form.initial.get(name) or "" for name in form.fields}
+    data.update(
+        name="Olivia O.",
+        goals='["Save time"]',
+        needs="[]",
+        frustrations="[]",
+        motivations="[]",
+        expectations="[]",
+        behaviours="[]",
+        preferred_channels='["email"]',
+        group=persona.group_id,
+    )
+    data.pop("photo")
+    response = admin_browser.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert JourneyEvent.objects.filter(kind="persona_updated").count() == 1

@@ -70,6 +70,7 @@ ENDPOINTS = [
     ("journey list", "get", "/api/journeys/", None, "list", 200),
     ("journey templates", "get", "/api/journeys/templates/", None, "list", 200),
     ("journey map", "get", "/api/journeys/{journey}/", None, "read", 200),
+    ("journey events", "get", "/api/journeys/{journey}/events/?after=0", None, "read", 200),
     ("journey create", "post", "/api/journeys/", {"title": "New"}, "create_journey", 201),
     (
         "journey update",

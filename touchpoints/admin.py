@@ -1,10 +1,25 @@
 from django.contrib import admin
 
+from journeys.admin import ThroughServicesAdmin
 from touchpoints.models import Touchpoint
+from touchpoints.services import TOUCHPOINT
 
 
 @admin.register(Touchpoint)
-class TouchpointAdmin(admin.ModelAdmin):
+class TouchpointAdmin(ThroughServicesAdmin):
+    kind = TOUCHPOINT
+    placement = ("phase", "lane")
+    fields = (
+        "journey",
+        "phase",
+        "lane",
+        "name",
+        "channel",
+        "department",
+        "description",
+        "is_moment_that_matters",
+        "code",
+    )
     list_display = ("name", "code", "channel", "department", "is_moment_that_matters", "journey")
     list_filter = ("channel", "department", "is_moment_that_matters", "journey")
     search_fields = ("name", "code", "description")

@@ -278,3 +278,33 @@ def test_the_journey_list_costs_the_same_queries_for_2_and_30_journeys(viewer):
             assert client.get("/api/journeys/").status_code == 200
         counts.append(len(queries))
     assert counts[0] == counts[1]
+
+
+def test_a_client_catches_up_on_the_events_it_missed(client_for, five_phase_map, editor, viewer):
+    journey = five_phase_map.journey
+    start = client_for(viewer).get(f"/api/journeys/{journey.pk}/").json()["revision"]
+    for text in ("one", "two"):
+        services.card_create(
+            actor=editor,
+            journey_id=journey.pk,
+            phase_id=five_phase_map.phases[0].pk,
+            lane_id=five_phase_map.actions.pk,
+            text=text,
+        )
+    body = client_for(viewer).get(f"/api/journeys/{journey.pk}/events/", {"after": start}).json()
+    assert body["revision"] == start + 2
+    assert [e["payload"]["card"]["text"] for e in body["events"]] == ["one", "two"]
+    assert [e["revision"] for e in body["events"]] == [start + 1, start + 2]
+    assert client_for(viewer).get(f"/api/journeys/{journey.pk}/events/").status_code == 400
+
+
+def test_a_client_too_far_behind_gets_a_snapshot(
+    client_for, five_phase_map, editor, viewer, monkeypatch
+):
+    monkeypatch.setattr("journeys.selectors.EVENT_REPLAY_LIMIT", 0)
+    body = (
+        client_for(viewer)
+        .get(f"/api/journeys/{five_phase_map.journey.pk}/events/", {"after": 0})
+        .json()
+    )
+    assert body["snapshot"]["phases"][0]["name"] == "Awareness"
