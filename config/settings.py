@@ -97,7 +97,12 @@ else:
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"timeout": 20, "transaction_mode": "IMMEDIATE"}
     )
-DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default=None)}
+# Tests run real server processes beside the test runner, so even SQLite's test database is a
+# file they can all open (an in-memory one would be private to the runner).
+_test_db_default = (
+    None if "postgresql" in DATABASES["default"]["ENGINE"] else str(VAR_DIR / "test.sqlite3")
+)
+DATABASES["default"]["TEST"] = {"NAME": env.str("TEST_DATABASE_NAME", default=_test_db_default)}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Channels and Celery --------------------------------------------------------------------

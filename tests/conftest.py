@@ -92,8 +92,29 @@ def chromium():
         browser.close()
 
 
+@pytest.fixture(scope="session")
+def asgi_server(django_db_setup, django_db_blocker):
+    """Journeyboard on uvicorn — HTTP and WebSocket — sharing the test database."""
+    from django.conf import settings
+    from django.db import connection
+
+    from tests.servers import Server, database_url
+
+    server = Server(
+        database=database_url(connection.settings_dict), redis_url=settings.REDIS_URL or None
+    )
+    yield server
+    server.stop()
+
+
 @pytest.fixture
-def page_for(chromium, live_server):
+def web(asgi_server, transactional_db):
+    """The browser tests' server: a real ASGI server (pytest-django's live_server is WSGI)."""
+    return asgi_server
+
+
+@pytest.fixture
+def page_for(chromium, web):
     """A browser tab signed in as the given user, at 1280×800, failing the test on JS errors."""
     from django.conf import settings
     from django.test import Client
@@ -101,9 +122,7 @@ def page_for(chromium, live_server):
     contexts, errors = [], []
 
     def open_page(user):
-        context = chromium.new_context(
-            viewport={"width": 1280, "height": 800}, base_url=live_server.url
-        )
+        context = chromium.new_context(viewport={"width": 1280, "height": 800}, base_url=web.url)
         if user is not None:
             client = Client()
             client.force_login(user)
@@ -113,7 +132,7 @@ def page_for(chromium, live_server):
                     {
                         "name": settings.SESSION_COOKIE_NAME,
                         "value": cookie.value,
-                        "url": live_server.url,
+                        "url": web.url,
                     }
                 ]
             )

@@ -105,9 +105,10 @@ export class Editor {
     return item;
   }
 
-  async update(kind, id, changes) {
-    const current = this.store.get(kind, id);
-    return this.store.put(kind, await api.update(kind, id, { ...changes, version: current.version }));
+  /** ``baseVersion``: the version the user saw when they began editing (default: the latest). */
+  async update(kind, id, changes, baseVersion) {
+    const version = baseVersion ?? this.store.get(kind, id).version;
+    return this.store.put(kind, await api.update(kind, id, { ...changes, version }));
   }
 
   async move(kind, id, target) {
@@ -165,11 +166,13 @@ export class Editor {
     });
   }
 
-  editItem(kind, id, changes) {
+  /** Save an edit based on ``baseVersion`` (what the form or field showed when editing began):
+   *  if someone else saved meanwhile, the server refuses it rather than overwrite their change. */
+  editItem(kind, id, changes, baseVersion) {
     const before = pick(this.store.get(kind, id), Object.keys(changes));
     const ref = this.refs.of(kind, id);
     return this.perform(async () => {
-      const item = await this.update(kind, id, changes);
+      const item = await this.update(kind, id, changes, baseVersion);
       this.history.push({
         label: `edit ${NOUN[kind]}`,
         undo: () => this.update(kind, ref.id, before),

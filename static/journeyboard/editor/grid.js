@@ -193,7 +193,7 @@ export class Grid {
     el.replaceChildren(input);
     el.classList.add("editing");
     editInPlace(input, (text, save) => {
-      if (save && text && text !== card.text) this.editor.editItem("card", card.id, { text });
+      if (save && text && text !== card.text) this.editor.editItem("card", card.id, { text }, card.version);
       else this.render();
     });
     input.select();
@@ -237,7 +237,7 @@ export class Grid {
     const input = h("input", { type: "text", value: item.name, "aria-label": `${kind} name`, maxlength: 120 });
     name.replaceWith(input);
     editInPlace(input, (value, save) => {
-      if (save && value && value !== item.name) this.editor.editItem(kind, item.id, { name: value });
+      if (save && value && value !== item.name) this.editor.editItem(kind, item.id, { name: value }, item.version);
       else this.render();
     });
     input.select();

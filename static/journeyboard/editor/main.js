@@ -4,6 +4,7 @@ import { Editor } from "./actions.js";
 import { h } from "./dom.js";
 import { Grid } from "./grid.js";
 import { wireKeyboard } from "./keyboard.js";
+import { Live } from "./live.js";
 import { Panels } from "./panels.js";
 import { MapStore } from "./store.js";
 
@@ -39,7 +40,7 @@ let panels;
 const editor = new Editor({
   store,
   journeyId: data.map.id,
-  redraw: () => { grid.render(); panels.refresh(); panels.drawPersona(); },
+  redraw: () => redrawNow(), // after one's own change: the field it came from is done with
   notify,
   onSaving,
   onHistory,
@@ -58,5 +59,84 @@ redoButton?.addEventListener("click", () => editor.redo());
 
 grid.render();
 panels.drawPersona();
+
+// --- Live: other people's changes and presence -------------------------------------------------
+
+const connection = document.querySelector("[data-connection]");
+const people = document.querySelector("[data-presence]");
+const typing = () => {
+  const active = document.activeElement;
+  return Boolean(active?.matches("input, textarea, select") && active.closest("#journey-grid, [data-side-panel]"));
+};
+let redrawPending = false;
+function redrawNow() {
+  redrawPending = false;
+  grid.render();
+  panels.refresh();
+  panels.drawPersona();
+  markPresence();
+}
+function redrawSoon() {
+  // Someone else's change: never pull the text out from under someone typing; wait until they
+  // leave the field (the store already holds the change).
+  if (typing()) { redrawPending = true; return; }
+  redrawNow();
+}
+document.addEventListener("focusout", () => setTimeout(() => { if (redrawPending && !typing()) redrawSoon(); }, 0));
+
+const initials = (name) => name.split(/\s+/).map((part) => part[0] || "").join("").slice(0, 2).toUpperCase();
+let roster = new Map();
+let myMember = null;
+function markPresence() {
+  for (const badge of root.querySelectorAll(".presence-badge")) badge.remove();
+  for (const locked of root.querySelectorAll(".cell.locked")) locked.classList.remove("locked");
+  for (const state of roster.values()) {
+    if (state.member === myMember || !state.cell) continue;
+    const cell = root.querySelector(`.cell[data-phase="${state.cell.phase}"][data-lane="${state.cell.lane}"]`);
+    if (!cell) continue;
+    if (state.editing) cell.classList.add("locked");
+    cell.append(h("span", {
+      class: `presence-badge${state.editing ? " editing" : ""}`,
+      title: `${state.user.name} ${state.editing ? "is editing here" : "is here"}`,
+      text: initials(state.user.name),
+    }));
+  }
+}
+
+const live = new Live({
+  journeyId: data.map.id,
+  store,
+  onChange: redrawSoon,
+  onStatus: (status) => {
+    if (!connection) return;
+    connection.dataset.status = status;
+    connection.textContent = { connecting: "Connecting…", live: "● Live", offline: "Reconnecting…", refused: "Not live" }[status];
+    connection.title = status === "live" ? "Changes by others appear as they happen" : "Trying to reconnect; your own saves still go through";
+  },
+  onPresence: (members, me) => {
+    roster = members;
+    myMember = me;
+    const byUser = new Map();
+    for (const state of members.values()) byUser.set(state.user.id, state.user);
+    people?.replaceChildren(...[...byUser.values()].map((user) =>
+      h("span", { class: `presence-avatar${user.id === data.me.id ? " me" : ""}`, title: user.id === data.me.id ? `${user.name} (you)` : user.name, text: initials(user.name) })));
+    markPresence();
+  },
+  onGone: () => notify("This journey was deleted by someone else.", "error"),
+});
+live.connect();
+
+// Tell the others where this user is, and when they are typing (a soft lock on that cell).
+function reportPresence() {
+  const active = document.activeElement;
+  const cell = active?.closest?.(".cell");
+  live.presence(
+    cell ? { phase: Number(cell.dataset.phase), lane: Number(cell.dataset.lane) } : null,
+    Boolean(cell && active.matches("input, textarea")),
+  );
+}
+document.addEventListener("focusin", reportPresence);
+document.addEventListener("focusout", () => setTimeout(reportPresence, 0));
+
 performance.mark("journeyboard:editor-ready");
 document.body.dataset.editorReady = "true";

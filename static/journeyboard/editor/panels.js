@@ -88,7 +88,7 @@ export class Panels {
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       const changes = this.changes(form, item, fields);
-      if (Object.keys(changes).length) this.editor.editItem(kind, id, changes);
+      if (Object.keys(changes).length) this.editor.editItem(kind, id, changes, item.version);
       this.close();
     });
     this.side.replaceChildren(close, h("h2", { text: title }), form);

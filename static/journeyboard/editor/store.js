@@ -23,6 +23,12 @@ export class MapStore {
 
   get(kind, id) { return this.items[kind].get(id); }
   put(kind, item) { this.items[kind].set(item.id, item); return item; }
+
+  /** Keep whichever copy is newer: a late echo of our own earlier edit must not undo a later one. */
+  putIfNewer(kind, item) {
+    const current = this.get(kind, item.id);
+    if (!current || item.version >= current.version) this.put(kind, item);
+  }
   drop(kind, id) { this.items[kind].delete(id); }
 
   renumber(kind, positions) {
