@@ -61,6 +61,9 @@ def main() -> None:
     # figure is mostly PostgreSQL's connection set-up.
     connection.settings_dict["CONN_MAX_AGE"] = None
     old_name = connection.settings_dict["NAME"]
+    connection.settings_dict["TEST"]["NAME"] = f"journeyboard_bench_{connection.vendor}"
+    if connection.vendor == "sqlite":
+        connection.settings_dict["TEST"]["NAME"] = None  # in memory
     connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:
         journey, viewer = build_map()

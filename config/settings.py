@@ -90,7 +90,14 @@ DATABASES = {
     "default": env.db_url("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'journeyboard.sqlite3'}")
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DATABASE_CONN_MAX_AGE", default=0))
+    # Under ASGI every WebSocket frame may touch the database: a pool spares each one a new
+    # connection (Django's persistent connections are not meant for ASGI).
+    if env.bool("DATABASE_POOL", default=True):
+        DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+            "min_size": env.int("DATABASE_POOL_MIN", default=2),
+            "max_size": env.int("DATABASE_POOL_MAX", default=20),
+            "timeout": 10,
+        }
 else:
     # SQLite: wait for a writer rather than failing at once; take the write lock at BEGIN so
     # that two concurrent services serialise instead of deadlocking on lock upgrade.

@@ -187,7 +187,10 @@ class JourneyConsumer(AsyncWebsocketConsumer):
             await self.error(request_id, "invalid_frame", 'An edit names its "action".')
             return
         try:
-            saved = await database_sync_to_async(self._apply)(frame["action"], frame.get("data"))
+            # Not thread-sensitive: edits from many sockets run side by side, each on its own
+            # pooled connection; the journey's row lock still serialises edits of one map.
+            apply = database_sync_to_async(self._apply, thread_sensitive=False)
+            saved = await apply(frame["action"], frame.get("data"))
         except VersionConflict as conflict:
             current = await database_sync_to_async(conflict_current)(conflict)
             await self.error(
@@ -206,7 +209,10 @@ class JourneyConsumer(AsyncWebsocketConsumer):
 
     def _apply(self, action: str, data: Any) -> dict | None:
         close_old_connections()
-        return edit_apply(actor=self.user, journey_id=self.journey_id, action=action, data=data)
+        try:
+            return edit_apply(actor=self.user, journey_id=self.journey_id, action=action, data=data)
+        finally:
+            close_old_connections()  # back to the pool, not held by an idle worker thread
 
     async def on_presence(self, frame: dict) -> None:
         cell = frame.get("cell")

@@ -1,0 +1,34 @@
+"""The floor for the live benchmark: a bare Channels consumer that relays every frame it gets to
+everyone in one group, through the same channel layer (Redis) the product uses. No auth, no
+database, no JSON parsing: the least a Channels relay can do."""
+
+import os
+
+import django
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+django.setup()
+
+from channels.generic.websocket import AsyncWebsocketConsumer  # noqa: E402
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.urls import path  # noqa: E402
+
+GROUP = "floor"
+
+
+class Relay(AsyncWebsocketConsumer):
+    async def connect(self) -> None:
+        await self.channel_layer.group_add(GROUP, self.channel_name)
+        await self.accept()
+
+    async def disconnect(self, code: int) -> None:
+        await self.channel_layer.group_discard(GROUP, self.channel_name)
+
+    async def receive(self, text_data=None, bytes_data=None) -> None:
+        await self.channel_layer.group_send(GROUP, {"type": "relay", "text": text_data})
+
+    async def relay(self, message: dict) -> None:
+        await self.send(text_data=message["text"])
+
+
+application = ProtocolTypeRouter({"websocket": URLRouter([path("ws/floor/", Relay.as_asgi())])})
