@@ -21,4 +21,5 @@ RUN pip install . && python manage.py collectstatic --noinput --verbosity 0 \
 USER journeyboard
 
 EXPOSE 8000
-CMD ["uvicorn", "config.asgi:application", "--host", "0.0.0.0", "--port", "8000"]
+CMD ["uvicorn", "config.asgi:application", "--host", "0.0.0.0", "--port", "8000", \
+     "--ws-per-message-deflate", "false"]

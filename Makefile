@@ -4,6 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Map events are small and go to many sockets: compressing each one costs more than it saves.
+UVICORN_OPTIONS ?= --ws-per-message-deflate false
 
 .PHONY: run test bench lint format install system-deps clean
 
@@ -45,7 +47,7 @@ run: install
 	@trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/celery -A config worker --beat --pool=solo --loglevel=warning \
 	  --schedule=var/celerybeat-schedule & worker=$$!; \
-	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT)
+	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) $(UVICORN_OPTIONS)
 
 test: install system-deps
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -5,7 +5,7 @@ Every error body has a stable ``code`` and a human ``detail``; invalid input add
 """
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError
+from django.db import IntegrityError, OperationalError
 from django.db.models import RestrictedError
 from rest_framework import exceptions, status
 from rest_framework.pagination import PageNumberPagination
@@ -34,6 +34,11 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+        )
+    if isinstance(exc, OperationalError) and "deadlock" in str(exc).lower():
+        return Response(
+            {"code": "conflict", "detail": "This clashed with a simultaneous change; try again."},
+            status=status.HTTP_409_CONFLICT,
         )
     if isinstance(exc, IntegrityError):
         # A uniqueness race the service's own check lost; nothing was written.

@@ -1,6 +1,7 @@
 """Sending applied changes to everyone who has the map open (after commit, never before)."""
 
 import asyncio
+import json
 import logging
 from concurrent.futures import ThreadPoolExecutor
 
@@ -30,8 +31,10 @@ def event_message(event) -> dict:
 def _send(journey_id: int, event: dict) -> None:
     layer = get_channel_layer()
     if layer is not None:
+        # Serialised once here, not once per open socket: the consumer forwards the text as is.
+        text = json.dumps({"type": "event", **event}, default=str)
         async_to_sync(layer.group_send)(
-            journey_group(journey_id), {"type": "journey.event", "event": event}
+            journey_group(journey_id), {"type": "journey.event", "text": text}
         )
 
 

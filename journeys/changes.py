@@ -1,16 +1,24 @@
 """The path every change to a map takes inside its service.
 
-``journey_for_change`` locks the journey row (always first, so concurrent services never
-deadlock) and checks the actor may edit it; ``change_record`` bumps the journey's revision,
-stores the event and schedules its broadcast for after the commit; ``versioned_update`` applies
-an edit only if the object is still at the version the editor saw.
+``journey_for_change`` checks the actor may edit the journey; ``change_record`` bumps the
+journey's revision, stores the event and schedules its broadcast for after the commit;
+``versioned_update`` applies an edit only if the object is still at the version the editor saw.
+
+Locking: an item edit locks only the rows it writes (its own conditional UPDATE) and takes the
+journey row *last*, in ``change_record``'s revision bump, so the journey lock is held just for
+the bump, the event row and the commit. Edits to one busy map then overlap instead of queueing
+behind each other's whole transaction, and revisions still follow commit order (a second bump
+waits for the first to commit). The journey row is the only lock every change takes and it is
+always taken last, so two changes cannot deadlock on it. Changes to the map's structure (a
+phase or lane deleted with its content) lock the journey first instead, to keep new items out.
 """
 
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, TypeVar
 
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -23,12 +31,14 @@ from journeys.positions import position_at, renumbered
 M = TypeVar("M", bound=models.Model)
 
 
-def journey_for_change(*, journey_id: int, actor) -> Journey:
-    """Lock and return the journey, or refuse: 404 if the actor cannot see it, 403 if read-only.
+def journey_for_change(*, journey_id: int, actor, lock: bool = False) -> Journey:
+    """The journey, or a refusal: 404 if the actor cannot see it, 403 if read-only.
 
-    Must be called inside ``transaction.atomic``.
+    Must be called inside ``transaction.atomic``; ``lock`` takes the journey row's lock now
+    (structural changes) rather than at the revision bump.
     """
-    journey = Journey.objects.select_for_update().filter(pk=journey_id).first()
+    journeys = Journey.objects.select_for_update() if lock else Journey.objects
+    journey = journeys.filter(pk=journey_id).first()
     if journey is None or not can_view_journey(actor, journey):
         raise NotFound("No such journey.")
     if not can_edit_journey(actor, journey):
@@ -38,11 +48,12 @@ def journey_for_change(*, journey_id: int, actor) -> Journey:
 
 def change_record(*, journey: Journey, actor, kind: str, payload: dict[str, Any]) -> JourneyEvent:
     """Number the change with the journey's next revision, log it, broadcast it after commit."""
-    journey.revision += 1
     journey.updated_at = timezone.now()
+    # The UPDATE takes the journey row's lock (held to commit): revisions follow commit order.
     Journey.objects.filter(pk=journey.pk).update(
-        revision=journey.revision, updated_at=journey.updated_at
+        revision=F("revision") + 1, updated_at=journey.updated_at
     )
+    journey.revision = Journey.objects.values_list("revision", flat=True).get(pk=journey.pk)
     event = JourneyEvent.objects.create(
         journey=journey,
         revision=journey.revision,
@@ -117,6 +128,8 @@ def position_for(
     fresh = renumbered(len(siblings) + 1)
     position = fresh.pop(index)
     moved = {pk: new for (pk, _), new in zip(siblings, fresh, strict=True)}
+    # Rows in id order, so two renumbers of one cell cannot deadlock.
+    list(model.objects.select_for_update().filter(pk__in=moved).order_by("pk").values_list("pk"))
     model.objects.bulk_update([model(pk=pk, position=p) for pk, p in moved.items()], ["position"])
     return position, moved
 
@@ -141,9 +154,22 @@ class ItemType:
     serializer: type  # the output serializer shared by REST answers and events
     editable: frozenset[str]  # fields an edit may change (not placement: that is a move)
     scope: tuple[str, ...] = ()  # fields that place it in a cell: ("phase_id", "lane_id")
+    clash: dict[str, str] | None = None  # the error when a unique constraint refuses a write
 
     def data(self, item: models.Model) -> dict[str, Any]:
         return dict(self.serializer(item).data)
+
+
+@contextmanager
+def _clash_refused(kind: ItemType):
+    """A unique constraint lost to a concurrent write: a clear refusal, the transaction intact."""
+    try:
+        with transaction.atomic():
+            yield
+    except IntegrityError:
+        if kind.clash is None:
+            raise
+        raise InvalidInput(kind.clash) from None
 
 
 def references_check(journey: Journey, fields: dict[str, Any]) -> None:
@@ -186,9 +212,10 @@ def item_create(
                 index=index,
             )
             position = {"position": pos}
-        item = kind.model.objects.create(
-            journey=journey, updated_by_id=getattr(actor, "pk", None), **fields, **position
-        )
+        with _clash_refused(kind):
+            item = kind.model.objects.create(
+                journey=journey, updated_by_id=getattr(actor, "pk", None), **fields, **position
+            )
         change_record(
             journey=journey,
             actor=actor,
@@ -207,9 +234,10 @@ def item_update(
     with transaction.atomic():
         journey = journey_for_change(journey_id=journey_id_of(kind.model, pk), actor=actor)
         references_check(journey, changes)
-        item = versioned_update(
-            kind.model, journey=journey, pk=pk, version=version, changes=changes, actor=actor
-        )
+        with _clash_refused(kind):
+            item = versioned_update(
+                kind.model, journey=journey, pk=pk, version=version, changes=changes, actor=actor
+            )
         change_record(
             journey=journey,
             actor=actor,

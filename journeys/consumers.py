@@ -244,7 +244,7 @@ class JourneyConsumer(AsyncWebsocketConsumer):
     # --- Messages from the group --------------------------------------------------------------
 
     async def journey_event(self, message: dict) -> None:
-        await self.send_frame({"type": "event", **message["event"]})
+        await self.send(text_data=message["text"])
 
     async def journey_presence(self, message: dict) -> None:
         await self.send_frame(

@@ -17,13 +17,12 @@ from journeys.changes import (
     change_record,
     item_create,
     item_delete,
-    item_for_change,
     item_move,
     item_update,
     journey_for_change,
     journey_id_of,
 )
-from journeys.exceptions import AccessDenied, InvalidInput, NotEmpty, VersionConflict
+from journeys.exceptions import AccessDenied, InvalidInput, NotEmpty, NotFound, VersionConflict
 from journeys.map_templates import TEMPLATES
 from journeys.models import Card, Emotion, Journey, Lane, Opportunity, Phase
 from journeys.permissions import Role, can_manage_journey, has_role
@@ -46,7 +45,11 @@ CARD = ItemType(
     Card, "card", CardSerializer, frozenset({"text", "color", "tag"}), ("phase_id", "lane_id")
 )
 EMOTION = ItemType(
-    Emotion, "emotion", EmotionSerializer, frozenset({"score", "label", "emoji", "note"})
+    Emotion,
+    "emotion",
+    EmotionSerializer,
+    frozenset({"score", "label", "emoji", "note"}),
+    clash={"phase": "This phase already has the team's emotion; change that one."},
 )
 OPPORTUNITY = ItemType(
     Opportunity,
@@ -127,7 +130,7 @@ def journey_update(*, actor, journey_id: int, version: int, changes: dict[str, A
     if unknown:
         raise InvalidInput(dict.fromkeys(sorted(unknown), "This field cannot be changed here."))
     with transaction.atomic():
-        journey = journey_for_change(journey_id=journey_id, actor=actor)
+        journey = journey_for_change(journey_id=journey_id, actor=actor, lock=True)
         if _ACCESS_FIELDS & set(changes) and not can_manage_journey(actor, journey):
             raise AccessDenied("Only the journey's owner or an admin can change who may see it.")
         persona_id = changes.get("persona_id")
@@ -159,7 +162,7 @@ def journey_update(*, actor, journey_id: int, version: int, changes: dict[str, A
 
 def journey_delete(*, actor, journey_id: int, version: int | None = None) -> None:
     with transaction.atomic():
-        journey = journey_for_change(journey_id=journey_id, actor=actor)
+        journey = journey_for_change(journey_id=journey_id, actor=actor, lock=True)
         if not can_manage_journey(actor, journey):
             raise AccessDenied("Only the journey's owner or an admin can delete it.")
         if version is not None and journey.version != version:
@@ -225,7 +228,10 @@ def _content_delete(
     """
     with transaction.atomic():
         journey = journey_for_change(journey_id=journey_id_of(kind.model, pk), actor=actor)
-        item = item_for_change(kind.model, journey=journey, pk=pk)
+        # Lock the column or row itself: a card racing into it waits, then finds it gone.
+        item = kind.model.objects.select_for_update().filter(pk=pk, journey_id=journey.pk).first()
+        if item is None:
+            raise NotFound(f"No such {kind.name} on this journey.")
         if version is not None and item.version != version:
             raise VersionConflict(item)
         held = {word: list(qs.values_list("pk", flat=True)) for word, qs in contents.items()}
@@ -348,12 +354,10 @@ def emotion_create(
 ) -> Emotion:
     """The team's estimate of how the customer feels in a phase (one per phase)."""
     fields = {"phase_id": phase_id, "score": score, "label": label, "emoji": emoji, "note": note}
-    with transaction.atomic():
-        # Lock first so the one-per-phase check cannot race another create.
-        journey_for_change(journey_id=journey_id, actor=actor)
-        if Emotion.objects.filter(phase_id=phase_id, source=Emotion.Source.TEAM).exists():
-            raise InvalidInput({"phase": "This phase already has the team's emotion; change it."})
-        return item_create(EMOTION, actor=actor, journey_id=journey_id, fields=fields)
+    # A create racing this one is refused by the one-per-phase constraint (see EMOTION.clash).
+    if Emotion.objects.filter(phase_id=phase_id, source=Emotion.Source.TEAM).exists():
+        raise InvalidInput(EMOTION.clash)
+    return item_create(EMOTION, actor=actor, journey_id=journey_id, fields=fields)
 
 
 def emotion_update(*, actor, emotion_id: int, version: int, changes: dict[str, Any]) -> Emotion:

@@ -57,6 +57,8 @@ class Server:
                 str(self.port),
                 "--log-level",
                 "warning",
+                "--ws-per-message-deflate",
+                "false",
             ],
             cwd=ROOT,
             env=env,

@@ -24,6 +24,7 @@ TOUCHPOINT = ItemType(
     TouchpointSerializer,
     frozenset({"name", "channel", "department", "description", "is_moment_that_matters", "code"}),
     ("phase_id", "lane_id"),
+    clash={"code": "Another touchpoint on this journey has this code."},
 )
 
 
@@ -54,8 +55,7 @@ def touchpoint_create(
     from journeys.models import Phase
 
     with transaction.atomic():
-        # Lock first: the default lane and the derived code are chosen under the journey's lock.
-        journey_for_change(journey_id=journey_id, actor=actor)
+        journey_for_change(journey_id=journey_id, actor=actor)  # access, before reading its lanes
         if lane_id is None:
             lane_id = (
                 Lane.objects.filter(journey_id=journey_id, kind=Lane.Kind.TOUCHPOINTS)
@@ -65,9 +65,10 @@ def touchpoint_create(
             )
             if lane_id is None:
                 raise InvalidInput({"lane": "This journey has no touchpoints lane; name a lane."})
+        # A create racing this one for the same code is refused by the constraint (clash).
         if code:
             if Touchpoint.objects.filter(journey_id=journey_id, code=code).exists():
-                raise InvalidInput({"code": "Another touchpoint on this journey has this code."})
+                raise InvalidInput(TOUCHPOINT.clash)
         else:
             phase_name = Phase.objects.filter(pk=phase_id).values_list("name", flat=True).first()
             code = _code_unique(journey_id, slugify(f"{phase_name or ''} {name}")[:70] or "tp")
@@ -87,7 +88,7 @@ def touchpoint_update(
         .exclude(pk=touchpoint_id)
         .exists()
     ):
-        raise InvalidInput({"code": "Another touchpoint on this journey has this code."})
+        raise InvalidInput(TOUCHPOINT.clash)
     return item_update(TOUCHPOINT, actor=actor, pk=touchpoint_id, version=version, changes=changes)
 
 

@@ -1,5 +1,7 @@
 """A committed change reaches everyone listening on the map's channel-layer group."""
 
+import json
+
 import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -33,8 +35,8 @@ def test_a_committed_card_reaches_the_maps_group_with_its_revision(
         )
 
     message = listener()
-    event = message["event"]
-    assert message["type"] == "journey.event"
+    event = json.loads(message["text"])
+    assert (message["type"], event["type"]) == ("journey.event", "event")
     assert (event["kind"], event["journey"], event["actor"]) == (
         "card_created",
         five_phase_map.journey.pk,
