@@ -1,4 +1,5 @@
-"""ASGI entry point: HTTP goes to Django, WebSockets through Channels with session auth."""
+"""ASGI entry point: HTTP goes to Django, WebSockets through Channels with session auth
+(origin-checked against ALLOWED_HOSTS)."""
 
 import os
 
@@ -8,17 +9,17 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 # Django must be set up before the routing modules import models.
 django_asgi_app = get_asgi_application()
 
-from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from config.ws_auth import SessionUserMiddleware  # noqa: E402
 from journeys.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
         "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+            SessionUserMiddleware(URLRouter(websocket_urlpatterns))
         ),
     }
 )

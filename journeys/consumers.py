@@ -243,6 +243,14 @@ class JourneyConsumer(AsyncWebsocketConsumer):
 
     # --- Messages from the group --------------------------------------------------------------
 
+    async def dispatch(self, message: dict) -> None:
+        # Group messages touch no database: skip Channels' per-message connection housekeeping,
+        # a thread hop for every event delivered to every socket.
+        if message["type"] in ("journey.event", "journey.presence"):
+            await getattr(self, message["type"].replace(".", "_"))(message)
+        else:
+            await super().dispatch(message)
+
     async def journey_event(self, message: dict) -> None:
         await self.send(text_data=message["text"])
 

@@ -215,3 +215,36 @@ def test_the_snapshot_helper_reads_every_kind(live_map):
 
     items = map_items(journey_map_get(journey=live_map))
     assert len(items["phase"]) == 5 and len(items["lane"]) == 6
+
+
+@pytest.mark.parametrize(
+    ("cookie", "origin_ok", "expected"),
+    [("none", True, 4401), ("forged", True, 4401), ("valid", False, "refused")],
+    ids=["no session", "forged session", "foreign origin"],
+)
+async def test_the_socket_checks_the_session_cookie_and_the_origin(
+    asgi_server, live_map, cookie, origin_ok, expected
+):
+    from websockets.asyncio.client import connect
+    from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+    user = await asyncio.to_thread(UserFactory, role=Role.EDITOR)
+    session = {
+        "none": None,
+        "forged": "x" * 32,
+        "valid": await asyncio.to_thread(session_for, user),
+    }[cookie]
+    headers = {"Cookie": f"sessionid={session}"} if session else {}
+    origin = asgi_server.url if origin_ok else "http://evil.example"
+    try:
+        socket = await connect(
+            f"{asgi_server.ws_url}/ws/journeys/{live_map.pk}/",
+            additional_headers=headers,
+            origin=origin,
+        )
+    except InvalidStatus as refused:
+        assert expected == "refused" and refused.response.status_code == 403
+        return
+    with pytest.raises(ConnectionClosed) as closed:
+        await socket.recv()
+    assert closed.value.rcvd.code == expected
