@@ -55,6 +55,7 @@ test: install system-deps
 bench: install system-deps
 	$(BIN)/python bench/grid_read.py
 	$(BIN)/python bench/editor_render.py
+	$(BIN)/python bench/live_fanout.py
 
 lint: install
 	$(BIN)/ruff check .

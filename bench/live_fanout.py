@@ -115,6 +115,7 @@ def main() -> None:
     from tests.servers import Server
 
     # A fresh database of its own (PostgreSQL: a throw-away test database).
+    original_name = connection.settings_dict["NAME"]
     if connection.vendor == "postgresql":
         connection.settings_dict["TEST"]["NAME"] = "journeyboard_bench_live"  # not the tests' DB
         connection.creation.create_test_db(verbosity=0, autoclobber=True)
@@ -186,6 +187,8 @@ def main() -> None:
     finally:
         for server in product + floor:
             server.stop()
+        if connection.vendor == "postgresql":
+            connection.creation.destroy_test_db(original_name, verbosity=0)
 
     print(f"database: {connection.vendor}; channel layer: Redis at {redis_url}")
     print("servers: 2 uvicorn processes for the product, 2 for the floor")

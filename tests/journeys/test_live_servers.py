@@ -6,6 +6,7 @@ import os
 import random
 
 import pytest
+from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import connection
 from django.test import Client
@@ -57,14 +58,20 @@ def db_cards(journey_id: int) -> dict[int, tuple]:
     }
 
 
+def journey_revision(journey_id: int) -> int:
+    return Journey.objects.values_list("revision", flat=True).get(pk=journey_id)
+
+
+def card_events(journey_id: int) -> list[JourneyEvent]:
+    return list(JourneyEvent.objects.filter(journey_id=journey_id, kind__startswith="card_"))
+
+
 async def settle(clients, journey_id: int, timeout: float = 15) -> int:
     """Wait until every client has applied every committed change."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
     while True:
-        revision = await asyncio.to_thread(
-            lambda: Journey.objects.values_list("revision", flat=True).get(pk=journey_id)
-        )
+        revision = await database_sync_to_async(journey_revision)(journey_id)
         if all(c.revision == revision and not c.resyncing for c in clients):
             return revision
         if loop.time() > deadline:
@@ -76,8 +83,8 @@ async def settle(clients, journey_id: int, timeout: float = 15) -> int:
 
 async def test_an_edit_on_one_server_reaches_a_client_on_the_other(two_servers, live_map):
     a, b = two_servers
-    users = [await asyncio.to_thread(UserFactory, role=Role.EDITOR) for _ in range(2)]
-    sessions = [await asyncio.to_thread(session_for, u) for u in users]
+    users = [await database_sync_to_async(UserFactory)(role=Role.EDITOR) for _ in range(2)]
+    sessions = [await database_sync_to_async(session_for)(u) for u in users]
     editor = LiveClient(a, live_map.pk, sessions[0], "editor")
     watcher = LiveClient(b, live_map.pk, sessions[1], "watcher")
     await editor.connect()
@@ -100,10 +107,13 @@ async def test_concurrent_conflicting_edits_converge_and_no_acknowledged_edit_is
     two_servers, live_map
 ):
     rng = random.Random(20261123)
-    users = [await asyncio.to_thread(UserFactory, role=Role.EDITOR) for _ in range(4)]
+    users = [await database_sync_to_async(UserFactory)(role=Role.EDITOR) for _ in range(4)]
     clients = [
         LiveClient(
-            two_servers[i % 2], live_map.pk, await asyncio.to_thread(session_for, user), f"c{i}"
+            two_servers[i % 2],
+            live_map.pk,
+            await database_sync_to_async(session_for)(user),
+            f"c{i}",
         )
         for i, user in enumerate(users)
     ]
@@ -154,7 +164,7 @@ async def test_concurrent_conflicting_edits_converge_and_no_acknowledged_edit_is
     await asyncio.gather(*(work(c) for c in clients))
     revision = await settle(clients, live_map.pk)
 
-    database = await asyncio.to_thread(db_cards, live_map.pk)
+    database = await database_sync_to_async(db_cards)(live_map.pk)
     for client in clients:
         assert client.cards() == database, client.name
     assert len(acks) + len(refusals) == 100
@@ -162,9 +172,7 @@ async def test_concurrent_conflicting_edits_converge_and_no_acknowledged_edit_is
     assert acks and refusals  # the scenario did produce conflicts
 
     # Every acknowledged edit is in the log exactly as acknowledged, and versions never repeat.
-    events = await asyncio.to_thread(
-        lambda: list(JourneyEvent.objects.filter(journey_id=live_map.pk, kind__startswith="card_"))
-    )
+    events = await database_sync_to_async(card_events)(live_map.pk)
     logged = {
         (e.payload["card"]["id"], e.payload["card"].get("version")): e.payload["card"]
         for e in events
@@ -182,12 +190,12 @@ async def test_concurrent_conflicting_edits_converge_and_no_acknowledged_edit_is
 
 
 async def test_a_client_that_was_away_catches_up_on_reconnect(two_servers, live_map):
-    users = [await asyncio.to_thread(UserFactory, role=Role.EDITOR) for _ in range(2)]
+    users = [await database_sync_to_async(UserFactory)(role=Role.EDITOR) for _ in range(2)]
     editor = LiveClient(
-        two_servers[0], live_map.pk, await asyncio.to_thread(session_for, users[0]), "e"
+        two_servers[0], live_map.pk, await database_sync_to_async(session_for)(users[0]), "e"
     )
     away = LiveClient(
-        two_servers[1], live_map.pk, await asyncio.to_thread(session_for, users[1]), "away"
+        two_servers[1], live_map.pk, await database_sync_to_async(session_for)(users[1]), "away"
     )
     await editor.connect()
     await away.connect()
@@ -204,7 +212,7 @@ async def test_a_client_that_was_away_catches_up_on_reconnect(two_servers, live_
 
     await away.connect()  # keeps its items and revision: asks only for what it missed
     await settle([editor, away], live_map.pk)
-    assert away.cards() == await asyncio.to_thread(db_cards, live_map.pk)
+    assert away.cards() == await database_sync_to_async(db_cards)(live_map.pk)
     assert away.items["card"][first["object"]["id"]]["text"] == "changed while away"
     await editor.close()
     await away.close()
@@ -228,11 +236,11 @@ async def test_the_socket_checks_the_session_cookie_and_the_origin(
     from websockets.asyncio.client import connect
     from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-    user = await asyncio.to_thread(UserFactory, role=Role.EDITOR)
+    user = await database_sync_to_async(UserFactory)(role=Role.EDITOR)
     session = {
         "none": None,
         "forged": "x" * 32,
-        "valid": await asyncio.to_thread(session_for, user),
+        "valid": await database_sync_to_async(session_for)(user),
     }[cookie]
     headers = {"Cookie": f"sessionid={session}"} if session else {}
     origin = asgi_server.url if origin_ok else "http://evil.example"
