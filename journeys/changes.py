@@ -19,14 +19,14 @@ from functools import partial
 from typing import Any, TypeVar
 
 from django.db import IntegrityError, models, transaction
-from django.db.models import F
+from django.db.models import F, Max
 from django.utils import timezone
 
 from journeys.broadcast import broadcast_journey_event, event_message
 from journeys.exceptions import AccessDenied, InvalidInput, NotFound, VersionConflict
 from journeys.models import Journey, JourneyEvent
 from journeys.permissions import can_edit_journey, can_view_journey
-from journeys.positions import position_at, renumbered
+from journeys.positions import GAP, position_at, renumbered
 
 M = TypeVar("M", bound=models.Model)
 
@@ -115,13 +115,13 @@ def position_for(
     Returns the position and, when the gap ran out and the scope was renumbered, the new
     positions of the siblings (id → position) so the event can carry them to clients.
     """
-    siblings = list(
-        model.objects.filter(journey_id=journey.pk, **scope)
-        .exclude(pk=exclude_pk)
-        .order_by("position", "pk")
-        .values_list("pk", "position")
-    )
-    index = len(siblings) if index is None else max(0, min(index, len(siblings)))
+    cell = model.objects.filter(journey_id=journey.pk, **scope).exclude(pk=exclude_pk)
+    if index is None:
+        # Appending (the common case) needs only the last position, not the whole cell.
+        last = cell.aggregate(last=Max("position"))["last"]
+        return (GAP if last is None else last + GAP), {}
+    siblings = list(cell.order_by("position", "pk").values_list("pk", "position"))
+    index = max(0, min(index, len(siblings)))
     position = position_at([p for _, p in siblings], index)
     if position is not None:
         return position, {}
