@@ -78,6 +78,16 @@ class MapFixture:
     def actions(self) -> Lane:
         return self.lane(Lane.Kind.ACTIONS)
 
+    def add_card(self, actor, text: str, phase: Phase | None = None):
+        """A card in the actions lane (of the first phase unless told), through the service."""
+        return services.card_create(
+            actor=actor,
+            journey_id=self.journey.pk,
+            phase_id=(phase or self.phases[0]).pk,
+            lane_id=self.actions.pk,
+            text=text,
+        )
+
 
 @pytest.fixture
 def five_phase_map(editor) -> MapFixture:

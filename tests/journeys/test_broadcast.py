@@ -6,7 +6,6 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
-from journeys import services
 from journeys.broadcast import journey_group
 
 pytestmark = pytest.mark.django_db
@@ -26,13 +25,7 @@ def test_a_committed_card_reaches_the_maps_group_with_its_revision(
     five_phase_map, editor, listener, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        card = services.card_create(
-            actor=editor,
-            journey_id=five_phase_map.journey.pk,
-            phase_id=five_phase_map.phases[0].pk,
-            lane_id=five_phase_map.actions.pk,
-            text="Asks a friend",
-        )
+        card = five_phase_map.add_card(editor, "Asks a friend")
 
     message = listener()
     event = json.loads(message["text"])

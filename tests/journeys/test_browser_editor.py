@@ -157,13 +157,7 @@ def test_an_opportunity_is_edited_in_its_side_panel(page_for, editor, five_phase
 def test_a_viewer_sees_no_edit_controls_and_the_api_refuses_their_writes(
     page_for, viewer, editor, five_phase_map
 ):
-    card = services.card_create(
-        actor=editor,
-        journey_id=five_phase_map.journey.pk,
-        phase_id=five_phase_map.phases[0].pk,
-        lane_id=five_phase_map.actions.pk,
-        text="Asks a friend",
-    )
+    card = five_phase_map.add_card(editor, "Asks a friend")
     page = page_for(viewer)
     open_editor(page, five_phase_map.journey)
 
@@ -204,13 +198,7 @@ def test_a_viewer_sees_no_edit_controls_and_the_api_refuses_their_writes(
 def test_card_text_that_looks_like_html_shows_literally_and_runs_nothing(
     page_for, editor, five_phase_map
 ):
-    services.card_create(
-        actor=editor,
-        journey_id=five_phase_map.journey.pk,
-        phase_id=five_phase_map.phases[0].pk,
-        lane_id=five_phase_map.actions.pk,
-        text="<img src=x onerror=alert(1)>",
-    )
+    five_phase_map.add_card(editor, "<img src=x onerror=alert(1)>")
     page = page_for(editor)
     dialogs = []
     page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
@@ -224,13 +212,7 @@ def test_card_text_that_looks_like_html_shows_literally_and_runs_nothing(
 def test_a_refused_save_shows_why_and_returns_to_the_servers_map(
     page_for, editor, other_editor, five_phase_map
 ):
-    card = services.card_create(
-        actor=editor,
-        journey_id=five_phase_map.journey.pk,
-        phase_id=five_phase_map.phases[0].pk,
-        lane_id=five_phase_map.actions.pk,
-        text="Asks a friend",
-    )
+    card = five_phase_map.add_card(editor, "Asks a friend")
     page = page_for(editor)
     open_editor(page, five_phase_map.journey)
     page.locator(".item.card").dblclick()  # this user starts from version 1…
@@ -276,13 +258,7 @@ def test_the_keyboard_moves_between_cells_adds_and_cancels(page_for, editor, fiv
 def test_phases_are_added_renamed_and_a_non_empty_one_is_deleted_after_asking(
     page_for, editor, five_phase_map
 ):
-    services.card_create(
-        actor=editor,
-        journey_id=five_phase_map.journey.pk,
-        phase_id=five_phase_map.phase("Services").pk,
-        lane_id=five_phase_map.actions.pk,
-        text="Submits a ticket",
-    )
+    five_phase_map.add_card(editor, "Submits a ticket", phase=five_phase_map.phase("Services"))
     page = page_for(editor)
     open_editor(page, five_phase_map.journey)
     page.click(".add-phase")
@@ -357,13 +333,7 @@ def test_touchpoints_are_added_and_edited_in_their_panel(page_for, editor, five_
 def test_phases_and_lanes_reorder_by_dragging_and_a_card_is_deleted(
     page_for, editor, five_phase_map
 ):
-    card = services.card_create(
-        actor=editor,
-        journey_id=five_phase_map.journey.pk,
-        phase_id=five_phase_map.phases[0].pk,
-        lane_id=five_phase_map.actions.pk,
-        text="Asks a friend",
-    )
+    card = five_phase_map.add_card(editor, "Asks a friend")
     page = page_for(editor)
     open_editor(page, five_phase_map.journey)
 
