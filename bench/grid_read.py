@@ -59,7 +59,8 @@ def main() -> None:
     setup_test_environment()
     # Keep one connection across requests, as a pooled production server would; otherwise the
     # figure is mostly PostgreSQL's connection set-up.
-    connection.settings_dict["CONN_MAX_AGE"] = None
+    if not connection.settings_dict.get("OPTIONS", {}).get("pool"):  # a pool keeps them anyway
+        connection.settings_dict["CONN_MAX_AGE"] = None
     old_name = connection.settings_dict["NAME"]
     connection.settings_dict["TEST"]["NAME"] = f"journeyboard_bench_{connection.vendor}"
     if connection.vendor == "sqlite":
