@@ -2,8 +2,6 @@ from django import forms
 
 from personas.models import Channel, Persona
 
-LIST_FIELDS = ("goals", "needs", "frustrations", "motivations", "expectations", "behaviours")
-
 
 class StatementsField(forms.CharField):
     """A list of short statements, typed one per line."""
@@ -53,7 +51,7 @@ class PersonaForm(forms.ModelForm):
             "location",
             "occupation",
             "income_band",
-            *LIST_FIELDS,
+            *Persona.STATEMENT_FIELDS,
             "preferred_channels",
         ]
         widgets = {"bio": forms.Textarea(attrs={"rows": 3})}

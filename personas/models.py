@@ -50,6 +50,16 @@ class PersonaGroup(Audited):
 
 
 class Persona(Audited):
+    # The lists of short statements the team writes, one per line in forms.
+    STATEMENT_FIELDS = (
+        "goals",
+        "needs",
+        "frustrations",
+        "motivations",
+        "expectations",
+        "behaviours",
+    )
+
     name = models.CharField(max_length=120)
     group = models.ForeignKey(
         PersonaGroup, null=True, blank=True, on_delete=models.SET_NULL, related_name="personas"

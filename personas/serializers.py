@@ -12,16 +12,6 @@ def _statements() -> serializers.ListField:
     )
 
 
-_STATEMENT_LIST_FIELDS = (
-    "goals",
-    "needs",
-    "frustrations",
-    "motivations",
-    "expectations",
-    "behaviours",
-)
-
-
 class PersonaGroupSerializer(serializers.ModelSerializer):
     version = serializers.IntegerField(min_value=1, required=False)
 
@@ -66,7 +56,7 @@ class PersonaSerializer(serializers.ModelSerializer):
             "location",
             "occupation",
             "income_band",
-            *_STATEMENT_LIST_FIELDS,
+            *Persona.STATEMENT_FIELDS,
             "preferred_channels",
             "quote",
             "version",
