@@ -63,12 +63,15 @@ async def run_traffic(
             await asyncio.sleep(max(0, start + n * interval - time.perf_counter()))
 
     await asyncio.gather(*(edit(i) for i in range(editors)))
-    await asyncio.sleep(3.0)  # let the tail arrive
+    # Let the tail arrive: a delivery still missing 10 s after the last edit counts as lost.
+    expected = len(sent) * (clients - 1)
+    deadline = time.perf_counter() + 10.0
+    while time.perf_counter() < deadline and sum(received.values()) < expected:
+        await asyncio.sleep(0.1)
     for task in listeners:
         task.cancel()
     for socket in sockets:
         await socket.close()
-    expected = len(sent) * (clients - 1)
     delivered = sum(min(count, clients - 1) for count in received.values())
     duplicates = sum(max(0, c - (clients - 1)) for c in received.values())
     return {
@@ -100,6 +103,8 @@ def main() -> None:
             "REDIS_URL": redis_url,
             "DATABASE_URL": database,
             "DJANGO_SETTINGS_MODULE": "config.settings",
+            # Groups and presence of this run only, whatever else shares the Redis.
+            "JOURNEYBOARD_REDIS_PREFIX": f"jb-bench-{os.getpid()}",
         }
     )
     import django

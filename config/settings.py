@@ -114,12 +114,22 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Channels and Celery --------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
+REDIS_PREFIX = env.str("JOURNEYBOARD_REDIS_PREFIX", default="journeyboard")
 
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 30},
+            "CONFIG": {
+                "hosts": [REDIS_URL],
+                "capacity": 1000,
+                "expiry": 30,
+                # Connections re-join their map's group every few seconds (journeys.presence), so
+                # the sockets of a server that died leave the group within a minute, not a day.
+                "group_expiry": 60,
+                # Separate deployments (or test runs) sharing one Redis keep their own groups.
+                "prefix": REDIS_PREFIX,
+            },
         }
     }
     CELERY_BROKER_URL = REDIS_URL
@@ -128,13 +138,15 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
     # A filesystem broker lets `make run` start a real background worker with no services.
     _celery_dir = VAR_DIR / "celery"
-    for _sub in ("queue", "processed", "results"):
+    for _sub in ("queue", "processed", "results", "control"):
         (_celery_dir / _sub).mkdir(parents=True, exist_ok=True)
     CELERY_BROKER_URL = "filesystem://"
     CELERY_BROKER_TRANSPORT_OPTIONS = {
         "data_folder_in": str(_celery_dir / "queue"),
         "data_folder_out": str(_celery_dir / "queue"),
         "processed_folder": str(_celery_dir / "processed"),
+        # Broadcast (remote-control) mailboxes; kombu's default is ./control in the working dir.
+        "control_folder": str(_celery_dir / "control"),
         "store_processed": False,
     }
     CELERY_RESULT_BACKEND = f"file://{_celery_dir / 'results'}"

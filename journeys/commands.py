@@ -17,6 +17,7 @@ from journeys.serializers import (
     MoveSerializer,
     OpportunitySerializer,
     PhaseSerializer,
+    represent,
 )
 from touchpoints import services as touchpoint_services
 from touchpoints.models import Touchpoint
@@ -54,7 +55,7 @@ def edit_apply(*, actor, journey_id: int, action: str, data: Any) -> dict[str, A
         serializer.is_valid(raise_exception=True)
         fields = dict(serializer.validated_data)
         fields.pop("version", None)
-        return dict(serializer_class(service(actor=actor, **fields)).data)
+        return represent(serializer_class, service(actor=actor, **fields))
 
     pk = data.get("id")
     if not isinstance(pk, int) or isinstance(pk, bool):
@@ -100,12 +101,12 @@ def edit_apply(*, actor, journey_id: int, action: str, data: Any) -> dict[str, A
         extra = {"cascade": params.validated_data["cascade"]} if kind in ("phase", "lane") else {}
         service(actor=actor, **arguments, version=params.validated_data.get("version"), **extra)
         return {"id": pk}
-    return dict(serializer_class(item).data)
+    return represent(serializer_class, item)
 
 
 def conflict_current(error: VersionConflict) -> dict[str, Any] | None:
     """The object as it now is, in the shape clients know, for a refused stale edit."""
     for model, serializer_class, _ in KINDS.values():
         if isinstance(error.current, model):
-            return dict(serializer_class(error.current).data)
+            return represent(serializer_class, error.current)
     return None

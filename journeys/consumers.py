@@ -119,6 +119,8 @@ class JourneyConsumer(AsyncWebsocketConsumer):
         while True:
             await asyncio.sleep(REFRESH_EVERY)
             self.presence = await presence_put(self.journey_id, self.channel_name, self.presence)
+            # Renews the group membership too (the layer forgets members after group_expiry).
+            await self.channel_layer.group_add(self.group, self.channel_name)
 
     # --- Frames from the client ---------------------------------------------------------------
 

@@ -49,7 +49,7 @@ class _RedisRoster:
 
     @staticmethod
     def _key(journey_id: int) -> str:
-        return f"journeyboard:presence:{journey_id}"
+        return f"{settings.REDIS_PREFIX}:presence:{journey_id}"
 
     async def put(self, journey_id: int, member: str, state: dict) -> None:
         key = self._key(journey_id)

@@ -192,3 +192,34 @@ def test_an_editor_outside_a_restricted_journey_cannot_see_its_cards(other_edito
     card = CardFactory(journey__is_restricted=True)
     with pytest.raises(NotFound):
         services.card_update(actor=other_editor, card_id=card.pk, version=1, changes={"text": "x"})
+
+
+def test_adding_a_card_costs_the_same_few_queries_on_a_busy_map(five_phase_map, editor):
+    # The live editor's hot path: journey, references, last position, insert, revision, event.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _card(five_phase_map, editor)
+    with CaptureQueriesContext(connection) as small:
+        _card(five_phase_map, editor)
+    for n in range(50):
+        _card(five_phase_map, editor, phase="Conversion", text=f"card {n}")
+    with CaptureQueriesContext(connection) as busy:
+        _card(five_phase_map, editor, phase="Conversion")
+    statements = [q["sql"] for q in busy.captured_queries if "SAVEPOINT" not in q["sql"]]
+    assert len(busy.captured_queries) == len(small.captured_queries)
+    assert len(statements) <= 6
+
+
+def test_every_wrong_reference_is_named_at_once(five_phase_map, editor, other_editor):
+    elsewhere = services.journey_create(actor=other_editor, title="Other", template="five_phase")
+    with pytest.raises(InvalidInput) as refused:
+        services.card_create(
+            actor=editor,
+            journey_id=five_phase_map.journey.pk,
+            phase_id=elsewhere.phases.first().pk,
+            lane_id=elsewhere.lanes.first().pk,
+            text="Lost",
+        )
+    assert set(refused.value.details["errors"]) == {"phase", "lane"}
+    assert not Card.objects.filter(text="Lost").exists()
