@@ -49,13 +49,15 @@ run: install
 	  --schedule=var/celerybeat-schedule & worker=$$!; \
 	$(BIN)/uvicorn config.asgi:application --host $(HOST) --port $(PORT) $(UVICORN_OPTIONS)
 
+# Each test run keeps its channel groups and presence apart from anything else on the same Redis.
 test: install system-deps
-	$(BIN)/pytest $(PYTEST_ARGS)
+	JOURNEYBOARD_REDIS_PREFIX=jb-test-$$$$ $(BIN)/pytest $(PYTEST_ARGS)
 
 bench: install system-deps
 	$(BIN)/python bench/grid_read.py
 	$(BIN)/python bench/editor_render.py
 	$(BIN)/python bench/live_fanout.py
+	$(BIN)/python bench/live_fanout.py --clients 200
 
 lint: install
 	$(BIN)/ruff check .
