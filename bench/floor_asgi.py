@@ -13,6 +13,8 @@ from channels.generic.websocket import AsyncWebsocketConsumer  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from django.urls import path  # noqa: E402
 
+from config.serving import tune_for_live_serving  # noqa: E402
+
 GROUP = "floor"
 
 
@@ -32,3 +34,5 @@ class Relay(AsyncWebsocketConsumer):
 
 
 application = ProtocolTypeRouter({"websocket": URLRouter([path("ws/floor/", Relay.as_asgi())])})
+# The same process settings as the product's server, so the ratio measures only the product.
+tune_for_live_serving()

@@ -13,6 +13,7 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import sys
 import tempfile
 import time
@@ -20,6 +21,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+
+_TOKEN = re.compile(r'"kind": "card_created".*"text": "(\d+:\d+)"')
+
+
+def token_of(raw: str) -> str | None:
+    """The edit a delivered card_created event carries (the same cheap scan for both sides)."""
+    found = _TOKEN.search(raw)
+    return found.group(1) if found else None
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -116,6 +126,7 @@ def main() -> None:
     from django.test import Client
 
     from journeys import services
+    from journeys.serializers import CardSerializer
     from tests.factories import UserFactory
     from tests.servers import Server
 
@@ -136,6 +147,11 @@ def main() -> None:
     journey = services.journey_create(actor=editor, title="Live bench", template="five_phase")
     phase = journey.phases.order_by("position").first()
     lane = journey.lanes.order_by("position").first()
+    # A card as events carry it, for the floor to relay messages of the same shape and size.
+    sample = services.card_create(
+        actor=editor, journey_id=journey.pk, phase_id=phase.pk, lane_id=lane.pk, text="sample"
+    )
+    card_shape = CardSerializer(sample).data
     client = Client()
     client.force_login(editor)
     session = client.cookies[settings.SESSION_COOKIE_NAME].value
@@ -177,18 +193,23 @@ def main() -> None:
             }
         )
 
-    def product_token(raw: str):
-        frame = json.loads(raw)
-        if frame.get("type") != "event" or frame.get("kind") != "card_created":
-            return None
-        return frame["payload"]["card"]["text"]
+    def floor_frame(token: str) -> str:
+        # The floor relays the same message the product broadcasts: a card_created event.
+        return json.dumps(
+            {
+                "type": "event",
+                "kind": "card_created",
+                "journey": journey.pk,
+                "revision": 0,
+                "actor": editor.pk,
+                "payload": {"card": {**card_shape, "text": token}, "renumbered": {}},
+            }
+        )
 
     try:
         shape = (args.clients, args.editors, args.rate, args.seconds)
-        floor_result = asyncio.run(run_traffic(floor_socket, lambda t: t, lambda raw: raw, *shape))
-        product_result = asyncio.run(
-            run_traffic(product_socket, product_frame, product_token, *shape)
-        )
+        floor_result = asyncio.run(run_traffic(floor_socket, floor_frame, token_of, *shape))
+        product_result = asyncio.run(run_traffic(product_socket, product_frame, token_of, *shape))
     finally:
         for server in product + floor:
             server.stop()

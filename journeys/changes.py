@@ -19,7 +19,7 @@ from functools import partial
 from typing import Any, TypeVar
 
 from django.db import IntegrityError, connection, models, transaction
-from django.db.models import Exists, F, Max
+from django.db.models import Exists, F, Max, Subquery
 from django.utils import timezone
 
 from journeys.broadcast import broadcast_journey_event, event_message
@@ -31,13 +31,18 @@ from journeys.positions import GAP, position_at, renumbered
 M = TypeVar("M", bound=models.Model)
 
 
-def journey_for_change(*, journey_id: int, actor, lock: bool = False) -> Journey:
+def journey_for_change(
+    *, journey_id: int, actor, lock: bool = False, also: dict[str, Any] | None = None
+) -> Journey:
     """The journey, or a refusal: 404 if the actor cannot see it, 403 if read-only.
 
     Must be called inside ``transaction.atomic``; ``lock`` takes the journey row's lock now
-    (structural changes) rather than at the revision bump.
+    (structural changes) rather than at the revision bump. ``also`` annotates the same query
+    (reference checks, a cell's last position), sparing the hot path round trips.
     """
     journeys = Journey.objects.select_for_update() if lock else Journey.objects
+    if also:
+        journeys = journeys.annotate(**also)
     journey = journeys.filter(pk=journey_id).first()
     if journey is None or not can_view_journey(actor, journey):
         raise NotFound("No such journey.")
@@ -188,63 +193,75 @@ def _clash_refused(kind: ItemType):
         raise InvalidInput(kind.clash) from None
 
 
-def references_check(journey: Journey, fields: dict[str, Any]) -> None:
-    """Refuse a phase, lane, touchpoint or owner that is not on this journey (or not a user).
+_ON_JOURNEY = ("phase_id", "lane_id", "touchpoint_id")
 
-    One query, whatever is named: each reference is an EXISTS of the same SELECT."""
+
+def reference_checks(journey_id: int, fields: dict[str, Any]) -> dict[str, Exists]:
+    """One EXISTS per phase, lane, touchpoint or owner named, to annotate the journey's query."""
     from django.contrib.auth import get_user_model
 
     from journeys.models import Lane, Phase
     from touchpoints.models import Touchpoint
 
-    on_journey = {"phase_id": Phase, "lane_id": Lane, "touchpoint_id": Touchpoint}
+    models_on_journey = dict(zip(_ON_JOURNEY, (Phase, Lane, Touchpoint), strict=True))
+    # Suffixed: "owner" would clash with the journey's own field.
     checks = {
-        field.removesuffix("_id"): Exists(
-            model.objects.filter(pk=fields[field], journey_id=journey.pk)
+        f"{field.removesuffix('_id')}_found": Exists(
+            model.objects.filter(pk=fields[field], journey_id=journey_id)
         )
-        for field, model in on_journey.items()
+        for field, model in models_on_journey.items()
         if fields.get(field) is not None
     }
     if fields.get("owner_id") is not None:
-        checks["owner"] = Exists(
+        checks["owner_found"] = Exists(
             get_user_model().objects.filter(pk=fields["owner_id"], is_active=True)
         )
-    if not checks:
-        return
-    # Aliased: "owner" would clash with the journey's own field.
-    found = (
-        Journey.objects.filter(pk=journey.pk)
-        .values(**{f"{name}_found": check for name, check in checks.items()})
-        .first()
-        or {}
-    )
-    errors = {
-        name: (
-            "No such active user."
-            if name == "owner"
-            else f"No such {on_journey[name + '_id']._meta.verbose_name} on this journey."
-        )
-        for name in checks
-        if not found.get(f"{name}_found")
-    }
+    return checks
+
+
+def references_refuse_missing(journey: Journey, checks: dict[str, Exists]) -> None:
+    """Refuse the references ``reference_checks`` annotated on the journey that were not found."""
+    errors = {}
+    for key in checks:
+        if not getattr(journey, key):
+            name = key.removesuffix("_found")
+            errors[name] = (
+                "No such active user." if name == "owner" else f"No such {name} on this journey."
+            )
     if errors:
         raise InvalidInput(errors)
+
+
+def references_check(journey: Journey, fields: dict[str, Any]) -> None:
+    """Refuse a phase, lane, touchpoint or owner that is not on this journey (or not a user)."""
+    checks = reference_checks(journey.pk, fields)
+    if checks:
+        found = Journey.objects.filter(pk=journey.pk).annotate(**checks).values(*checks).first()
+        for key, value in (found or dict.fromkeys(checks, False)).items():
+            setattr(journey, key, value)
+        references_refuse_missing(journey, checks)
 
 
 def item_create(
     kind: ItemType, *, actor, journey_id: int, fields: dict[str, Any], index: int | None = None
 ) -> models.Model:
+    placed = _has_field(kind.model, "position")
+    scope = {f: fields[f] for f in kind.scope}
+    checks = reference_checks(journey_id, fields)
+    also = dict(checks)
+    if placed and index is None:
+        # Appending (the common case) needs only the cell's last position: read with the rest.
+        cell = kind.model.objects.filter(journey_id=journey_id, **scope)
+        also["cell_last_position"] = Subquery(cell.order_by("-position").values("position")[:1])
     with transaction.atomic():
-        journey = journey_for_change(journey_id=journey_id, actor=actor)
-        references_check(journey, fields)
+        journey = journey_for_change(journey_id=journey_id, actor=actor, also=also)
+        references_refuse_missing(journey, checks)
         position, renumbered_ = {}, {}
-        if _has_field(kind.model, "position"):
-            pos, renumbered_ = position_for(
-                kind.model,
-                journey=journey,
-                scope={f: fields[f] for f in kind.scope},
-                index=index,
-            )
+        if placed and index is None:
+            last = journey.cell_last_position
+            position = {"position": GAP if last is None else last + GAP}
+        elif placed:
+            pos, renumbered_ = position_for(kind.model, journey=journey, scope=scope, index=index)
             position = {"position": pos}
         with _clash_refused(kind):
             item = kind.model.objects.create(
