@@ -1,1 +1,240 @@
-"""Voice-of-Customer survey sources and responses (built out with survey imports)."""
+"""Voice of the customer: survey sources, the responses they bring, and the import runs that
+bring them.
+
+Invariants kept by the database: one response per (source, external id) — so re-running an
+import, retrying it or a redelivered message never duplicates a response; scores within their
+scales (NPS 0–10, CSAT 1–5, CES 1–7); at most one pending or running import per source.
+Maps and dashboards read ``ResponseRollup`` (per touchpoint and day), never raw responses.
+"""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from journeys.models import Journey
+from touchpoints.models import Touchpoint
+
+# What a field mapping may name: our field → the source's column (or JSON path).
+MAPPED_FIELDS = (
+    "response_id",
+    "submitted_at",
+    "nps",
+    "csat",
+    "ces",
+    "comment",
+    "channel",
+    "touchpoint",
+)
+REQUIRED_FIELDS = ("response_id", "submitted_at")
+SCORE_FIELDS = ("nps", "csat", "ces")
+
+
+class SurveySource(models.Model):
+    """Where survey responses come from: an uploaded file or a survey platform."""
+
+    class Kind(models.TextChoices):
+        UPLOAD = "upload", "CSV / XLSX upload"
+        QUALTRICS = "qualtrics", "Qualtrics"
+        SURVEYMONKEY = "surveymonkey", "SurveyMonkey"
+        TYPEFORM = "typeform", "Typeform"
+        JSON = "json", "JSON over HTTPS"
+
+    name = models.CharField(max_length=120)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.UPLOAD)
+    # Null: a shared source, whose responses are matched to touchpoints on any journey.
+    journey = models.ForeignKey(
+        Journey, null=True, blank=True, on_delete=models.CASCADE, related_name="survey_sources"
+    )
+    # Our field → the source's column or JSON path, e.g. {"nps": "Q1", "comment": "Q3"}.
+    field_mapping = models.JSONField(default=dict, blank=True)
+    # Tried in order when a response names no touchpoint code, e.g.
+    # [{"channel": "chat", "phase": "Service", "touchpoint": "service-chat"}].
+    matching_rules = models.JSONField(default=list, blank=True)
+    # Non-secret connection settings (base URL, survey / form id, datacenter).
+    options = models.JSONField(default=dict, blank=True)
+    # Secrets (API tokens, webhook secret): write-only through the API, never logged or shown.
+    credentials = models.JSONField(default=dict, blank=True)
+    sync_every_minutes = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Sync periodically; empty for manual runs only."
+    )
+    # Where the next network sync resumes (a page token, a date): saved with every chunk.
+    cursor = models.JSONField(default=dict, blank=True)
+    last_synced_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class ImportRun(models.Model):
+    """One import of a source: its state, progress, counts and per-row errors."""
+
+    class State(models.TextChoices):
+        PENDING = "pending", "Pending"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        CANCELLED = "cancelled", "Cancelled"
+
+    ACTIVE_STATES = (State.PENDING, State.RUNNING)
+
+    source = models.ForeignKey(SurveySource, on_delete=models.CASCADE, related_name="runs")
+    state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
+    upload = models.FileField(upload_to="imports/%Y/%m/", blank=True)
+    upload_name = models.CharField(max_length=255, blank=True)
+    # Progress: bytes (files) or records (network sources) done, of the total when known.
+    done = models.PositiveBigIntegerField(default=0)
+    total = models.PositiveBigIntegerField(null=True, blank=True)
+    # Rows already written and committed: a resumed run skips them.
+    rows_committed = models.PositiveBigIntegerField(default=0)
+    read = models.PositiveIntegerField(default=0)
+    imported = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    unmatched = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    cancel_requested = models.BooleanField(default=False)
+    # Renewed with every chunk: a redelivered task takes a run over only once this is stale.
+    heartbeat_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source"],
+                condition=Q(state__in=["pending", "running"]),
+                name="one_active_import_per_source",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} · {self.get_state_display()} ({self.created_at:%Y-%m-%d %H:%M})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.state in self.ACTIVE_STATES
+
+    @property
+    def progress(self) -> float | None:
+        if self.state == self.State.SUCCEEDED:
+            return 1.0
+        if not self.total:
+            return None
+        return min(1.0, self.done / self.total)
+
+
+class ImportRowError(models.Model):
+    """Why one row of an import was refused (the good rows still import)."""
+
+    run = models.ForeignKey(ImportRun, on_delete=models.CASCADE, related_name="row_errors")
+    row = models.PositiveBigIntegerField()  # 1-based data row (the header is row 0)
+    field = models.CharField(max_length=40, blank=True)
+    reason = models.CharField(max_length=500)
+
+    class Meta:
+        ordering = ["run", "row", "id"]
+
+    def __str__(self) -> str:
+        return f"row {self.row}: {self.field} {self.reason}".strip()
+
+
+class SurveyResponse(models.Model):
+    """What one customer said, matched to a touchpoint when it can be."""
+
+    source = models.ForeignKey(SurveySource, on_delete=models.CASCADE, related_name="responses")
+    external_id = models.CharField(max_length=200)
+    journey = models.ForeignKey(
+        Journey, null=True, blank=True, on_delete=models.CASCADE, related_name="survey_responses"
+    )
+    touchpoint = models.ForeignKey(
+        Touchpoint,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="survey_responses",
+    )
+    submitted_at = models.DateTimeField()
+    nps = models.PositiveSmallIntegerField(null=True, blank=True)
+    csat = models.PositiveSmallIntegerField(null=True, blank=True)
+    ces = models.PositiveSmallIntegerField(null=True, blank=True)
+    comment = models.TextField(blank=True)
+    channel = models.CharField(max_length=40, blank=True)
+    # As the source gave it: kept so a person (or a later rule) can match it.
+    touchpoint_code = models.CharField(max_length=80, blank=True)
+    phase_name = models.CharField(max_length=120, blank=True)
+    # VADER compound score −1…1, filled in after the import (comments only).
+    sentiment = models.FloatField(null=True, blank=True)
+    # Of the imported values: a re-import with equal content counts as unchanged.
+    content_hash = models.CharField(max_length=32)
+    last_run = models.ForeignKey(
+        ImportRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-submitted_at", "-id"]
+        indexes = [
+            models.Index(fields=["touchpoint", "submitted_at"]),
+            models.Index(fields=["source", "touchpoint"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["source", "external_id"], name="one_response_per_external_id"
+            ),
+            models.CheckConstraint(
+                condition=Q(nps__isnull=True) | Q(nps__gte=0, nps__lte=10), name="nps_0_to_10"
+            ),
+            models.CheckConstraint(
+                condition=Q(csat__isnull=True) | Q(csat__gte=1, csat__lte=5), name="csat_1_to_5"
+            ),
+            models.CheckConstraint(
+                condition=Q(ces__isnull=True) | Q(ces__gte=1, ces__lte=7), name="ces_1_to_7"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.source} #{self.external_id}"
+
+
+class ResponseRollup(models.Model):
+    """Sums of one touchpoint's responses on one day: every metric over any window is a SUM."""
+
+    touchpoint = models.ForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="rollups")
+    # The touchpoint's journey, for journey-wide sums; phases are read through the touchpoint
+    # (a touchpoint moved to another phase takes its history along).
+    journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    responses = models.PositiveIntegerField(default=0)
+    nps_count = models.PositiveIntegerField(default=0)
+    promoters = models.PositiveIntegerField(default=0)
+    detractors = models.PositiveIntegerField(default=0)
+    csat_count = models.PositiveIntegerField(default=0)
+    csat_satisfied = models.PositiveIntegerField(default=0)
+    ces_count = models.PositiveIntegerField(default=0)
+    ces_sum = models.PositiveBigIntegerField(default=0)
+    ces_sum_squares = models.PositiveBigIntegerField(default=0)
+    sentiment_count = models.PositiveIntegerField(default=0)
+    sentiment_sum = models.FloatField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["journey", "day"])]
+        constraints = [
+            models.UniqueConstraint(fields=["touchpoint", "day"], name="one_rollup_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.touchpoint_id} on {self.day}: {self.responses} responses"
