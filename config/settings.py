@@ -195,6 +195,8 @@ STORAGES = {
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
 }
 WHITENOISE_USE_FINDERS = True
+# Survey files stream to disk and import in bounded memory; this caps what one upload may be.
+JOURNEYBOARD_IMPORT_MAX_BYTES = env.int("JOURNEYBOARD_IMPORT_MAX_MB", default=200) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)
 
 # --- Security -------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ MAPPED_FIELDS = (
     "comment",
     "channel",
     "touchpoint",
+    "phase",
 )
 REQUIRED_FIELDS = ("response_id", "submitted_at")
 SCORE_FIELDS = ("nps", "csat", "ces")

@@ -49,3 +49,22 @@ def broadcast_journey_event(journey_id: int, event: dict) -> None:
             _outside_loop.submit(_send, journey_id, event).result(timeout=10)
     except Exception:  # the change is committed; a lost broadcast is recovered by resync
         logger.exception("Broadcast of %s to journey %s failed", event.get("kind"), journey_id)
+
+
+def broadcast_journey_message(journey_id: int, frame: dict) -> None:
+    """Send a frame that is not a change of the map (import progress) to the map's group."""
+    try:
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        message = {"type": "journey.message", "text": json.dumps(frame, default=str)}
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            async_to_sync(layer.group_send)(journey_group(journey_id), message)
+        else:
+            _outside_loop.submit(
+                async_to_sync(layer.group_send), journey_group(journey_id), message
+            ).result(timeout=10)
+    except Exception:  # progress is also polled; a lost frame costs nothing
+        logger.exception("Progress frame to journey %s failed", journey_id)

@@ -124,3 +124,11 @@ class OpportunityFactory(factory.django.DjangoModelFactory):
     impact = 4
     effort = 2
     position = factory.Sequence(lambda n: (n + 1) * GAP)
+
+
+class SurveySourceFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "feedback.SurveySource"
+
+    name = factory.Sequence(lambda n: f"Post-visit survey {n}")
+    kind = "upload"

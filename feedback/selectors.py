@@ -1,0 +1,169 @@
+"""Reading what customers said: metrics per touchpoint, phase and journey over a time window,
+from the daily rollups only (never the raw responses), and the comments behind them.
+
+Margin of error: a 95% normal-approximation interval, 1.96 × standard error.
+- NPS: each answer scores +100 (promoter), 0 (passive) or −100 (detractor); the standard error
+  is that score's standard deviation over √n: 100·√((p + d − (p − d)²) / n).
+- CSAT: a proportion, 100·√(p(1 − p) / n).
+- CES: a mean, s / √n with the sample standard deviation s from the sums of squares.
+With n < 2 there is no interval (None).
+"""
+
+import math
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import Any
+
+from django.db.models import Q, QuerySet, Sum
+
+from feedback.models import ResponseRollup, SurveyResponse
+
+Z_95 = 1.96
+
+
+@dataclass
+class Metrics:
+    responses: int
+    nps: float | None
+    nps_margin: float | None
+    nps_count: int
+    csat: float | None
+    csat_margin: float | None
+    csat_count: int
+    ces: float | None
+    ces_margin: float | None
+    ces_count: int
+    sentiment: float | None
+    sentiment_count: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+_SUMS = (
+    "responses",
+    "nps_count",
+    "promoters",
+    "detractors",
+    "csat_count",
+    "csat_satisfied",
+    "ces_count",
+    "ces_sum",
+    "ces_sum_squares",
+    "sentiment_count",
+    "sentiment_sum",
+)
+
+
+def metrics_from_sums(s: dict[str, Any]) -> Metrics:
+    """NPS, CSAT, CES and sentiment, with margins of error, from summed rollup counters."""
+    s = {k: s.get(k) or 0 for k in _SUMS}
+    nps = nps_margin = csat = csat_margin = ces = ces_margin = sentiment = None
+    if n := s["nps_count"]:
+        p, d = s["promoters"] / n, s["detractors"] / n
+        nps = round(100 * (p - d), 1)
+        if n > 1:
+            nps_margin = round(Z_95 * 100 * math.sqrt(max(0.0, p + d - (p - d) ** 2) / n), 1)
+    if n := s["csat_count"]:
+        p = s["csat_satisfied"] / n
+        csat = round(100 * p, 1)
+        if n > 1:
+            csat_margin = round(Z_95 * 100 * math.sqrt(p * (1 - p) / n), 1)
+    if n := s["ces_count"]:
+        mean = s["ces_sum"] / n
+        ces = round(mean, 2)
+        if n > 1:
+            variance = max(0.0, (s["ces_sum_squares"] - n * mean * mean) / (n - 1))
+            ces_margin = round(Z_95 * math.sqrt(variance / n), 2)
+    if s["sentiment_count"]:
+        sentiment = round(s["sentiment_sum"] / s["sentiment_count"], 3)
+    return Metrics(
+        responses=s["responses"],
+        nps=nps,
+        nps_margin=nps_margin,
+        nps_count=s["nps_count"],
+        csat=csat,
+        csat_margin=csat_margin,
+        csat_count=s["csat_count"],
+        ces=ces,
+        ces_margin=ces_margin,
+        ces_count=s["ces_count"],
+        sentiment=sentiment,
+        sentiment_count=s["sentiment_count"],
+    )
+
+
+def _window(rows: QuerySet, since: date | None, until: date | None) -> QuerySet:
+    if since:
+        rows = rows.filter(day__gte=since)
+    if until:
+        rows = rows.filter(day__lte=until)
+    return rows
+
+
+def journey_metrics(
+    *, journey_id: int, since: date | None = None, until: date | None = None
+) -> dict[str, Any]:
+    """Metrics per touchpoint, per phase and for the whole journey, plus a monthly trend.
+
+    Three queries over the rollups, whatever the number of responses."""
+    rollups = _window(ResponseRollup.objects.filter(journey_id=journey_id), since, until)
+    sums = {name: Sum(name) for name in _SUMS}
+    by_touchpoint = {
+        row["touchpoint_id"]: row
+        for row in rollups.values("touchpoint_id", "touchpoint__phase_id")
+        .annotate(**sums)
+        .order_by()
+    }
+    by_phase: dict[int, dict[str, Any]] = {}
+    total: dict[str, Any] = dict.fromkeys(_SUMS, 0)
+    for row in by_touchpoint.values():
+        phase = by_phase.setdefault(row["touchpoint__phase_id"], dict.fromkeys(_SUMS, 0))
+        for name in _SUMS:
+            phase[name] += row[name] or 0
+            total[name] += row[name] or 0
+    from django.db.models.functions import TruncMonth
+
+    trend = [
+        {"month": row["month"].isoformat(), **metrics_from_sums(row).as_dict()}
+        for row in rollups.annotate(month=TruncMonth("day"))
+        .values("month")
+        .annotate(**sums)
+        .order_by("month")
+    ]
+    return {
+        "journey": journey_id,
+        "since": since.isoformat() if since else None,
+        "until": until.isoformat() if until else None,
+        "journey_metrics": metrics_from_sums(total).as_dict(),
+        "phases": {str(k): metrics_from_sums(v).as_dict() for k, v in by_phase.items()},
+        "touchpoints": {str(k): metrics_from_sums(v).as_dict() for k, v in by_touchpoint.items()},
+        "trend": trend,
+    }
+
+
+def touchpoint_comments(*, touchpoint_id: int, limit: int = 5) -> dict[str, list[dict]]:
+    """The most negative and the most positive comments, newest first among equals."""
+    scored = SurveyResponse.objects.filter(
+        touchpoint_id=touchpoint_id, sentiment__isnull=False
+    ).exclude(comment="")
+    fields = ("id", "external_id", "submitted_at", "comment", "sentiment", "nps", "csat", "ces")
+    return {
+        "negative": list(
+            scored.filter(sentiment__lt=0)
+            .order_by("sentiment", "-submitted_at")
+            .values(*fields)[:limit]
+        ),
+        "positive": list(
+            scored.filter(sentiment__gt=0)
+            .order_by("-sentiment", "-submitted_at")
+            .values(*fields)[:limit]
+        ),
+    }
+
+
+def unmatched_responses(*, source_ids: list[int]) -> QuerySet:
+    """Responses no touchpoint claimed yet, for a person to map."""
+    return SurveyResponse.objects.filter(
+        Q(source_id__in=source_ids), touchpoint__isnull=True
+    ).order_by("-submitted_at", "-id")

@@ -1,0 +1,322 @@
+"""Every write of the voice-of-the-customer app, one function per action.
+
+An import run is created by ``import_file_start`` / ``import_sync_start`` and executed by the
+Celery task on commit. ``import_run_execute`` takes the run under a lease (a redelivered message
+for a run another worker is still on does nothing; one for a run whose worker died takes it
+over), then writes in chunks, each committed with the run's counts and its resume point.
+"""
+
+import logging
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from feedback.exceptions import ImportRefused
+from feedback.models import ImportRowError, ImportRun, SurveyResponse, SurveySource
+from feedback.readers import table_open
+from feedback.rows import (
+    CleanResponse,
+    RowError,
+    default_mapping,
+    header_check,
+    record_getter,
+    row_clean,
+    row_getter,
+)
+from feedback.writer import ChunkResult, responses_write, rollups_rebuild
+from journeys.exceptions import AccessDenied, InvalidInput, NotFound
+from journeys.permissions import Role, can_edit_journey, has_role
+
+logger = logging.getLogger(__name__)
+
+CHUNK_ROWS = 5000
+LEASE = timedelta(seconds=60)  # a run whose heartbeat is older than this lost its worker
+SENTIMENT_BATCH = 2000
+
+
+# --- Access ----------------------------------------------------------------------------------
+
+
+def source_access_check(actor, source: SurveySource) -> None:
+    """Editors manage the sources of maps they may edit; shared sources are for admins."""
+    if source.journey_id is None:
+        if not has_role(actor, Role.ADMIN):
+            raise AccessDenied("Only admins manage shared survey sources.")
+    elif not can_edit_journey(actor, source.journey):
+        raise AccessDenied("You cannot import into this journey.")
+
+
+# --- Starting a run --------------------------------------------------------------------------
+
+
+def _run_create(*, source: SurveySource, actor, **fields: Any) -> ImportRun:
+    from feedback.tasks import import_run_task
+
+    try:
+        with transaction.atomic():
+            run = ImportRun.objects.create(source=source, created_by=actor, **fields)
+    except IntegrityError:
+        raise ImportRefused(
+            "import_running",
+            "An import of this source is already running; wait for it or cancel it.",
+        ) from None
+    transaction.on_commit(lambda: import_run_task.delay(run.pk))
+    return run
+
+
+def import_file_start(*, actor, source: SurveySource, upload: UploadedFile) -> ImportRun:
+    """Check the header now (a file missing required columns is refused before anything is
+    written), keep the file, and queue its import."""
+    source_access_check(actor, source)
+    limit = settings.JOURNEYBOARD_IMPORT_MAX_BYTES
+    if upload.size > limit:
+        raise ImportRefused(
+            "file_too_large",
+            f"The file is {upload.size / 2**20:.1f} MB; the limit is {limit / 2**20:.0f} MB.",
+        )
+    with transaction.atomic():
+        run = _run_create(source=source, actor=actor, upload=upload, upload_name=upload.name)
+        run.total = upload.size
+        run.save(update_fields=["total"])
+        try:
+            reader = table_open(Path(run.upload.path), upload.name)
+        except ImportRefused:
+            run.upload.delete(save=False)
+            raise
+        try:
+            header_check(reader.header, source.field_mapping or default_mapping(reader.header))
+        except ImportRefused:
+            run.upload.delete(save=False)
+            raise
+        finally:
+            reader.close()
+    return run
+
+
+def import_sync_start(*, actor, source: SurveySource) -> ImportRun:
+    """Queue a sync of a survey platform source, from its saved cursor."""
+    if actor is not None:
+        source_access_check(actor, source)
+    if source.kind == SurveySource.Kind.UPLOAD:
+        raise InvalidInput({"source": "Upload a file to import into this source."})
+    with transaction.atomic():
+        return _run_create(source=source, actor=actor)
+
+
+def import_run_cancel(*, actor, run_id: int) -> ImportRun:
+    run = ImportRun.objects.select_related("source__journey").filter(pk=run_id).first()
+    if run is None:
+        raise NotFound("No such import.")
+    source_access_check(actor, run.source)
+    with transaction.atomic():
+        run = ImportRun.objects.select_for_update().get(pk=run_id)
+        if run.state == ImportRun.State.PENDING:
+            # Never started: nothing to stop, the worker will skip it.
+            run.state, run.finished_at = ImportRun.State.CANCELLED, timezone.now()
+        elif run.state == ImportRun.State.RUNNING:
+            run.cancel_requested = True  # the worker stops after its current chunk
+        run.save()
+    _progress_broadcast(run)
+    return run
+
+
+# --- Executing a run ---------------------------------------------------------------------------
+
+
+def _run_claim(run_id: int) -> ImportRun | None:
+    """The run, now ours; None when it is finished or another worker holds a fresh lease."""
+    now = timezone.now()
+    with transaction.atomic():
+        run = (
+            ImportRun.objects.select_for_update(of=("self",))
+            .select_related("source", "source__journey")
+            .filter(pk=run_id)
+            .first()
+        )
+        if run is None or not run.is_active:
+            return None
+        if run.state == ImportRun.State.RUNNING and run.heartbeat_at > now - LEASE:
+            return None  # a redelivered message while the first worker is still at it
+        run.state = ImportRun.State.RUNNING
+        run.started_at = run.started_at or now
+        run.heartbeat_at = now
+        run.save(update_fields=["state", "started_at", "heartbeat_at"])
+        return run
+
+
+def _rows_of_file(run: ImportRun) -> Iterator[tuple[int, CleanResponse | list[RowError], int]]:
+    source = run.source
+    reader = table_open(Path(run.upload.path), run.upload_name or run.upload.name)
+    try:
+        mapping = source.field_mapping or default_mapping(reader.header)
+        values_of = row_getter(header_check(reader.header, mapping))
+        for number, cells in enumerate(reader.rows(), start=1):
+            if number <= run.rows_committed:
+                continue  # written before a restart
+            yield number, row_clean(number, values_of(cells)), reader.position
+    finally:
+        reader.close()
+
+
+def _rows_of_platform(run: ImportRun, cursors: list) -> Iterator[tuple[int, Any, int]]:
+    from feedback.connectors import connector_for
+
+    source = run.source
+    connector = connector_for(source.kind, source.options, source.credentials)
+    values_of = record_getter(source.field_mapping or {})
+    number = run.rows_committed
+    for batch in connector.batches(source.cursor or {}):
+        if batch.total is not None:
+            run.total = batch.total
+        for record in batch.records:
+            number += 1
+            yield number, row_clean(number, values_of(record)), number
+        cursors.append(batch.cursor)
+
+
+def _chunk_commit(
+    run: ImportRun,
+    clean: list[CleanResponse],
+    errors: list[RowError],
+    read: int,
+    last_row: int,
+    position: int,
+    cursor: dict | None,
+    touched: set[int],
+) -> bool:
+    """Write one chunk with the run's counts and resume point; False when cancelled."""
+    with transaction.atomic():
+        result = responses_write(run.source, clean, run.pk) if clean else ChunkResult()
+        ImportRowError.objects.bulk_create(
+            [ImportRowError(run=run, row=e.row, field=e.field, reason=e.reason) for e in errors]
+        )
+        rows = ImportRun.objects.filter(pk=run.pk)
+        rows.update(
+            read=F("read") + read,
+            imported=F("imported") + result.imported,
+            updated=F("updated") + result.updated,
+            unchanged=F("unchanged") + result.unchanged,
+            failed=F("failed") + len({e.row for e in errors}),
+            unmatched=F("unmatched") + result.unmatched,
+            rows_committed=last_row,
+            done=position,
+            total=run.total,
+            heartbeat_at=timezone.now(),
+        )
+        if cursor is not None:
+            SurveySource.objects.filter(pk=run.source_id).update(cursor=cursor)
+        fresh = rows.get()
+    touched |= result.touchpoints
+    for name in ("read", "imported", "updated", "unchanged", "failed", "unmatched", "done"):
+        setattr(run, name, getattr(fresh, name))
+    _progress_broadcast(run)
+    return not fresh.cancel_requested
+
+
+def import_run_execute(run_id: int) -> ImportRun | None:
+    """Import a run's rows (a file or a platform sync); safe to call twice for one run."""
+    run = _run_claim(run_id)
+    if run is None:
+        return None
+    touched: set[int] = set()
+    cursors: list[dict] = []
+    try:
+        if run.source.kind == SurveySource.Kind.UPLOAD:
+            rows = _rows_of_file(run)
+        else:
+            rows = _rows_of_platform(run, cursors)
+        clean: list[CleanResponse] = []
+        errors: list[RowError] = []
+        read = last_row = position = 0
+        cancelled = False
+        for number, outcome, position in rows:
+            read += 1
+            last_row = number
+            if isinstance(outcome, CleanResponse):
+                clean.append(outcome)
+            else:
+                errors.extend(outcome)
+            if len(clean) + len(errors) >= CHUNK_ROWS:
+                cursor = cursors[-1] if cursors else None
+                if not _chunk_commit(run, clean, errors, read, last_row, position, cursor, touched):
+                    cancelled = True
+                    break
+                clean, errors, read = [], [], 0
+        if not cancelled:
+            cursor = cursors[-1] if cursors else None
+            cancelled = not _chunk_commit(
+                run, clean, errors, read, last_row, position, cursor, touched
+            )
+    except ImportRefused as refused:
+        return _run_finish(run, ImportRun.State.FAILED, touched, error=refused.message)
+    except Exception as error:
+        logger.exception("Import run %s failed", run.pk)
+        message = getattr(error, "message", None) or "The import stopped on an unexpected error."
+        return _run_finish(run, ImportRun.State.FAILED, touched, error=message)
+    state = ImportRun.State.CANCELLED if cancelled else ImportRun.State.SUCCEEDED
+    return _run_finish(run, state, touched)
+
+
+def _run_finish(run: ImportRun, state: str, touched: set[int], error: str = "") -> ImportRun:
+    """Score new comments, bring the rollups and VoC emotions up to date, close the run."""
+    sentiment_touched = responses_sentiment_score(source_id=run.source_id)
+    touched |= sentiment_touched
+    with transaction.atomic():
+        rollups_rebuild(touched)
+        fields = {"state": state, "finished_at": timezone.now(), "error": error[:2000]}
+        if run.source.kind != SurveySource.Kind.UPLOAD and state == ImportRun.State.SUCCEEDED:
+            SurveySource.objects.filter(pk=run.source_id).update(last_synced_at=timezone.now())
+        ImportRun.objects.filter(pk=run.pk).update(**fields)
+        if touched:
+            from feedback.voc import voc_refresh
+
+            voc_refresh(touchpoint_ids=touched)
+    run.refresh_from_db()
+    _progress_broadcast(run)
+    return run
+
+
+# --- Sentiment -------------------------------------------------------------------------------
+
+
+def responses_sentiment_score(*, source_id: int) -> set[int]:
+    """VADER compound scores for comments not scored yet; returns the touchpoints affected."""
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    analyzer = None
+    touched: set[int] = set()
+    pending = SurveyResponse.objects.filter(source_id=source_id, sentiment__isnull=True).exclude(
+        comment=""
+    )
+    while True:
+        batch = list(pending.only("id", "comment", "touchpoint_id")[:SENTIMENT_BATCH])
+        if not batch:
+            return touched
+        analyzer = analyzer or SentimentIntensityAnalyzer()
+        for response in batch:
+            response.sentiment = round(analyzer.polarity_scores(response.comment)["compound"], 4)
+            if response.touchpoint_id:
+                touched.add(response.touchpoint_id)
+        SurveyResponse.objects.bulk_update(batch, ["sentiment"], batch_size=500)
+
+
+# --- Progress --------------------------------------------------------------------------------
+
+
+def _progress_broadcast(run: ImportRun) -> None:
+    """Push the run's progress to the map it feeds (after commit; polling is the fallback)."""
+    journey_id = run.source.journey_id
+    if journey_id is None:
+        return
+    from feedback.serializers import ImportRunSerializer
+    from journeys.broadcast import broadcast_journey_message
+
+    frame = {"type": "import", "run": ImportRunSerializer(run).data}
+    transaction.on_commit(lambda: broadcast_journey_message(journey_id, frame))

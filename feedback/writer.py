@@ -1,0 +1,231 @@
+"""Writing checked responses in chunks, set-based: into a staging table (COPY on PostgreSQL, a
+plain multi-row INSERT elsewhere), matched to touchpoints in SQL, then upserted on
+(source, external id). Re-writing a chunk changes nothing, so a retried or resumed import never
+duplicates a response; a person's manual match survives a re-import that cannot match."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.db.models import Count, FloatField, Q, Sum
+from django.db.models.functions import Cast, TruncDate
+
+from feedback.models import ResponseRollup, SurveyResponse, SurveySource
+from feedback.rows import CleanResponse
+from touchpoints.models import Touchpoint
+
+STAGING = "feedback_response_staging"
+_COLUMNS = (
+    "external_id",
+    "submitted_at",
+    "nps",
+    "csat",
+    "ces",
+    "comment",
+    "channel",
+    "touchpoint_code",
+    "phase_name",
+    "content_hash",
+)
+
+
+@dataclass
+class ChunkResult:
+    imported: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    unmatched: int = 0
+    touchpoints: set[int] = field(default_factory=set)  # whose rollups are now out of date
+
+
+def _q(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def _staging_prepare(cursor) -> None:
+    timestamp = "timestamptz" if connection.vendor == "postgresql" else "text"
+    # A temporary table: private to this connection, gone with it.
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE IF NOT EXISTS {STAGING} ("
+        "external_id varchar(200) NOT NULL, "
+        f"submitted_at {timestamp} NOT NULL, "
+        "nps smallint, csat smallint, ces smallint, comment text NOT NULL, "
+        "channel varchar(40) NOT NULL, touchpoint_code varchar(80) NOT NULL, "
+        "phase_name varchar(120) NOT NULL, content_hash varchar(32) NOT NULL, "
+        "touchpoint_id bigint, journey_id bigint)"
+    )
+    cursor.execute(f"DELETE FROM {STAGING}")
+
+
+def _staging_fill(cursor, responses: Iterable[CleanResponse]) -> None:
+    adapt = connection.ops.adapt_datetimefield_value
+    rows = (
+        (
+            r.external_id,
+            adapt(r.submitted_at),
+            r.nps,
+            r.csat,
+            r.ces,
+            r.comment,
+            r.channel,
+            r.touchpoint_code,
+            r.phase_name,
+            r.content_hash,
+        )
+        for r in responses
+    )
+    columns = ", ".join(_COLUMNS)
+    if connection.vendor == "postgresql":
+        with cursor.cursor.copy(f"COPY {STAGING} ({columns}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+    else:
+        marks = ", ".join(["%s"] * len(_COLUMNS))
+        cursor.executemany(f"INSERT INTO {STAGING} ({columns}) VALUES ({marks})", list(rows))
+
+
+def _staging_match(cursor, source: SurveySource) -> None:
+    """Touchpoint by the code the response names, else by the source's rules, in order."""
+    tp = _q(Touchpoint._meta.db_table)
+    if source.journey_id:
+        scope, params = "t.journey_id = %s", [source.journey_id]
+    else:
+        # A shared source: a code counts only where exactly one journey has it.
+        scope = f"t.code IN (SELECT code FROM {tp} GROUP BY code HAVING COUNT(*) = 1)"
+        params = []
+    cursor.execute(
+        f"UPDATE {STAGING} SET touchpoint_id = t.id, journey_id = t.journey_id FROM {tp} t "
+        f"WHERE t.code = {STAGING}.touchpoint_code AND {STAGING}.touchpoint_code <> '' "
+        f"AND {scope}",
+        params,
+    )
+    for rule in source.matching_rules or []:
+        conditions, rule_params = [], []
+        if rule.get("channel"):
+            conditions.append(f"{STAGING}.channel = %s")
+            rule_params.append(str(rule["channel"]).lower())
+        if rule.get("phase"):
+            conditions.append(f"lower({STAGING}.phase_name) = %s")
+            rule_params.append(str(rule["phase"]).lower())
+        if not conditions or not rule.get("touchpoint"):
+            continue  # the API refuses such rules; an old one is skipped, not applied to all
+        cursor.execute(
+            f"UPDATE {STAGING} SET touchpoint_id = t.id, journey_id = t.journey_id FROM {tp} t "
+            f"WHERE {STAGING}.touchpoint_id IS NULL AND t.code = %s AND {scope} AND "
+            + " AND ".join(conditions),
+            [rule["touchpoint"], *params, *rule_params],
+        )
+    if source.journey_id:
+        cursor.execute(
+            f"UPDATE {STAGING} SET journey_id = %s WHERE journey_id IS NULL", [source.journey_id]
+        )
+
+
+def _staging_compare(cursor, source: SurveySource) -> ChunkResult:
+    responses = _q(SurveyResponse._meta.db_table)
+    cursor.execute(
+        f"SELECT r.id IS NULL, r.content_hash = s.content_hash, "
+        "s.touchpoint_id IS NULL AND (r.id IS NULL OR r.touchpoint_id IS NULL), "
+        f"s.touchpoint_id, r.touchpoint_id FROM {STAGING} s LEFT JOIN {responses} r "
+        "ON r.source_id = %s AND r.external_id = s.external_id",
+        [source.pk],
+    )
+    result = ChunkResult()
+    for is_new, same, unmatched, touchpoint_id, old_touchpoint_id in cursor.fetchall():
+        if is_new:
+            result.imported += 1
+        elif same:
+            result.unchanged += 1
+            continue
+        else:
+            result.updated += 1
+        result.unmatched += bool(unmatched)
+        result.touchpoints.update(t for t in (touchpoint_id, old_touchpoint_id) if t)
+    return result
+
+
+def _staging_upsert(cursor, source: SurveySource, run_id: int | None) -> None:
+    responses = _q(SurveyResponse._meta.db_table)
+    changing = [c for c in _COLUMNS if c != "external_id"]
+    cursor.execute(
+        f"INSERT INTO {responses} (source_id, last_run_id, journey_id, touchpoint_id, "
+        f"sentiment, {', '.join(_COLUMNS)}) "
+        f"SELECT %s, %s, journey_id, touchpoint_id, NULL, {', '.join(_COLUMNS)} FROM {STAGING} "
+        # WHERE true: SQLite needs it to tell the upsert clause from a join.
+        "WHERE true ON CONFLICT (source_id, external_id) DO UPDATE SET "
+        + ", ".join(f"{c} = excluded.{c}" for c in changing)
+        + ", last_run_id = excluded.last_run_id, journey_id = excluded.journey_id, "
+        f"touchpoint_id = COALESCE(excluded.touchpoint_id, {responses}.touchpoint_id), "
+        f"sentiment = NULL WHERE {responses}.content_hash <> excluded.content_hash",
+        [source.pk, run_id],
+    )
+
+
+def responses_write(
+    source: SurveySource, responses: list[CleanResponse], run_id: int | None = None
+) -> ChunkResult:
+    """Upsert one chunk (call inside a transaction). A later row wins over an earlier one with
+    the same id."""
+    latest = {r.external_id: r for r in responses}
+    duplicates = len(responses) - len(latest)
+    with connection.cursor() as cursor:
+        _staging_prepare(cursor)
+        _staging_fill(cursor, latest.values())
+        _staging_match(cursor, source)
+        result = _staging_compare(cursor, source)
+        _staging_upsert(cursor, source, run_id)
+        cursor.execute(f"DELETE FROM {STAGING}")
+    result.updated += duplicates  # the earlier row's response was replaced by the later one
+    return result
+
+
+# --- Rollups ---------------------------------------------------------------------------------
+
+
+def rollups_rebuild(touchpoint_ids: Iterable[int]) -> None:
+    """Recount the daily sums of these touchpoints from their responses (inside a transaction)."""
+    ids = sorted(set(touchpoint_ids))
+    if not ids:
+        return
+    ResponseRollup.objects.filter(touchpoint_id__in=ids).delete()
+    days = (
+        SurveyResponse.objects.filter(touchpoint_id__in=ids)
+        .annotate(day=TruncDate("submitted_at"))
+        .values("touchpoint_id", "touchpoint__journey_id", "day")
+        .annotate(
+            responses=Count("id"),
+            nps_count=Count("id", filter=Q(nps__isnull=False)),
+            promoters=Count("id", filter=Q(nps__gte=9)),
+            detractors=Count("id", filter=Q(nps__lte=6)),
+            csat_count=Count("id", filter=Q(csat__isnull=False)),
+            csat_satisfied=Count("id", filter=Q(csat__gte=4)),
+            ces_count=Count("id", filter=Q(ces__isnull=False)),
+            ces_sum=Sum("ces"),
+            ces_sum_squares=Sum(Cast("ces", FloatField()) * Cast("ces", FloatField())),
+            sentiment_count=Count("id", filter=Q(sentiment__isnull=False)),
+            sentiment_sum=Sum("sentiment"),
+        )
+        .order_by()
+    )
+    ResponseRollup.objects.bulk_create(
+        [
+            ResponseRollup(
+                touchpoint_id=d["touchpoint_id"],
+                journey_id=d["touchpoint__journey_id"],
+                day=d["day"],
+                responses=d["responses"],
+                nps_count=d["nps_count"],
+                promoters=d["promoters"],
+                detractors=d["detractors"],
+                csat_count=d["csat_count"],
+                csat_satisfied=d["csat_satisfied"],
+                ces_count=d["ces_count"],
+                ces_sum=d["ces_sum"] or 0,
+                ces_sum_squares=round(d["ces_sum_squares"] or 0),
+                sentiment_count=d["sentiment_count"],
+                sentiment_sum=d["sentiment_sum"] or 0.0,
+            )
+            for d in days
+        ],
+        batch_size=2000,
+    )

@@ -1,0 +1,222 @@
+"""A CX analyst uploads survey exports; responses land on the map's touchpoints, once each."""
+
+import io
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from openpyxl import Workbook
+
+from feedback import services
+from feedback.exceptions import ImportRefused
+from feedback.models import ImportRun, ResponseRollup, SurveyResponse
+from feedback.selectors import journey_metrics, touchpoint_comments
+from journeys.models import Emotion, JourneyEvent
+from tests.factories import SurveySourceFactory
+from touchpoints import services as touchpoint_services
+
+pytestmark = pytest.mark.django_db
+
+HEADER = "response_id,submitted_at,nps,csat,ces,comment,channel,touchpoint\n"
+ROWS = [
+    "r1,2024-05-01T10:00:00Z,10,5,2,Lovely staff and quick checkout,web,checkout",
+    "r2,2024-05-02,3,2,6,Slow and confusing payment page,web,checkout",
+    "r3,2024-05-03 09:30,8,,,,,store-visit",
+    "r4,2024-05-03,7,4,3,,,unknown-code",
+    "r5,not a date,9,,,,,checkout",
+    "r6,2024-05-04,11,,,,,checkout",
+    ",,,,,,,",
+]
+
+
+@pytest.fixture
+def survey_map(five_phase_map, editor):
+    """A map with two touchpoints, coded for matching, and an upload source on it."""
+    phases = five_phase_map.phases
+    checkout = touchpoint_services.touchpoint_create(
+        actor=editor,
+        journey_id=five_phase_map.journey.pk,
+        phase_id=phases[2].pk,
+        name="Online checkout",
+        code="checkout",
+    )
+    store = touchpoint_services.touchpoint_create(
+        actor=editor,
+        journey_id=five_phase_map.journey.pk,
+        phase_id=phases[1].pk,
+        name="Store visit",
+        code="store-visit",
+    )
+    five_phase_map.checkout, five_phase_map.store = checkout, store
+    five_phase_map.source = SurveySourceFactory(journey=five_phase_map.journey)
+    return five_phase_map
+
+
+def _upload(content: str | bytes, name: str = "survey.csv") -> SimpleUploadedFile:
+    data = content.encode() if isinstance(content, str) else content
+    return SimpleUploadedFile(name, data, content_type="text/csv")
+
+
+def _import(survey_map, editor, content, name="survey.csv") -> ImportRun:
+    run = services.import_file_start(
+        actor=editor, source=survey_map.source, upload=_upload(content, name)
+    )
+    return services.import_run_execute(run.pk)
+
+
+def test_an_upload_imports_good_rows_and_reports_each_bad_one(survey_map, editor):
+    run = _import(survey_map, editor, HEADER + "\n".join(ROWS) + "\n")
+
+    assert run.state == ImportRun.State.SUCCEEDED
+    assert (run.read, run.imported, run.failed, run.unmatched) == (7, 4, 3, 1)
+    errors = {(e.row, e.field) for e in run.row_errors.all()}
+    assert errors == {(5, "submitted_at"), (6, "nps"), (7, "")}
+    matched = SurveyResponse.objects.filter(touchpoint=survey_map.checkout)
+    assert set(matched.values_list("external_id", flat=True)) == {"r1", "r2"}
+    assert SurveyResponse.objects.get(external_id="r3").touchpoint == survey_map.store
+    assert SurveyResponse.objects.get(external_id="r4").touchpoint is None
+
+
+def test_metrics_come_from_rollups_with_their_margin_of_error(survey_map, editor):
+    _import(survey_map, editor, HEADER + "\n".join(ROWS) + "\n")
+    assert ResponseRollup.objects.filter(touchpoint=survey_map.checkout).count() == 2
+
+    metrics = journey_metrics(journey_id=survey_map.journey.pk)
+    checkout = metrics["touchpoints"][str(survey_map.checkout.pk)]
+    # r1 promoter (10), r2 detractor (3): NPS 0; CSAT 5 and 2 → 50%; CES (2 + 6) / 2 = 4.
+    assert (checkout["responses"], checkout["nps"], checkout["csat"], checkout["ces"]) == (
+        2,
+        0.0,
+        50.0,
+        4.0,
+    )
+    assert checkout["nps_margin"] == pytest.approx(1.96 * 100 * (1 / 2) ** 0.5, abs=0.1)
+    whole = metrics["journey_metrics"]
+    assert whole["responses"] == 3  # r4 is unmatched: it counts once someone maps it
+    assert metrics["trend"][0]["month"] == "2024-05-01"
+
+
+def test_comments_are_scored_and_the_extremes_shown(survey_map, editor):
+    _import(survey_map, editor, HEADER + "\n".join(ROWS) + "\n")
+    comments = touchpoint_comments(touchpoint_id=survey_map.checkout.pk)
+    assert [c["external_id"] for c in comments["positive"]] == ["r1"]
+    assert [c["external_id"] for c in comments["negative"]] == ["r2"]
+
+
+def test_the_map_gets_a_voc_emotion_per_phase_as_a_change(survey_map, editor):
+    _import(survey_map, editor, HEADER + "\n".join(ROWS) + "\n")
+    store_phase = survey_map.store.phase
+    emotion = Emotion.objects.get(phase=store_phase, source=Emotion.Source.VOC)
+    assert emotion.score == 0  # a passive (NPS 8) only: NPS 0
+    assert emotion.label == "n = 1"
+    event = JourneyEvent.objects.filter(journey=survey_map.journey).latest("revision")
+    assert event.kind == "voc_updated"
+    assert str(store_phase.pk) in event.payload["metrics"]["phases"]
+
+
+def test_importing_the_same_file_again_duplicates_nothing(survey_map, editor):
+    content = HEADER + "\n".join(ROWS) + "\n"
+    _import(survey_map, editor, content)
+    again = _import(survey_map, editor, content)
+    assert (again.imported, again.updated, again.unchanged) == (0, 0, 4)
+    assert SurveyResponse.objects.count() == 4
+
+
+def test_a_changed_row_updates_its_response(survey_map, editor):
+    _import(survey_map, editor, HEADER + ROWS[0] + "\n")
+    changed = _import(survey_map, editor, HEADER + ROWS[0].replace(",10,5,", ",6,5,") + "\n")
+    assert (changed.imported, changed.updated) == (0, 1)
+    assert SurveyResponse.objects.get(external_id="r1").nps == 6
+
+
+def test_a_file_missing_required_columns_is_refused_before_anything_is_written(survey_map, editor):
+    with pytest.raises(ImportRefused) as refused:
+        services.import_file_start(
+            actor=editor, source=survey_map.source, upload=_upload("id,score\n1,9\n")
+        )
+    assert "submitted_at" in refused.value.message
+    assert "at least one of nps" in refused.value.message
+    assert not ImportRun.objects.exists()
+
+
+def test_latin1_semicolon_files_and_utf8_with_bom_both_import(survey_map, editor):
+    latin = "response_id;submitted_at;nps;comment\nl1;2024-05-01;9;Très bien, merci\n"
+    run = _import(survey_map, editor, latin.encode("latin-1"))
+    assert run.imported == 1
+    assert SurveyResponse.objects.get(external_id="l1").comment == "Très bien, merci"
+    bom = "\ufeffresponse_id,submitted_at,csat\nb1,2024-05-01,4\n"
+    assert _import(survey_map, editor, bom.encode("utf-8")).imported == 1
+
+
+def test_an_xlsx_export_imports_like_a_csv(survey_map, editor):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["response_id", "submitted_at", "nps", "touchpoint"])
+    sheet.append([101, "2024-06-01T08:00:00Z", 9, "checkout"])
+    sheet.append([102, "2024-06-02", 12, "checkout"])
+    data = io.BytesIO()
+    book.save(data)
+    run = _import(survey_map, editor, data.getvalue(), name="export.xlsx")
+    assert (run.imported, run.failed) == (1, 1)
+    assert SurveyResponse.objects.get(external_id="101").touchpoint == survey_map.checkout
+
+
+def test_a_formula_in_a_comment_is_kept_as_plain_text(survey_map, editor):
+    content = HEADER + 'f1,2024-05-01,9,,,"=HYPERLINK(""http://x"")",,checkout\n'
+    _import(survey_map, editor, content)
+    assert SurveyResponse.objects.get(external_id="f1").comment == '=HYPERLINK("http://x")'
+
+
+def test_a_viewer_cannot_import(survey_map, viewer):
+    from journeys.exceptions import AccessDenied
+
+    with pytest.raises(AccessDenied):
+        services.import_file_start(
+            actor=viewer, source=survey_map.source, upload=_upload(HEADER + ROWS[0])
+        )
+
+
+def test_a_run_taken_over_after_its_worker_died_skips_what_was_written(survey_map, editor):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    content = HEADER + "\n".join(ROWS[:3]) + "\n"
+    run = services.import_file_start(
+        actor=editor, source=survey_map.source, upload=_upload(content)
+    )
+    services.import_run_execute(run.pk)
+    # As if the worker had died after committing two rows: running, stale, two rows done.
+    SurveyResponse.objects.filter(external_id="r3").delete()
+    ImportRun.objects.filter(pk=run.pk).update(
+        state="running",
+        rows_committed=2,
+        read=2,
+        imported=2,
+        heartbeat_at=timezone.now() - timedelta(minutes=5),
+    )
+    resumed = services.import_run_execute(run.pk)
+    assert resumed.state == ImportRun.State.SUCCEEDED
+    assert (resumed.read, resumed.imported) == (3, 3)
+    assert SurveyResponse.objects.count() == 3
+
+
+def test_a_redelivered_task_leaves_a_live_run_alone(survey_map, editor):
+    from django.utils import timezone
+
+    run = services.import_file_start(
+        actor=editor, source=survey_map.source, upload=_upload(HEADER + ROWS[0] + "\n")
+    )
+    ImportRun.objects.filter(pk=run.pk).update(state="running", heartbeat_at=timezone.now())
+    assert services.import_run_execute(run.pk) is None
+    assert not SurveyResponse.objects.exists()
+
+
+def test_only_one_import_of_a_source_runs_at_a_time(survey_map, editor):
+    services.import_file_start(
+        actor=editor, source=survey_map.source, upload=_upload(HEADER + ROWS[0] + "\n")
+    )
+    with pytest.raises(ImportRefused) as refused:
+        services.import_file_start(
+            actor=editor, source=survey_map.source, upload=_upload(HEADER + ROWS[1] + "\n")
+        )
+    assert refused.value.code == "import_running"
