@@ -7,6 +7,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
+from feedback.views import (
+    ImportRunViewSet,
+    SurveySourceViewSet,
+    journey_voc,
+    touchpoint_voc_comments,
+)
 from journeys.permissions import role_of
 from journeys.views import (
     CardViewSet,
@@ -34,11 +40,19 @@ router.register("cards", CardViewSet, basename="card")
 router.register("emotions", EmotionViewSet, basename="emotion")
 router.register("touchpoints", TouchpointViewSet, basename="touchpoint")
 router.register("opportunities", OpportunityViewSet, basename="opportunity")
+router.register("survey-sources", SurveySourceViewSet, basename="survey-source")
+router.register("import-runs", ImportRunViewSet, basename="import-run")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include(router.urls)),
     path("api/me/", MeView.as_view(), name="me"),
+    path("api/journeys/<int:journey_id>/voc/", journey_voc, name="journey-voc"),
+    path(
+        "api/touchpoints/<int:touchpoint_id>/comments/",
+        touchpoint_voc_comments,
+        name="touchpoint-comments",
+    ),
     path("api/auth/token/", obtain_auth_token, name="api-token"),
     path("api/auth/", include("rest_framework.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -320,3 +320,40 @@ def _progress_broadcast(run: ImportRun) -> None:
 
     frame = {"type": "import", "run": ImportRunSerializer(run).data}
     transaction.on_commit(lambda: broadcast_journey_message(journey_id, frame))
+
+
+# --- Survey sources --------------------------------------------------------------------------
+
+
+def survey_source_create(*, actor, journey_id: int | None, **fields: Any) -> SurveySource:
+    from journeys.models import Journey
+
+    source = SurveySource(journey_id=journey_id, created_by=actor, **fields)
+    if journey_id is not None:
+        source.journey = Journey.objects.filter(pk=journey_id).first()
+        if source.journey is None:
+            raise NotFound("No such journey.")
+    source_access_check(actor, source)
+    source.save()
+    return source
+
+
+def survey_source_update(*, actor, source: SurveySource, changes: dict[str, Any]) -> SurveySource:
+    """Credentials given are merged: a secret left out keeps its stored value."""
+    source_access_check(actor, source)
+    with transaction.atomic():
+        source = SurveySource.objects.select_for_update().get(pk=source.pk)
+        credentials = changes.pop("credentials", None)
+        if credentials is not None:
+            source.credentials = {**source.credentials, **credentials}
+        changes.pop("journey_id", None)  # a source stays with its map
+        for name, value in changes.items():
+            setattr(source, name, value)
+        source.version += 1
+        source.save()
+    return source
+
+
+def survey_source_delete(*, actor, source: SurveySource) -> None:
+    source_access_check(actor, source)
+    source.delete()

@@ -1,0 +1,135 @@
+"""Thin REST views for survey sources, imports and the metrics they feed."""
+
+import csv
+from datetime import date
+
+from django.db.models import Q
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action, api_view, permission_classes
+from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.response import Response
+
+from feedback import services
+from feedback.models import ImportRun, SurveySource
+from feedback.selectors import journey_metrics, touchpoint_comments
+from feedback.serializers import ImportRunSerializer, SurveySourceSerializer
+from journeys.exceptions import NotFound
+from journeys.permissions import is_admin, visible_journeys
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A cell a spreadsheet will show as text, never run as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def _visible_sources(user):
+    shared = Q(journey__isnull=True) if is_admin(user) else Q(pk__in=[])
+    return SurveySource.objects.filter(Q(journey__in=visible_journeys(user)) | shared)
+
+
+class SurveySourceViewSet(viewsets.ModelViewSet):
+    """Survey sources; credentials can be set but are never shown."""
+
+    serializer_class = SurveySourceSerializer
+    permission_classes = [IsAuthenticated]
+
+    def get_queryset(self):
+        return _visible_sources(self.request.user).select_related("journey")
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        serializer.instance = services.survey_source_create(
+            actor=self.request.user, journey_id=data.pop("journey_id", None), **data
+        )
+
+    def perform_update(self, serializer):
+        serializer.instance = services.survey_source_update(
+            actor=self.request.user,
+            source=serializer.instance,
+            changes=dict(serializer.validated_data),
+        )
+
+    def perform_destroy(self, instance):
+        services.survey_source_delete(actor=self.request.user, source=instance)
+
+    @action(detail=True, methods=["post"], url_path="imports")
+    def imports(self, request, pk=None):
+        """Upload a CSV/XLSX (field ``file``), or start a platform sync: answers 202 and the run."""
+        source = self.get_object()
+        upload = request.FILES.get("file")
+        if source.kind == SurveySource.Kind.UPLOAD:
+            if upload is None:
+                raise ValidationError({"file": ["Attach the CSV or XLSX file."]})
+            run = services.import_file_start(actor=request.user, source=source, upload=upload)
+        else:
+            run = services.import_sync_start(actor=request.user, source=source)
+        return Response(ImportRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+class ImportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Import runs: progress and counts (poll these when the WebSocket is away)."""
+
+    serializer_class = ImportRunSerializer
+    permission_classes = [IsAuthenticated]
+    filterset_fields = ["source", "state"]
+
+    def get_queryset(self):
+        return ImportRun.objects.filter(source__in=_visible_sources(self.request.user))
+
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        run = services.import_run_cancel(actor=request.user, run_id=self.get_object().pk)
+        return Response(ImportRunSerializer(run).data)
+
+    @action(detail=True, methods=["get"], url_path="errors")
+    def errors_csv(self, request, pk=None):
+        """The refused rows as CSV: row, field, reason."""
+        run = self.get_object()
+        response = HttpResponse(content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="import-{run.pk}-errors.csv"'
+        writer = csv.writer(response)
+        writer.writerow(["row", "field", "reason"])
+        for error in run.row_errors.values_list("row", "field", "reason").iterator():
+            writer.writerow([spreadsheet_safe(v) for v in error])
+        return response
+
+
+def _day(request, name: str) -> date | None:
+    value = request.query_params.get(name)
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError({name: ["Use a date like 2024-05-01."]}) from None
+
+
+@api_view(["GET"])
+@permission_classes([IsAuthenticated])
+def journey_voc(request, journey_id: int) -> Response:
+    """NPS, CSAT, CES and sentiment per touchpoint, phase and journey over ?since=&until=."""
+    journey = visible_journeys(request.user).filter(pk=journey_id).first()
+    if journey is None:
+        raise NotFound("No such journey.")
+    metrics = journey_metrics(
+        journey_id=journey.pk, since=_day(request, "since"), until=_day(request, "until")
+    )
+    return Response(metrics)
+
+
+@api_view(["GET"])
+@permission_classes([IsAuthenticated])
+def touchpoint_voc_comments(request, touchpoint_id: int) -> Response:
+    from touchpoints.models import Touchpoint
+
+    touchpoint = get_object_or_404(
+        Touchpoint, pk=touchpoint_id, journey__in=visible_journeys(request.user)
+    )
+    return Response(touchpoint_comments(touchpoint_id=touchpoint.pk))
