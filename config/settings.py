@@ -119,7 +119,9 @@ REDIS_PREFIX = env.str("JOURNEYBOARD_REDIS_PREFIX", default="journeyboard")
 if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": env.str(
+                "JOURNEYBOARD_CHANNEL_LAYER", default="channels_redis.core.RedisChannelLayer"
+            ),
             "CONFIG": {
                 "hosts": [REDIS_URL],
                 "capacity": 1000,
@@ -151,6 +153,8 @@ else:
     }
     CELERY_RESULT_BACKEND = f"file://{_celery_dir / 'results'}"
 
+# Deployments (and test runs) sharing one Redis keep their jobs apart, like their groups.
+CELERY_TASK_DEFAULT_QUEUE = REDIS_PREFIX
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True

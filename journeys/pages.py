@@ -11,6 +11,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from feedback.models import SurveySource
+from feedback.selectors import journey_metrics
 from journeys import services
 from journeys.exceptions import JourneyboardError
 from journeys.forms import JourneyCreateForm, JourneyFilterForm
@@ -105,7 +107,14 @@ def journey_editor_page(request: HttpRequest, journey_id: int) -> HttpResponse:
             "emotionRange": [Emotion.MIN_SCORE, Emotion.MAX_SCORE],
         },
     }
+    # What customers said, from the rollups (constant queries whatever the response count).
+    editor_data["voc"] = journey_metrics(journey_id=journey.pk)
     if can_edit:
+        editor_data["surveySources"] = list(
+            SurveySource.objects.filter(journey=journey, kind=SurveySource.Kind.UPLOAD)
+            .order_by("name")
+            .values("id", "name")
+        )
         editor_data["personas"] = PersonaSerializer(
             Persona.objects.select_related("group").order_by("name"), many=True, context=context
         ).data

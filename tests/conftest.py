@@ -129,6 +129,21 @@ def asgi_server(django_db_setup, django_db_blocker):
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def celery_worker_process(django_db_setup, django_db_blocker):
+    """A real Celery worker on the test database and the same broker the server enqueues to."""
+    from django.conf import settings
+    from django.db import connection
+
+    from tests.servers import CeleryWorker, database_url
+
+    worker = CeleryWorker(
+        database=database_url(connection.settings_dict), redis_url=settings.REDIS_URL or None
+    )
+    yield worker
+    worker.stop()
+
+
 @pytest.fixture
 def web(asgi_server, transactional_db):
     """The browser tests' server: a real ASGI server (pytest-django's live_server is WSGI)."""

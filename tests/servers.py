@@ -97,3 +97,59 @@ def redis_available(url: str) -> bool:
         return bool(redis.Redis.from_url(url, socket_connect_timeout=1).ping())
     except Exception:
         return False
+
+
+class CeleryWorker:
+    """A real Celery worker process on the test database and broker, stopped with ``stop()``."""
+
+    def __init__(self, *, database: str, redis_url: str | None, extra_env: dict | None = None):
+        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+        env["DATABASE_URL"] = database
+        if redis_url:
+            env["REDIS_URL"] = redis_url
+        env.update(extra_env or {})
+        log_dir = Path(os.environ.get("JOURNEYBOARD_VAR_DIR", ROOT / "var"))
+        log_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = log_dir / f"celery-{time.monotonic_ns()}.log"
+        self.log = open(self.log_path, "w")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool=solo",
+                "--loglevel=info",
+                "--without-gossip",
+                "--without-mingle",
+                "--without-heartbeat",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"celery exited: {self.log_path.read_text()}")
+            if "ready." in self.log_path.read_text():
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"celery did not start within 60 s: {self.log_path.read_text()}")
+
+    def kill(self) -> None:
+        """As if the machine lost the process: no warm shutdown, no acknowledgement."""
+        self.process.kill()
+        self.process.wait(timeout=10)
+        self.log.close()
+
+    def stop(self) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()

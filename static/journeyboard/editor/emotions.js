@@ -7,6 +7,8 @@ export const EMOJI = { "-3": "😡", "-2": "😠", "-1": "😕", 0: "😐", 1: "
 export const LABEL = {
   "-3": "Furious", "-2": "Frustrated", "-1": "Uneasy", 0: "Neutral", 1: "Content", 2: "Happy", 3: "Delighted",
 };
+// A phase is flagged when the team's estimate and what customers say differ by this much.
+export const DISAGREEMENT = 2;
 const MIN = -3;
 const MAX = 3;
 const HEIGHT = 150;
@@ -20,6 +22,7 @@ const scoreAt = (y) => clamp(Math.round(MAX - ((y - PAD) / (HEIGHT - 2 * PAD)) *
 export function emotionCells({ phases, lane, store, canEdit, columnWidth, onSet, cellAttrs }) {
   const wrap = h("div", { class: "cells-wrap" });
   const points = [];
+  const vocPoints = [];
   phases.forEach((phase, i) => {
     const emotion = store.teamEmotion(phase.id);
     const cell = h("div", cellAttrs(phase, lane));
@@ -53,18 +56,37 @@ export function emotionCells({ phases, lane, store, canEdit, columnWidth, onSet,
       cell.append(h("span", { class: "emotion-label", text: emotion.label || LABEL[emotion.score] }));
       points.push([i * columnWidth + columnWidth / 2, yOf(emotion.score)]);
     }
+    const voc = store.vocEmotion(phase.id);
+    if (voc) {
+      const n = store.phaseMetrics(phase.id)?.responses ?? voc.label.replace(/\D/g, "");
+      const disagree = emotion && Math.abs(emotion.score - voc.score) >= DISAGREEMENT;
+      cell.append(h("span", {
+        class: `voc-point${disagree ? " disagree" : ""}`,
+        role: "img",
+        dataset: { vocScore: voc.score, n },
+        "aria-label": `Customers in ${phase.name}: ${LABEL[voc.score]} (${voc.score > 0 ? "+" : ""}${voc.score}), from ${n} responses${disagree ? "; differs from the team's estimate" : ""}`,
+        title: `What customers say: ${LABEL[voc.score]} (${voc.score > 0 ? "+" : ""}${voc.score}), n = ${n}`,
+        style: `top:${yOf(voc.score)}px`,
+        text: EMOJI[voc.score],
+      }));
+      if (disagree) {
+        cell.classList.add("voc-disagrees");
+        cell.append(h("span", { class: "voc-flag", title: "The team's estimate and what customers say differ by 2 or more", text: "⚠ differs" }));
+      }
+      vocPoints.push([i * columnWidth + columnWidth / 2, yOf(voc.score)]);
+    }
     wrap.append(cell);
   });
-  wrap.prepend(curve(points, phases.length * columnWidth));
+  wrap.prepend(curve(points, phases.length * columnWidth, vocPoints));
   return wrap;
 }
 
-function curve(points, width) {
+function curve(points, width, vocPoints = []) {
   const drawing = svg("svg", { class: "curve", width, height: HEIGHT, "aria-hidden": "true" });
   drawing.append(svg("line", { class: "zero", x1: 0, x2: width, y1: yOf(0), y2: yOf(0) }));
-  if (points.length > 1) {
-    drawing.append(svg("path", { d: `M ${points.map(([x, y]) => `${x} ${y}`).join(" L ")}` }));
-  }
+  const line = (pts) => `M ${pts.map(([x, y]) => `${x} ${y}`).join(" L ")}`;
+  if (points.length > 1) drawing.append(svg("path", { d: line(points) }));
+  if (vocPoints.length > 1) drawing.append(svg("path", { class: "voc", d: line(vocPoints) }));
   return drawing;
 }
 

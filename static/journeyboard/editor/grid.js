@@ -4,6 +4,7 @@
 import Sortable from "../../vendor/sortablejs-1.15.7/sortable.esm.js";
 import { cssPixels, editInPlace, h } from "./dom.js";
 import { emotionCells } from "./emotions.js";
+import { metricPills } from "./voc.js";
 
 const CHANNEL_ICON = {
   website: "🌐", mobile_app: "📱", email: "✉️", phone: "📞", chat: "💬", social: "📣",
@@ -163,6 +164,8 @@ export class Grid {
           item.name,
           item.is_moment_that_matters ? h("span", { class: "mtm-mark", title: "Moment that matters", "aria-hidden": "true", text: " ★" }) : null),
         h("span", { class: "tp-meta", text: `${channel} · ${department}` }));
+      const metrics = this.store.touchpointMetrics(item.id);
+      if (metrics?.responses) el.append(metricPills(metrics));
       el.addEventListener("click", () => this.panels.open("touchpoint", item.id));
     } else {
       const level = item.priority_level;

@@ -5,7 +5,7 @@ const ENTITIES = ["phase", "lane", "card", "touchpoint", "emotion", "opportunity
 const RETRY_MS = [500, 1000, 2000, 4000, 8000, 15000];
 
 export class Live {
-  constructor({ journeyId, store, onChange, onStatus, onPresence, onGone }) {
+  constructor({ journeyId, store, onChange, onStatus, onPresence, onGone, onImport }) {
     this.journeyId = journeyId;
     this.store = store;
     this.revision = store.journey.revision;
@@ -13,6 +13,7 @@ export class Live {
     this.onStatus = onStatus;
     this.onPresence = onPresence;
     this.onGone = onGone;
+    this.onImport = onImport;
     this.roster = new Map();
     this.me = null;
     this.attempt = 0;
@@ -62,6 +63,8 @@ export class Live {
       this.store.load(frame.map);
       this.revision = frame.map.revision;
       this.onChange();
+    } else if (frame.type === "import") {
+      this.onImport?.(frame.run);
     } else if (frame.type === "presence") {
       if (frame.action === "leave") this.roster.delete(frame.state.member);
       else this.roster.set(frame.state.member, frame.state);
@@ -110,6 +113,12 @@ export class Live {
       this.store.persona = payload.persona;
     } else if (event.kind === "persona_removed" && this.store.persona?.id === payload.persona.id) {
       this.store.persona = null;
+    } else if (event.kind === "voc_updated") {
+      for (const emotion of payload.emotions || []) {
+        if (emotion.deleted) this.store.drop("emotion", emotion.id);
+        else this.store.putIfNewer("emotion", emotion);
+      }
+      this.store.voc = payload.metrics;
     } else if (event.kind === "journey_deleted") {
       this.onGone();
     }

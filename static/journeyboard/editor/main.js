@@ -7,10 +7,11 @@ import { wireKeyboard } from "./keyboard.js";
 import { Live } from "./live.js";
 import { Panels } from "./panels.js";
 import { MapStore } from "./store.js";
+import { SurveyImport } from "./voc.js";
 
 const data = JSON.parse(document.getElementById("editor-data").textContent);
 const root = document.getElementById("journey-grid");
-const store = new MapStore(data.map);
+const store = new MapStore(data.map, data.voc);
 const toasts = document.querySelector("[data-toasts]");
 const saveState = document.querySelector("[data-save-state]");
 const undoButton = document.querySelector('[data-action="undo"]');
@@ -103,7 +104,32 @@ function markPresence() {
   }
 }
 
+// Survey imports (editors): a panel with the live progress bar of the run.
+const importPanel = document.querySelector("[data-import-panel]");
+let surveyImport = null;
+if (data.canEdit && importPanel) {
+  surveyImport = new SurveyImport({
+    root: importPanel,
+    journeyId: data.map.id,
+    sources: data.surveySources || [],
+    notify,
+    onFinished: async () => {
+      // The voc_updated event normally brings these. Without Redis the worker cannot reach this
+      // server's sockets, so ask for what was missed (emotions) and fetch the metrics.
+      live.catchUp();
+      const response = await fetch(`/api/journeys/${data.map.id}/voc/`, { credentials: "same-origin" });
+      if (response.ok) { store.voc = await response.json(); redrawSoon(); }
+    },
+  });
+  surveyImport.draw();
+  document.querySelector('[data-action="survey-data"]')?.addEventListener("click", () => {
+    importPanel.hidden = !importPanel.hidden;
+    if (!importPanel.hidden) importPanel.querySelector("select, input")?.focus();
+  });
+}
+
 const live = new Live({
+  onImport: (run) => surveyImport?.update(run),
   journeyId: data.map.id,
   store,
   onChange: redrawSoon,

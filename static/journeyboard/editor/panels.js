@@ -1,5 +1,6 @@
 // Side panels: every field of a touchpoint or an opportunity, and the persona beside the grid.
 
+import { touchpointVoice } from "./voc.js";
 import { h } from "./dom.js";
 
 const OPPORTUNITY_FIELDS = [
@@ -75,6 +76,7 @@ export class Panels {
       if (kind === "touchpoint") rows.push(["Code", item.code]);
       this.side.replaceChildren(close, h("h2", { text: title }),
         h("dl", { class: "facts" }, rows.flatMap(([label, value]) => [h("dt", { text: label }), h("dd", { text: value || "—" })])));
+      if (kind === "touchpoint") this.side.append(touchpointVoice(id, this.store.touchpointMetrics(id)));
       return;
     }
 
@@ -92,6 +94,7 @@ export class Panels {
       this.close();
     });
     this.side.replaceChildren(close, h("h2", { text: title }), form);
+    if (kind === "touchpoint") this.side.append(touchpointVoice(id, this.store.touchpointMetrics(id)));
   }
 
   display(item, name, type) {

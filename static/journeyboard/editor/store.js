@@ -3,8 +3,10 @@
 const byPosition = (a, b) => (a.position - b.position) || (a.id - b.id);
 
 export class MapStore {
-  constructor(map) {
+  constructor(map, voc = null) {
     this.load(map);
+    // What customers said (NPS, CSAT, CES, sentiment per touchpoint and phase), from rollups.
+    this.voc = voc;
   }
 
   load(map) {
@@ -58,6 +60,16 @@ export class MapStore {
       .filter((i) => i.phase === phaseId && (kind === "opportunity" || i.lane === laneId))
       .sort(byPosition);
   }
+
+  vocEmotion(phaseId) {
+    for (const emotion of this.items.emotion.values()) {
+      if (emotion.phase === phaseId && emotion.source === "voc") return emotion;
+    }
+    return null;
+  }
+
+  touchpointMetrics(touchpointId) { return this.voc?.touchpoints?.[touchpointId] || null; }
+  phaseMetrics(phaseId) { return this.voc?.phases?.[phaseId] || null; }
 
   teamEmotion(phaseId) {
     for (const emotion of this.items.emotion.values()) {

@@ -1,0 +1,60 @@
+"""In real Chromium, on a real server with a real Celery worker: an editor uploads a survey
+export, watches the progress bar finish, and the map shows NPS and the customers' emotion."""
+
+import pytest
+from playwright.sync_api import expect
+
+from journeys.models import Emotion
+from touchpoints import services as touchpoint_services
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+
+
+def test_an_uploaded_survey_shows_nps_and_the_voc_emotion_on_the_map(
+    page_for, editor, five_phase_map, celery_worker_process, tmp_path
+):
+    checkout = touchpoint_services.touchpoint_create(
+        actor=editor,
+        journey_id=five_phase_map.journey.pk,
+        phase_id=five_phase_map.phases[2].pk,
+        name="Online checkout",
+        code="checkout",
+    )
+    rows = ["response_id,submitted_at,nps,csat,comment,touchpoint"]
+    # 30 promoters, 10 detractors: NPS +50; plus one bad row the import reports.
+    rows += [f"p{n},2024-05-{n % 28 + 1:02d},10,5,Quick and friendly,checkout" for n in range(30)]
+    rows += [f"d{n},2024-05-{n % 28 + 1:02d},2,1,Payment failed twice,checkout" for n in range(10)]
+    rows += ["x1,yesterday,9,5,,checkout"]
+    survey = tmp_path / "post-purchase.csv"
+    survey.write_text("\n".join(rows) + "\n")
+
+    page = page_for(editor)
+    page.goto(f"/journeys/{five_phase_map.journey.pk}/")
+    page.wait_for_selector("body[data-editor-ready=true]")
+    expect(page.locator(".voc-point")).to_have_count(0)
+
+    page.get_by_role("button", name="📊 Survey data").click()
+    panel = page.locator("[data-import-panel]")
+    panel.get_by_label("Survey file (CSV or XLSX)").set_input_files(str(survey))
+    panel.get_by_role("button", name="Import").click()
+
+    expect(panel.locator("progress")).to_be_visible()
+    expect(panel.locator(".import-state")).to_have_text("Imported", timeout=30_000)
+    expect(panel.locator("progress")).to_have_attribute("value", "100")
+    expect(panel).to_contain_text("40 new")
+    expect(panel).to_contain_text("1 refused")
+    expect(panel.get_by_role("link", name="Download the refused rows (CSV)")).to_be_visible()
+
+    # Without a reload: the touchpoint's NPS, and the customers' emotion in its phase.
+    touchpoint = page.locator(f'[data-key="touchpoint-{checkout.pk}"]')
+    expect(touchpoint.locator('[data-metric="nps"]')).to_have_text("NPS +50", timeout=10_000)
+    voc = page.locator(f'.cell[data-phase="{five_phase_map.phases[2].pk}"] .voc-point')
+    expect(voc).to_have_count(1)
+    expected = Emotion.objects.get(phase=five_phase_map.phases[2], source="voc").score
+    expect(voc).to_have_attribute("data-voc-score", str(expected))
+    expect(voc).to_have_attribute("data-n", "40")
+
+    # The touchpoint's panel quotes what customers said.
+    touchpoint.click()
+    expect(page.locator("[data-side-panel] .voice")).to_contain_text("Payment failed twice")
+    expect(page.locator("[data-side-panel] .voice")).to_contain_text("Quick and friendly")
