@@ -163,11 +163,20 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # Long jobs must finish (or be killed) before Redis redelivers them to another worker.
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     **globals().get("CELERY_BROKER_TRANSPORT_OPTIONS", {}),
-    "visibility_timeout": 3600,
+    "visibility_timeout": env.int("JOURNEYBOARD_CELERY_VISIBILITY_TIMEOUT", default=3600),
 }
 CELERY_TASK_TIME_LIMIT = 3000
 CELERY_TASK_SOFT_TIME_LIMIT = 2900
 CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = {
+    # Survey platforms with a schedule, and imports whose worker died, every minute.
+    "survey-sources-sync-due": {"task": "feedback.tasks.sources_sync_due", "schedule": 60.0},
+    "import-runs-resume-stalled": {"task": "feedback.tasks.import_runs_resume", "schedule": 60.0},
+}
+# An import run whose worker has not renewed its lease for this long is taken over.
+JOURNEYBOARD_IMPORT_LEASE_SECONDS = env.int("JOURNEYBOARD_IMPORT_LEASE_SECONDS", default=60)
+# Rows written (and committed, with the run's resume point) per transaction.
+JOURNEYBOARD_IMPORT_CHUNK_ROWS = env.int("JOURNEYBOARD_IMPORT_CHUNK_ROWS", default=5000)
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

@@ -36,8 +36,6 @@ from journeys.permissions import Role, can_edit_journey, has_role
 
 logger = logging.getLogger(__name__)
 
-CHUNK_ROWS = 5000
-LEASE = timedelta(seconds=60)  # a run whose heartbeat is older than this lost its worker
 SENTIMENT_BATCH = 2000
 
 
@@ -130,8 +128,17 @@ def import_run_cancel(*, actor, run_id: int) -> ImportRun:
 # --- Executing a run ---------------------------------------------------------------------------
 
 
+class RunBusy(Exception):
+    """Another worker holds the run's lease: try again once it may have expired."""
+
+
+def _lease() -> timedelta:
+    return timedelta(seconds=settings.JOURNEYBOARD_IMPORT_LEASE_SECONDS)
+
+
 def _run_claim(run_id: int) -> ImportRun | None:
-    """The run, now ours; None when it is finished or another worker holds a fresh lease."""
+    """The run, now ours; None when it is finished. Raises RunBusy while another worker holds a
+    fresh lease (a redelivered message, or a run being resumed)."""
     now = timezone.now()
     with transaction.atomic():
         run = (
@@ -142,8 +149,8 @@ def _run_claim(run_id: int) -> ImportRun | None:
         )
         if run is None or not run.is_active:
             return None
-        if run.state == ImportRun.State.RUNNING and run.heartbeat_at > now - LEASE:
-            return None  # a redelivered message while the first worker is still at it
+        if run.state == ImportRun.State.RUNNING and run.heartbeat_at > now - _lease():
+            raise RunBusy(run_id)
         run.state = ImportRun.State.RUNNING
         run.started_at = run.started_at or now
         run.heartbeat_at = now
@@ -221,7 +228,9 @@ def _chunk_commit(
 
 
 def import_run_execute(run_id: int) -> ImportRun | None:
-    """Import a run's rows (a file or a platform sync); safe to call twice for one run."""
+    """Import a run's rows (a file or a platform sync); safe to call twice for one run.
+
+    Returns None for a finished run; raises RunBusy while another worker holds it."""
     run = _run_claim(run_id)
     if run is None:
         return None
@@ -243,7 +252,7 @@ def import_run_execute(run_id: int) -> ImportRun | None:
                 clean.append(outcome)
             else:
                 errors.extend(outcome)
-            if len(clean) + len(errors) >= CHUNK_ROWS:
+            if len(clean) + len(errors) >= settings.JOURNEYBOARD_IMPORT_CHUNK_ROWS:
                 cursor = cursors[-1] if cursors else None
                 if not _chunk_commit(run, clean, errors, read, last_row, position, cursor, touched):
                     cancelled = True
@@ -357,3 +366,34 @@ def survey_source_update(*, actor, source: SurveySource, changes: dict[str, Any]
 def survey_source_delete(*, actor, source: SurveySource) -> None:
     source_access_check(actor, source)
     source.delete()
+
+
+# --- Schedules -------------------------------------------------------------------------------
+
+
+def import_runs_stalled() -> list[int]:
+    """Runs whose worker stopped renewing the lease (it died): to be queued again."""
+    stale = timezone.now() - _lease()
+    return list(
+        ImportRun.objects.filter(state=ImportRun.State.RUNNING, heartbeat_at__lt=stale)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
+def sources_sync_due() -> list[ImportRun]:
+    """Start a sync of every scheduled platform source whose interval has passed (one run per
+    source at a time: a source still importing is skipped)."""
+    started = []
+    now = timezone.now()
+    for source in SurveySource.objects.filter(sync_every_minutes__isnull=False).exclude(
+        kind=SurveySource.Kind.UPLOAD
+    ):
+        last = source.last_synced_at
+        if last and last > now - timedelta(minutes=source.sync_every_minutes):
+            continue
+        try:
+            started.append(import_sync_start(actor=None, source=source))
+        except ImportRefused:
+            continue  # already running
+    return started

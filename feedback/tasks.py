@@ -1,12 +1,31 @@
 """Celery tasks: thin wrappers around the feedback services."""
 
 from celery import shared_task
+from django.conf import settings
 
 from feedback import services
 
 
-@shared_task(acks_late=True, reject_on_worker_lost=True)
-def import_run_task(run_id: int) -> str | None:
-    # Safe to receive twice: the service skips a finished run, and one a live worker holds.
-    run = services.import_run_execute(run_id)
+@shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
+def import_run_task(self, run_id: int) -> str | None:
+    # Safe to receive twice: the service skips a finished run, and one a live worker holds is
+    # tried again once that worker's lease may have run out (it may have died).
+    try:
+        run = services.import_run_execute(run_id)
+    except services.RunBusy as busy:
+        raise self.retry(countdown=settings.JOURNEYBOARD_IMPORT_LEASE_SECONDS) from busy
     return run.state if run else None
+
+
+@shared_task
+def import_runs_resume() -> list[int]:
+    """Queue again the runs whose worker died (their lease ran out)."""
+    stalled = services.import_runs_stalled()
+    for run_id in stalled:
+        import_run_task.delay(run_id)
+    return stalled
+
+
+@shared_task
+def sources_sync_due() -> list[int]:
+    return [run.pk for run in services.sources_sync_due()]

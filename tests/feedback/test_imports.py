@@ -207,7 +207,8 @@ def test_a_redelivered_task_leaves_a_live_run_alone(survey_map, editor):
         actor=editor, source=survey_map.source, upload=_upload(HEADER + ROWS[0] + "\n")
     )
     ImportRun.objects.filter(pk=run.pk).update(state="running", heartbeat_at=timezone.now())
-    assert services.import_run_execute(run.pk) is None
+    with pytest.raises(services.RunBusy):
+        services.import_run_execute(run.pk)
     assert not SurveyResponse.objects.exists()
 
 
@@ -220,3 +221,42 @@ def test_only_one_import_of_a_source_runs_at_a_time(survey_map, editor):
             actor=editor, source=survey_map.source, upload=_upload(HEADER + ROWS[1] + "\n")
         )
     assert refused.value.code == "import_running"
+
+
+def test_a_run_whose_worker_stopped_renewing_its_lease_is_found_for_resuming(survey_map, editor):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    live, dead = (
+        services.import_file_start(
+            actor=editor,
+            source=SurveySourceFactory(journey=survey_map.journey),
+            upload=_upload(HEADER + ROWS[0] + "\n"),
+        )
+        for _ in range(2)
+    )
+    ImportRun.objects.filter(pk=live.pk).update(state="running", heartbeat_at=timezone.now())
+    ImportRun.objects.filter(pk=dead.pk).update(
+        state="running", heartbeat_at=timezone.now() - timedelta(minutes=5)
+    )
+    assert services.import_runs_stalled() == [dead.pk]
+
+
+def test_scheduled_platform_sources_are_synced_when_due(survey_map):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    due = SurveySourceFactory(kind="json", sync_every_minutes=15, journey=survey_map.journey)
+    recent = SurveySourceFactory(
+        kind="json",
+        sync_every_minutes=15,
+        journey=survey_map.journey,
+        last_synced_at=timezone.now() - timedelta(minutes=5),
+    )
+    SurveySourceFactory(kind="json", journey=survey_map.journey)  # manual only
+    started = services.sources_sync_due()
+    assert [run.source_id for run in started] == [due.pk]
+    assert services.sources_sync_due() == []  # still running: not started twice
+    assert not ImportRun.objects.filter(source=recent).exists()
