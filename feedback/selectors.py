@@ -14,7 +14,7 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import QuerySet, Sum
 
 from feedback.models import ResponseRollup, SurveyResponse
 
@@ -162,8 +162,13 @@ def touchpoint_comments(*, touchpoint_id: int, limit: int = 5) -> dict[str, list
     }
 
 
-def unmatched_responses(*, source_ids: list[int]) -> QuerySet:
-    """Responses no touchpoint claimed yet, for a person to map."""
-    return SurveyResponse.objects.filter(
-        Q(source_id__in=source_ids), touchpoint__isnull=True
-    ).order_by("-submitted_at", "-id")
+def unmatched_groups(*, source_id: int) -> list[dict[str, Any]]:
+    """Unmatched responses of a source grouped by what they named, largest group first."""
+    from django.db.models import Count
+
+    return list(
+        SurveyResponse.objects.filter(source_id=source_id, touchpoint__isnull=True)
+        .values("touchpoint_code", "channel", "phase_name")
+        .annotate(responses=Count("id"))
+        .order_by("-responses", "touchpoint_code", "channel", "phase_name")[:200]
+    )

@@ -397,3 +397,35 @@ def sources_sync_due() -> list[ImportRun]:
         except ImportRefused:
             continue  # already running
     return started
+
+
+# --- Mapping unmatched responses -------------------------------------------------------------
+
+
+def unmatched_assign(
+    *, actor, source: SurveySource, touchpoint_id: int, group: dict[str, str]
+) -> int:
+    """Give the unmatched responses of one group (same raw code, channel and phase) a touchpoint;
+    from then on they count in its metrics. Returns how many were mapped."""
+    from touchpoints.models import Touchpoint
+
+    source_access_check(actor, source)
+    touchpoint = Touchpoint.objects.select_related("journey").filter(pk=touchpoint_id).first()
+    if touchpoint is None or not can_edit_journey(actor, touchpoint.journey):
+        raise NotFound("No such touchpoint.")
+    if source.journey_id not in (None, touchpoint.journey_id):
+        raise InvalidInput({"touchpoint": "This touchpoint is on another journey."})
+    with transaction.atomic():
+        mapped = SurveyResponse.objects.filter(
+            source=source,
+            touchpoint__isnull=True,
+            touchpoint_code=group.get("touchpoint_code", ""),
+            channel=group.get("channel", ""),
+            phase_name=group.get("phase_name", ""),
+        ).update(touchpoint=touchpoint, journey_id=touchpoint.journey_id)
+        if mapped:
+            rollups_rebuild([touchpoint.pk])
+            from feedback.voc import voc_refresh
+
+            voc_refresh(touchpoint_ids=[touchpoint.pk])
+    return mapped

@@ -6,7 +6,7 @@ from datetime import date
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from rest_framework import mixins, status, viewsets
+from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import action, api_view, permission_classes
 from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import IsAuthenticated
@@ -14,7 +14,7 @@ from rest_framework.response import Response
 
 from feedback import services
 from feedback.models import ImportRun, SurveySource
-from feedback.selectors import journey_metrics, touchpoint_comments
+from feedback.selectors import journey_metrics, touchpoint_comments, unmatched_groups
 from feedback.serializers import ImportRunSerializer, SurveySourceSerializer
 from journeys.exceptions import NotFound
 from journeys.permissions import is_admin, visible_journeys
@@ -71,6 +71,32 @@ class SurveySourceViewSet(viewsets.ModelViewSet):
         else:
             run = services.import_sync_start(actor=request.user, source=source)
         return Response(ImportRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+    @action(detail=True, methods=["get"])
+    def unmatched(self, request, pk=None):
+        """Responses no touchpoint claimed, grouped by the code, channel and phase they named."""
+        return Response(unmatched_groups(source_id=self.get_object().pk))
+
+    @action(detail=True, methods=["post"], url_path="unmatched/assign")
+    def unmatched_assign(self, request, pk=None):
+        """Map one group of unmatched responses to a touchpoint: they count from then on."""
+        data = UnmatchedAssignSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        group = dict(data.validated_data)
+        mapped = services.unmatched_assign(
+            actor=request.user,
+            source=self.get_object(),
+            touchpoint_id=group.pop("touchpoint"),
+            group=group,
+        )
+        return Response({"mapped": mapped})
+
+
+class UnmatchedAssignSerializer(serializers.Serializer):
+    touchpoint = serializers.IntegerField()
+    touchpoint_code = serializers.CharField(allow_blank=True, max_length=80, default="")
+    channel = serializers.CharField(allow_blank=True, max_length=40, default="")
+    phase_name = serializers.CharField(allow_blank=True, max_length=120, default="")
 
 
 class ImportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):

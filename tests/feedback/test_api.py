@@ -152,3 +152,45 @@ def test_a_restricted_maps_sources_are_hidden_from_outsiders(client_for, other_e
     SurveySourceFactory(journey=secret)
     assert client_for(other_editor).get("/api/survey-sources/").json()["count"] == 0
     assert client_for(other_editor).get(f"/api/journeys/{secret.pk}/voc/").status_code == 404
+
+
+def test_unmatched_responses_are_listed_and_count_once_mapped(client_for, editor, five_phase_map):
+    from touchpoints import services as touchpoint_services
+
+    hotline = touchpoint_services.touchpoint_create(
+        actor=editor,
+        journey_id=five_phase_map.journey.pk,
+        phase_id=five_phase_map.phases[4].pk,
+        name="Service hotline",
+        code="hotline",
+    )
+    source = SurveySourceFactory(journey=five_phase_map.journey)
+    csv_text = (
+        "response_id,submitted_at,nps,channel,touchpoint\n"
+        "u1,2024-05-01,9,phone,call-centre\n"
+        "u2,2024-05-02,10,phone,call-centre\n"
+        "u3,2024-05-02,2,chat,\n"
+    )
+    run = services.import_file_start(
+        actor=editor,
+        source=source,
+        upload=SimpleUploadedFile("s.csv", csv_text.encode(), content_type="text/csv"),
+    )
+    assert services.import_run_execute(run.pk).unmatched == 3
+    client = client_for(editor)
+    groups = client.get(f"/api/survey-sources/{source.pk}/unmatched/").json()
+    assert groups[0] == {
+        "touchpoint_code": "call-centre",
+        "channel": "phone",
+        "phase_name": "",
+        "responses": 2,
+    }
+    mapped = client.post(
+        f"/api/survey-sources/{source.pk}/unmatched/assign/",
+        {"touchpoint": hotline.pk, "touchpoint_code": "call-centre", "channel": "phone"},
+        format="json",
+    )
+    assert mapped.json() == {"mapped": 2}
+    metrics = client.get(f"/api/journeys/{five_phase_map.journey.pk}/voc/").json()
+    assert metrics["touchpoints"][str(hotline.pk)]["nps"] == 100.0
+    assert len(client.get(f"/api/survey-sources/{source.pk}/unmatched/").json()) == 1

@@ -4,6 +4,7 @@ export, watches the progress bar finish, and the map shows NPS and the customers
 import pytest
 from playwright.sync_api import expect
 
+from feedback.models import SurveySource
 from journeys.models import Emotion
 from touchpoints import services as touchpoint_services
 
@@ -25,6 +26,7 @@ def test_an_uploaded_survey_shows_nps_and_the_voc_emotion_on_the_map(
     rows += [f"p{n},2024-05-{n % 28 + 1:02d},10,5,Quick and friendly,checkout" for n in range(30)]
     rows += [f"d{n},2024-05-{n % 28 + 1:02d},2,1,Payment failed twice,checkout" for n in range(10)]
     rows += ["x1,yesterday,9,5,,checkout"]
+    rows += ["u1,2024-05-20,10,5,Found the shop by chance,counter"]  # no such touchpoint
     survey = tmp_path / "post-purchase.csv"
     survey.write_text("\n".join(rows) + "\n")
 
@@ -41,8 +43,9 @@ def test_an_uploaded_survey_shows_nps_and_the_voc_emotion_on_the_map(
     expect(panel.locator("progress")).to_be_visible()
     expect(panel.locator(".import-state")).to_have_text("Imported", timeout=30_000)
     expect(panel.locator("progress")).to_have_attribute("value", "100")
-    expect(panel).to_contain_text("40 new")
+    expect(panel).to_contain_text("41 new")
     expect(panel).to_contain_text("1 refused")
+    expect(panel).to_contain_text("1 unmatched")
     expect(panel.get_by_role("link", name="Download the refused rows (CSV)")).to_be_visible()
 
     # Without a reload: the touchpoint's NPS, and the customers' emotion in its phase.
@@ -54,7 +57,21 @@ def test_an_uploaded_survey_shows_nps_and_the_voc_emotion_on_the_map(
     expect(voc).to_have_attribute("data-voc-score", str(expected))
     expect(voc).to_have_attribute("data-n", "40")
 
+    # The unmatched response is listed by the code it named; mapped, it counts.
+    group = panel.locator(".unmatched-group")
+    expect(group).to_contain_text("1 × code “counter”")
+    group.get_by_role("combobox").select_option(label="Online checkout")
+    group.get_by_role("button", name="Map").click()
+    expect(group).to_have_text("1 mapped")
+    expect(touchpoint.locator('[data-metric="nps"]')).to_have_text("NPS +51")  # 31 of 41 vs 10
+
     # The touchpoint's panel quotes what customers said.
     touchpoint.click()
     expect(page.locator("[data-side-panel] .voice")).to_contain_text("Payment failed twice")
     expect(page.locator("[data-side-panel] .voice")).to_contain_text("Quick and friendly")
+    expect(page.locator("[data-import-panel]")).to_be_hidden()  # one side panel at a time
+
+    # A second upload goes to the source the first one created: no duplicate responses.
+    page.locator("[data-side-panel] button.close").click()
+    page.get_by_role("button", name="📊 Survey data").click()
+    expect(panel.get_by_label("Survey source")).to_have_value(str(SurveySource.objects.get().pk))

@@ -112,6 +112,7 @@ if (data.canEdit && importPanel) {
     root: importPanel,
     journeyId: data.map.id,
     sources: data.surveySources || [],
+    store,
     notify,
     onFinished: async () => {
       // The voc_updated event normally brings these. Without Redis the worker cannot reach this

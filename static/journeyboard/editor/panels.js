@@ -32,6 +32,7 @@ export class Panels {
 
   open(kind, id) {
     this.current = { kind, id };
+    document.querySelector("[data-import-panel]")?.setAttribute("hidden", ""); // one panel at a time
     this.draw();
     this.side.hidden = false;
     this.side.querySelector("input, select, textarea, button.close")?.focus();

@@ -43,8 +43,9 @@ export function touchpointVoice(touchpointId, metrics) {
 
 /** The import panel: choose a file, watch the progress bar, read the result. */
 export class SurveyImport {
-  constructor({ root, journeyId, sources, notify, onFinished }) {
+  constructor({ root, journeyId, sources, store, notify, onFinished }) {
     this.root = root;
+    this.store = store;
     this.journeyId = journeyId;
     this.sources = sources;
     this.notify = notify;
@@ -72,6 +73,10 @@ export class SurveyImport {
         const created = await request("POST", "/api/survey-sources/", { name: "Survey uploads", kind: "upload", journey: this.journeyId });
         this.sources.push(created);
         sourceId = created.id;
+        // The next file goes to the same source (re-imports then update, never duplicate).
+        const select = this.root.querySelector('select[name="source"]');
+        select.prepend(h("option", { value: created.id, text: created.name }));
+        select.value = String(created.id);
       }
       const body = new FormData();
       body.append("file", file);
@@ -114,9 +119,38 @@ export class SurveyImport {
       children.push(h("button", { type: "button", class: "danger", text: "Cancel import", onclick: () => request("POST", `/api/import-runs/${run.id}/cancel/`).then((r) => this.update(r)).catch((e) => this.notify(e.message, "error")) }));
     } else {
       clearInterval(this.poll);
-      if (run.state === "succeeded") this.onFinished?.(run);
+      if (run.state === "succeeded" && this.finishedRun !== run.id) {
+        this.finishedRun = run.id;
+        this.onFinished?.(run);
+        if (run.unmatched) this.drawUnmatched(run.source);
+      }
     }
     this.status.replaceChildren(...children);
+  }
+
+  /** Responses no touchpoint claimed, by what they named: a person maps each group. */
+  async drawUnmatched(sourceId) {
+    const groups = await request("GET", `/api/survey-sources/${sourceId}/unmatched/`);
+    const touchpoints = [...this.store.items.touchpoint.values()];
+    const section = h("section", { class: "unmatched", "aria-label": "Unmatched responses" },
+      h("h3", { text: "Unmatched responses" }),
+      h("p", { class: "muted small", text: "Map them to a touchpoint and they count in its metrics." }));
+    for (const group of groups) {
+      const named = [group.touchpoint_code && `code “${group.touchpoint_code}”`, group.channel && `channel ${group.channel}`, group.phase_name && `phase ${group.phase_name}`].filter(Boolean).join(", ") || "nothing named";
+      const choice = h("select", { "aria-label": `Touchpoint for ${named}` },
+        touchpoints.map((t) => h("option", { value: t.id, text: t.name })));
+      const row = h("div", { class: "unmatched-group" },
+        h("span", { text: `${group.responses} × ${named}` }), choice,
+        h("button", { type: "button", text: "Map", onclick: async () => {
+          try {
+            const { mapped } = await request("POST", `/api/survey-sources/${sourceId}/unmatched/assign/`, { ...group, touchpoint: Number(choice.value) });
+            row.replaceChildren(h("span", { text: `${mapped} mapped` }));
+            this.onFinished?.();
+          } catch (error) { this.notify(error.message, "error"); }
+        } }));
+      section.append(row);
+    }
+    this.status.after(section);
   }
 }
 
