@@ -157,10 +157,23 @@ class ImportRowError(models.Model):
 class SurveyResponse(models.Model):
     """What one customer said, matched to a touchpoint when it can be."""
 
-    source = models.ForeignKey(SurveySource, on_delete=models.CASCADE, related_name="responses")
+    # Index budget: a million-row import updates every index of this table, so each must earn
+    # its place. Lookups by source go through the (source, external id) key, by touchpoint
+    # through (touchpoint, submitted_at); the plain foreign-key indexes are left out.
+    source = models.ForeignKey(
+        SurveySource, on_delete=models.CASCADE, related_name="responses", db_index=False
+    )
     external_id = models.CharField(max_length=200)
+    # Denormalized (the source's or the touchpoint's journey) for deletes and filters; Django
+    # still cascades it. No database constraint: it would be checked again for every row.
     journey = models.ForeignKey(
-        Journey, null=True, blank=True, on_delete=models.CASCADE, related_name="survey_responses"
+        Journey,
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="survey_responses",
+        db_index=False,
+        db_constraint=False,
     )
     touchpoint = models.ForeignKey(
         Touchpoint,
@@ -168,6 +181,7 @@ class SurveyResponse(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="survey_responses",
+        db_index=False,
     )
     submitted_at = models.DateTimeField()
     nps = models.PositiveSmallIntegerField(null=True, blank=True)
@@ -182,15 +196,24 @@ class SurveyResponse(models.Model):
     sentiment = models.FloatField(null=True, blank=True)
     # Of the imported values: a re-import with equal content counts as unchanged.
     content_hash = models.CharField(max_length=32)
+    # Which run wrote it last: a pointer for people, not an invariant.
     last_run = models.ForeignKey(
-        ImportRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        ImportRun,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,
+        db_constraint=False,
     )
 
     class Meta:
         ordering = ["-submitted_at", "-id"]
         indexes = [
             models.Index(fields=["touchpoint", "submitted_at"]),
-            models.Index(fields=["source", "touchpoint"]),
+            models.Index(
+                fields=["source"], condition=Q(touchpoint__isnull=True), name="unmatched_by_source"
+            ),
         ]
         constraints = [
             models.UniqueConstraint(

@@ -62,14 +62,14 @@ class CsvReader(TableReader):
         raw.seek(0, io.SEEK_END)
         self.size = raw.tell()
         raw.seek(0)
-        encoding = _encoding_of(raw)
-        self.text = io.TextIOWrapper(raw, encoding=encoding, newline="")
+        self.encoding = _encoding_of(raw)
+        self.text = io.TextIOWrapper(raw, encoding=self.encoding, newline="")
         first = self.text.readline()
         if not first.strip():
             raise ImportRefused("empty_file", "The file is empty: it has no header row.")
-        delimiter = _delimiter_of(first)
-        self.header = [name.strip() for name in next(csv.reader([first], delimiter=delimiter))]
-        self._rows = csv.reader(self.text, delimiter=delimiter)
+        self.delimiter = _delimiter_of(first)
+        self.header = [name.strip() for name in next(csv.reader([first], delimiter=self.delimiter))]
+        self._rows = csv.reader(self.text, delimiter=self.delimiter)
 
     def rows(self) -> Iterator[list[Any]]:
         try:

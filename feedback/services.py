@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -237,6 +237,8 @@ def import_run_execute(run_id: int) -> ImportRun | None:
     touched: set[int] = set()
     cursors: list[dict] = []
     try:
+        if _set_based_import(run, touched):
+            return _run_finish(run, ImportRun.State.SUCCEEDED, touched)
         if run.source.kind == SurveySource.Kind.UPLOAD:
             rows = _rows_of_file(run)
         else:
@@ -273,10 +275,52 @@ def import_run_execute(run_id: int) -> ImportRun | None:
     return _run_finish(run, state, touched)
 
 
+def _set_based_import(run: ImportRun, touched: set[int]) -> bool:
+    """A CSV on PostgreSQL, not yet started: import it with COPY and set-based SQL. False when
+    the row-by-row path must take it (another database, XLSX, a resumed run, or a file COPY
+    cannot read)."""
+    from django.db import connection
+
+    from feedback.bulk import FastPathUnavailable, file_import_set_based
+    from feedback.readers import CsvReader
+
+    if (
+        connection.vendor != "postgresql"
+        or run.source.kind != SurveySource.Kind.UPLOAD
+        or run.rows_committed
+        or Path(run.upload_name or run.upload.name).suffix.lower() == ".xlsx"
+    ):
+        return False
+    reader = table_open(Path(run.upload.path), run.upload_name or run.upload.name)
+    try:
+        if not isinstance(reader, CsvReader):
+            return False
+        mapping = run.source.field_mapping or default_mapping(reader.header)
+        columns = header_check(reader.header, mapping)
+        result = file_import_set_based(
+            source=run.source,
+            run_id=run.pk,
+            raw=reader.raw,
+            header=reader.header,
+            delimiter=reader.delimiter,
+            encoding=reader.encoding,
+            columns=columns,
+            size=reader.size,
+        )
+    except FastPathUnavailable as unavailable:
+        logger.info("Import run %s goes row by row: %s", run.pk, unavailable)
+        return False
+    finally:
+        reader.close()
+    touched |= result.touchpoints
+    return True
+
+
 def _run_finish(run: ImportRun, state: str, touched: set[int], error: str = "") -> ImportRun:
-    """Score new comments, bring the rollups and VoC emotions up to date, close the run."""
-    sentiment_touched = responses_sentiment_score(source_id=run.source_id)
-    touched |= sentiment_touched
+    """Bring the rollups and VoC emotions up to date and close the run; comment sentiment is
+    scored after, by its own task (it is the slow part, and the numbers need not wait)."""
+    from feedback.tasks import responses_sentiment_task
+
     with transaction.atomic():
         rollups_rebuild(touched)
         fields = {"state": state, "finished_at": timezone.now(), "error": error[:2000]}
@@ -287,6 +331,8 @@ def _run_finish(run: ImportRun, state: str, touched: set[int], error: str = "") 
             from feedback.voc import voc_refresh
 
             voc_refresh(touchpoint_ids=touched)
+        source_id = run.source_id
+        transaction.on_commit(lambda: responses_sentiment_task.delay(source_id))
     run.refresh_from_db()
     _progress_broadcast(run)
     return run
@@ -295,25 +341,56 @@ def _run_finish(run: ImportRun, state: str, touched: set[int], error: str = "") 
 # --- Sentiment -------------------------------------------------------------------------------
 
 
-def responses_sentiment_score(*, source_id: int) -> set[int]:
-    """VADER compound scores for comments not scored yet; returns the touchpoints affected."""
+def responses_sentiment_update(*, source_id: int) -> int:
+    """VADER compound scores for a source's comments not scored yet, then the rollups and VoC
+    emotions of the touchpoints they are on. Returns how many were scored."""
     from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
     analyzer = None
+    scores: dict[str, float] = {}  # the same comment ("Great!") is scored once
     touched: set[int] = set()
-    pending = SurveyResponse.objects.filter(source_id=source_id, sentiment__isnull=True).exclude(
-        comment=""
+    scored = 0
+    table = connection.ops.quote_name(SurveyResponse._meta.db_table)
+    pending = (
+        SurveyResponse.objects.filter(source_id=source_id, sentiment__isnull=True)
+        .exclude(comment="")
+        .order_by("pk")
     )
+    last = 0
     while True:
-        batch = list(pending.only("id", "comment", "touchpoint_id")[:SENTIMENT_BATCH])
+        batch = list(
+            pending.filter(pk__gt=last).values_list("pk", "comment", "touchpoint_id")[
+                :SENTIMENT_BATCH
+            ]
+        )
         if not batch:
-            return touched
+            break
         analyzer = analyzer or SentimentIntensityAnalyzer()
-        for response in batch:
-            response.sentiment = round(analyzer.polarity_scores(response.comment)["compound"], 4)
-            if response.touchpoint_id:
-                touched.add(response.touchpoint_id)
-        SurveyResponse.objects.bulk_update(batch, ["sentiment"], batch_size=500)
+        values = []
+        for pk, comment, touchpoint_id in batch:
+            if comment not in scores:
+                scores[comment] = round(analyzer.polarity_scores(comment)["compound"], 4)
+            values += [pk, scores[comment]]
+            if touchpoint_id:
+                touched.add(touchpoint_id)
+        marks = ", ".join(["(%s, %s)"] * len(batch))
+        with transaction.atomic(), connection.cursor() as cursor:
+            # One statement per batch, by primary key; portable (PostgreSQL and SQLite).
+            cursor.execute(
+                f"WITH v(id, score) AS (VALUES {marks}) UPDATE {table} SET sentiment = "
+                f"(SELECT CAST(v.score AS real) FROM v WHERE v.id = {table}.id) "
+                "WHERE id IN (SELECT id FROM v)",
+                values,
+            )
+        scored += len(batch)
+        last = batch[-1][0]
+    if touched:
+        from feedback.voc import voc_refresh
+
+        with transaction.atomic():
+            rollups_rebuild(touched)
+            voc_refresh(touchpoint_ids=touched)
+    return scored
 
 
 # --- Progress --------------------------------------------------------------------------------

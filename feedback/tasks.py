@@ -29,3 +29,9 @@ def import_runs_resume() -> list[int]:
 @shared_task
 def sources_sync_due() -> list[int]:
     return [run.pk for run in services.sources_sync_due()]
+
+
+@shared_task(acks_late=True)
+def responses_sentiment_task(source_id: int) -> int:
+    """Score new comments after an import (idempotent: only unscored comments are touched)."""
+    return services.responses_sentiment_update(source_id=source_id)

@@ -7,8 +7,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.db import connection
-from django.db.models import Count, FloatField, Q, Sum
-from django.db.models.functions import Cast, TruncDate
+from django.db.models import Count, F, FloatField, Q, Sum
+from django.db.models.functions import Coalesce, TruncDate
 
 from feedback.models import ResponseRollup, SurveyResponse, SurveySource
 from feedback.rows import CleanResponse
@@ -183,12 +183,14 @@ def responses_write(
 
 
 def rollups_rebuild(touchpoint_ids: Iterable[int]) -> None:
-    """Recount the daily sums of these touchpoints from their responses (inside a transaction)."""
+    """Recount the daily sums of these touchpoints from their responses (inside a transaction).
+
+    One INSERT … SELECT … GROUP BY, compiled by the ORM for whichever database runs it."""
     ids = sorted(set(touchpoint_ids))
     if not ids:
         return
     ResponseRollup.objects.filter(touchpoint_id__in=ids).delete()
-    days = (
+    sums = (
         SurveyResponse.objects.filter(touchpoint_id__in=ids)
         .annotate(day=TruncDate("submitted_at"))
         .values("touchpoint_id", "touchpoint__journey_id", "day")
@@ -200,32 +202,19 @@ def rollups_rebuild(touchpoint_ids: Iterable[int]) -> None:
             csat_count=Count("id", filter=Q(csat__isnull=False)),
             csat_satisfied=Count("id", filter=Q(csat__gte=4)),
             ces_count=Count("id", filter=Q(ces__isnull=False)),
-            ces_sum=Sum("ces"),
-            ces_sum_squares=Sum(Cast("ces", FloatField()) * Cast("ces", FloatField())),
+            ces_sum=Coalesce(Sum("ces"), 0),
+            ces_sum_squares=Coalesce(Sum(F("ces") * F("ces")), 0),
             sentiment_count=Count("id", filter=Q(sentiment__isnull=False)),
-            sentiment_sum=Sum("sentiment"),
+            sentiment_sum=Coalesce(Sum("sentiment"), 0.0, output_field=FloatField()),
         )
         .order_by()
     )
-    ResponseRollup.objects.bulk_create(
-        [
-            ResponseRollup(
-                touchpoint_id=d["touchpoint_id"],
-                journey_id=d["touchpoint__journey_id"],
-                day=d["day"],
-                responses=d["responses"],
-                nps_count=d["nps_count"],
-                promoters=d["promoters"],
-                detractors=d["detractors"],
-                csat_count=d["csat_count"],
-                csat_satisfied=d["csat_satisfied"],
-                ces_count=d["ces_count"],
-                ces_sum=d["ces_sum"] or 0,
-                ces_sum_squares=round(d["ces_sum_squares"] or 0),
-                sentiment_count=d["sentiment_count"],
-                sentiment_sum=d["sentiment_sum"] or 0.0,
-            )
-            for d in days
-        ],
-        batch_size=2000,
+    select, params = sums.query.sql_with_params()
+    columns = (
+        "touchpoint_id, journey_id, day, responses, nps_count, promoters, detractors, "
+        "csat_count, csat_satisfied, ces_count, ces_sum, ces_sum_squares, sentiment_count, "
+        "sentiment_sum"
     )
+    table = _q(ResponseRollup._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} ({columns}) {select}", params)

@@ -1,10 +1,12 @@
 """In real Chromium, on a real server with a real Celery worker: an editor uploads a survey
 export, watches the progress bar finish, and the map shows NPS and the customers' emotion."""
 
+import time
+
 import pytest
 from playwright.sync_api import expect
 
-from feedback.models import SurveySource
+from feedback.models import SurveyResponse, SurveySource
 from journeys.models import Emotion
 from touchpoints import services as touchpoint_services
 
@@ -65,7 +67,11 @@ def test_an_uploaded_survey_shows_nps_and_the_voc_emotion_on_the_map(
     expect(group).to_have_text("1 mapped")
     expect(touchpoint.locator('[data-metric="nps"]')).to_have_text("NPS +51")  # 31 of 41 vs 10
 
-    # The touchpoint's panel quotes what customers said.
+    # The touchpoint's panel quotes what customers said (once the worker has scored them).
+    deadline = time.monotonic() + 30
+    while SurveyResponse.objects.filter(sentiment__isnull=True).exclude(comment="").exists():
+        assert time.monotonic() < deadline, "comments were not scored"
+        time.sleep(0.2)
     touchpoint.click()
     expect(page.locator("[data-side-panel] .voice")).to_contain_text("Payment failed twice")
     expect(page.locator("[data-side-panel] .voice")).to_contain_text("Quick and friendly")

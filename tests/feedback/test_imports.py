@@ -97,6 +97,11 @@ def test_metrics_come_from_rollups_with_their_margin_of_error(survey_map, editor
 
 def test_comments_are_scored_and_the_extremes_shown(survey_map, editor):
     _import(survey_map, editor, HEADER + "\n".join(ROWS) + "\n")
+    # What the sentiment task does once the import has committed.
+    assert services.responses_sentiment_update(source_id=survey_map.source.pk) == 2
+    assert services.responses_sentiment_update(source_id=survey_map.source.pk) == 0
+    metrics = journey_metrics(journey_id=survey_map.journey.pk)
+    assert metrics["touchpoints"][str(survey_map.checkout.pk)]["sentiment_count"] == 2
     comments = touchpoint_comments(touchpoint_id=survey_map.checkout.pk)
     assert [c["external_id"] for c in comments["positive"]] == ["r1"]
     assert [c["external_id"] for c in comments["negative"]] == ["r2"]
@@ -260,3 +265,24 @@ def test_scheduled_platform_sources_are_synced_when_due(survey_map):
     assert [run.source_id for run in started] == [due.pk]
     assert services.sources_sync_due() == []  # still running: not started twice
     assert not ImportRun.objects.filter(source=recent).exists()
+
+
+@pytest.mark.postgres
+def test_on_postgresql_a_csv_goes_through_copy_and_agrees_with_the_row_path(
+    survey_map, editor, caplog
+):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the COPY path is PostgreSQL's")
+    content = HEADER + "\n".join(ROWS[:4]) + "\n"
+    with caplog.at_level("INFO", logger="feedback.services"):
+        # A blank line is more than COPY takes: this file goes row by row …
+        slow = _import(survey_map, editor, content.replace("\nr2", "\n\nr2"))
+        assert "goes row by row" in caplog.text
+        caplog.clear()
+        # … and the same responses through COPY are found unchanged (the same content hash).
+        fast = _import(survey_map, editor, content)
+        assert "goes row by row" not in caplog.text
+    assert (slow.imported, slow.failed) == (4, 1)  # the blank line: an empty row
+    assert (fast.read, fast.imported, fast.updated, fast.unchanged) == (4, 0, 0, 4)
