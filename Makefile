@@ -58,6 +58,7 @@ bench: install system-deps
 	$(BIN)/python bench/editor_render.py
 	$(BIN)/python bench/live_fanout.py
 	$(BIN)/python bench/live_fanout.py --clients 200
+	$(BIN)/python bench/voc_import.py
 
 lint: install
 	$(BIN)/ruff check .

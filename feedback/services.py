@@ -377,9 +377,8 @@ def responses_sentiment_update(*, source_id: int) -> int:
         with transaction.atomic(), connection.cursor() as cursor:
             # One statement per batch, by primary key; portable (PostgreSQL and SQLite).
             cursor.execute(
-                f"WITH v(id, score) AS (VALUES {marks}) UPDATE {table} SET sentiment = "
-                f"(SELECT CAST(v.score AS real) FROM v WHERE v.id = {table}.id) "
-                "WHERE id IN (SELECT id FROM v)",
+                f"WITH v(id, score) AS (VALUES {marks}) UPDATE {table} "
+                f"SET sentiment = CAST(v.score AS real) FROM v WHERE {table}.id = v.id",
                 values,
             )
         scored += len(batch)
