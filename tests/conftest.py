@@ -129,9 +129,11 @@ def asgi_server(django_db_setup, django_db_blocker):
     server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture
 def celery_worker_process(django_db_setup, django_db_blocker):
-    """A real Celery worker on the test database and the same broker the server enqueues to."""
+    """A real Celery worker on the test database and the same broker the server enqueues to.
+
+    Per test: a worker left running would take the tasks of tests that run their own."""
     from django.conf import settings
     from django.db import connection
 

@@ -1,0 +1,95 @@
+"""Survey-platform connectors: Qualtrics, SurveyMonkey, Typeform and any JSON feed.
+
+``connector_for`` builds one from a source's kind, options and credentials; its ``batches``
+yield flat records for the importer to map and store. Connectors never touch the database.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from feedback.connectors.base import Batch, Connector, ConnectorError, required
+from feedback.connectors.http import Sleep
+from feedback.connectors.json_feed import JsonFeedConnector
+from feedback.connectors.qualtrics import QualtricsConnector
+from feedback.connectors.surveymonkey import SurveyMonkeyConnector
+from feedback.connectors.typeform import TypeformConnector
+
+__all__ = ["Batch", "Connector", "ConnectorError", "connector_for"]
+
+KINDS = ("qualtrics", "surveymonkey", "typeform", "json")
+# A Qualtrics datacenter (iad1) or organisation-qualified one (myorg.iad1): a host name part,
+# never a path or another domain.
+_DATACENTER = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)?")
+
+
+def _number(options: dict[str, Any], key: str, default: float) -> float:
+    value = options.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ConnectorError("invalid_source", f"options.{key} must be a positive number.")
+    return float(value)
+
+
+def _qualtrics_base(options: dict[str, Any]) -> str:
+    if options.get("base_url"):
+        return str(options["base_url"])
+    datacenter = required(options, "datacenter", "Qualtrics datacenter (such as iad1)", "options")
+    if not _DATACENTER.fullmatch(datacenter):
+        raise ConnectorError(
+            "invalid_source", "options.datacenter must be a Qualtrics datacenter id such as iad1."
+        )
+    return f"https://{datacenter}.qualtrics.com"
+
+
+def connector_for(
+    kind: str, options: dict, credentials: dict, *, sleep: Sleep = time.sleep
+) -> Connector:
+    """The connector of a source; ``ConnectorError("invalid_source", …)`` for an unknown kind
+    or missing settings."""
+    options = options if isinstance(options, dict) else {}
+    credentials = credentials if isinstance(credentials, dict) else {}
+    if kind == "qualtrics":
+        return QualtricsConnector(
+            base_url=_qualtrics_base(options),
+            survey_id=required(options, "survey_id", "Qualtrics survey id", "options"),
+            api_token=required(credentials, "api_token", "Qualtrics API token", "credentials"),
+            sleep=sleep,
+            poll_interval=_number(options, "poll_interval_seconds", 2.0),
+            export_timeout=_number(options, "export_timeout_seconds", 900.0),
+        )
+    if kind == "surveymonkey":
+        return SurveyMonkeyConnector(
+            base_url=str(options.get("base_url") or "https://api.surveymonkey.com"),
+            survey_id=required(options, "survey_id", "SurveyMonkey survey id", "options"),
+            access_token=required(
+                credentials, "access_token", "SurveyMonkey access token", "credentials"
+            ),
+            sleep=sleep,
+        )
+    if kind == "typeform":
+        return TypeformConnector(
+            base_url=str(options.get("base_url") or "https://api.typeform.com"),
+            form_id=required(options, "form_id", "Typeform form id", "options"),
+            access_token=required(
+                credentials, "access_token", "Typeform access token", "credentials"
+            ),
+            sleep=sleep,
+        )
+    if kind == "json":
+        token = credentials.get("token")
+        keys = {}
+        for key in ("items_key", "next_key", "id_key", "submitted_at_key"):
+            if options.get(key):
+                keys[key] = str(options[key])
+        return JsonFeedConnector(
+            url=required(options, "url", "feed URL", "options"),
+            token=token if isinstance(token, str) and token else None,
+            sleep=sleep,
+            **keys,
+        )
+    raise ConnectorError(
+        "invalid_source",
+        f"Sources of kind {kind!r} are not synced over the network (one of {', '.join(KINDS)}).",
+    )
