@@ -12,6 +12,7 @@ from feedback.views import (
     SurveySourceViewSet,
     journey_voc,
     touchpoint_voc_comments,
+    typeform_webhook,
 )
 from journeys.permissions import role_of
 from journeys.views import (
@@ -48,6 +49,7 @@ urlpatterns = [
     path("api/", include(router.urls)),
     path("api/me/", MeView.as_view(), name="me"),
     path("api/journeys/<int:journey_id>/voc/", journey_voc, name="journey-voc"),
+    path("api/webhooks/typeform/<int:source_id>/", typeform_webhook, name="typeform-webhook"),
     path(
         "api/touchpoints/<int:touchpoint_id>/comments/",
         touchpoint_voc_comments,

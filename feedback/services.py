@@ -505,3 +505,31 @@ def unmatched_assign(
 
             voc_refresh(touchpoint_ids=[touchpoint.pk])
     return mapped
+
+
+# --- Webhooks --------------------------------------------------------------------------------
+
+
+def webhook_records_import(*, source: SurveySource, records: list[dict[str, Any]]) -> ChunkResult:
+    """Responses a survey platform pushed (a Typeform webhook): checked like any import, and
+    upserted, so a delivery the platform retries is counted once."""
+    values_of = record_getter(source.field_mapping or {})
+    clean, refused = [], []
+    for number, record in enumerate(records, start=1):
+        outcome = row_clean(number, values_of(record))
+        (clean if isinstance(outcome, CleanResponse) else refused).append(outcome)
+    if refused and not clean:
+        reasons = "; ".join(f"{e.field or 'row'}: {e.reason}" for e in refused[0])
+        raise InvalidInput({"form_response": f"The response cannot be imported ({reasons})."})
+    with transaction.atomic():
+        result = responses_write(source, clean) if clean else ChunkResult()
+        rollups_rebuild(result.touchpoints)
+        if result.touchpoints:
+            from feedback.voc import voc_refresh
+
+            voc_refresh(touchpoint_ids=result.touchpoints)
+        source_id = source.pk
+        from feedback.tasks import responses_sentiment_task
+
+        transaction.on_commit(lambda: responses_sentiment_task.delay(source_id))
+    return result

@@ -1,15 +1,21 @@
 """Thin REST views for survey sources, imports and the metrics they feed."""
 
 import csv
+import json
 from datetime import date
 
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from rest_framework import mixins, serializers, status, viewsets
-from rest_framework.decorators import action, api_view, permission_classes
+from rest_framework.decorators import (
+    action,
+    api_view,
+    authentication_classes,
+    permission_classes,
+)
 from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 
 from feedback import services
@@ -159,3 +165,31 @@ def touchpoint_voc_comments(request, touchpoint_id: int) -> Response:
         Touchpoint, pk=touchpoint_id, journey__in=visible_journeys(request.user)
     )
     return Response(touchpoint_comments(touchpoint_id=touchpoint.pk))
+
+
+@api_view(["POST"])
+@authentication_classes([])
+@permission_classes([AllowAny])
+def typeform_webhook(request, source_id: int) -> Response:
+    """Typeform's webhook: the body must carry a valid ``Typeform-Signature`` (HMAC-SHA256 of the
+    raw body with the source's webhook secret), checked in constant time."""
+    from feedback.connectors.typeform import typeform_webhook_records, verify_typeform_signature
+
+    source = SurveySource.objects.filter(pk=source_id, kind=SurveySource.Kind.TYPEFORM).first()
+    secret = (source.credentials or {}).get("webhook_secret", "") if source else ""
+    # One answer for an unknown source and a bad signature: the endpoint reveals nothing.
+    if not verify_typeform_signature(
+        secret, request.body, request.headers.get("Typeform-Signature")
+    ):
+        return Response(
+            {"code": "bad_signature", "detail": "The signature does not match."},
+            status=status.HTTP_403_FORBIDDEN,
+        )
+    try:
+        payload = json.loads(request.body)
+    except ValueError:
+        raise ValidationError({"body": ["Expected JSON."]}) from None
+    result = services.webhook_records_import(
+        source=source, records=typeform_webhook_records(payload)
+    )
+    return Response({"imported": result.imported, "updated": result.updated})

@@ -1,0 +1,109 @@
+"""Typeform pushes each new response to the webhook: only a correctly signed delivery is taken,
+and a delivery Typeform retries is counted once."""
+
+import base64
+import hashlib
+import hmac
+import json
+
+import pytest
+from django.test import Client
+
+from feedback.models import SurveyResponse
+from tests.factories import SurveySourceFactory
+from touchpoints import services as touchpoint_services
+
+pytestmark = pytest.mark.django_db
+
+SECRET = "whsec-test-secret"
+
+
+def _delivery(token: str = "tok-1", nps: int = 9) -> bytes:
+    return json.dumps(
+        {
+            "event_id": f"evt-{token}",
+            "event_type": "form_response",
+            "form_response": {
+                "form_id": "FORM1",
+                "token": token,
+                "submitted_at": "2024-06-01T12:00:00Z",
+                "hidden": {"touchpoint": "delivery"},
+                "answers": [
+                    {"type": "number", "number": nps, "field": {"id": "f1", "ref": "nps"}},
+                    {
+                        "type": "text",
+                        "text": "Arrived early, well packed",
+                        "field": {"id": "f2", "ref": "comment"},
+                    },
+                ],
+            },
+        }
+    ).encode()
+
+
+def _signature(body: bytes, secret: str = SECRET) -> str:
+    # As Typeform documents it: base64 of the HMAC-SHA256 of the raw body, prefixed "sha256=".
+    digest = hmac.new(secret.encode(), body, hashlib.sha256).digest()
+    return "sha256=" + base64.b64encode(digest).decode()
+
+
+@pytest.fixture
+def typeform_source(five_phase_map, editor):
+    touchpoint = touchpoint_services.touchpoint_create(
+        actor=editor,
+        journey_id=five_phase_map.journey.pk,
+        phase_id=five_phase_map.phases[3].pk,
+        name="Home delivery",
+        code="delivery",
+    )
+    source = SurveySourceFactory(
+        journey=five_phase_map.journey,
+        kind="typeform",
+        credentials={"access_token": "tfp_x", "webhook_secret": SECRET},
+        field_mapping={"nps": "nps", "comment": "comment", "touchpoint": "hidden.touchpoint"},
+    )
+    source.touchpoint = touchpoint
+    return source
+
+
+def _post(source, body: bytes, signature: str | None):
+    headers = {"HTTP_TYPEFORM_SIGNATURE": signature} if signature else {}
+    # No session and no CSRF token: Typeform is not a signed-in browser.
+    return Client(enforce_csrf_checks=True).post(
+        f"/api/webhooks/typeform/{source.pk}/", body, content_type="application/json", **headers
+    )
+
+
+def test_a_signed_delivery_lands_on_its_touchpoint_once(typeform_source):
+    body = _delivery()
+    first = _post(typeform_source, body, _signature(body))
+    assert first.status_code == 200, first.content
+    assert first.json() == {"imported": 1, "updated": 0}
+    again = _post(typeform_source, body, _signature(body))  # Typeform retries a delivery
+    assert again.json() == {"imported": 0, "updated": 0}
+    response = SurveyResponse.objects.get()
+    assert (response.external_id, response.nps) == ("tok-1", 9)
+    assert response.touchpoint == typeform_source.touchpoint
+
+
+def test_a_wrong_or_missing_signature_writes_nothing(typeform_source):
+    body = _delivery()
+    assert _post(typeform_source, body, _signature(body, "another-secret")).status_code == 403
+    assert _post(typeform_source, body, None).status_code == 403
+    tampered = _delivery(nps=0)
+    assert _post(typeform_source, tampered, _signature(body)).status_code == 403
+    assert not SurveyResponse.objects.exists()
+
+
+def test_an_unknown_source_answers_like_a_bad_signature(typeform_source):
+    body = _delivery()
+    typeform_source.pk += 1000
+    assert _post(typeform_source, body, _signature(body)).status_code == 403
+
+
+def test_a_response_out_of_scale_is_refused_with_its_reason(typeform_source):
+    body = _delivery(nps=12)
+    answer = _post(typeform_source, body, _signature(body))
+    assert answer.status_code == 400
+    assert "NPS scale" in json.dumps(answer.json())
+    assert not SurveyResponse.objects.exists()
