@@ -44,26 +44,35 @@ Sleep = Callable[[float], Any]
 
 def check_url(url: str, vendor: str) -> str:
     """``url`` if it is https (or plain http to this machine, for tests and local feeds)."""
-    parts = urlsplit(url.strip()) if isinstance(url, str) else None
-    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConnectorError("invalid_source", f"The {vendor} address is not an http(s) URL.")
+    try:
+        parts = urlsplit(url.strip()) if isinstance(url, str) else None
+        hostname = parts.hostname if parts else None
+        _ = parts.port if parts else None  # raises for a port that is not a number
+    except ValueError:
+        parts = hostname = None
+    if parts is None or parts.scheme not in ("http", "https") or not hostname:
+        raise ConnectorError("invalid_source", f"{vendor}: the address is not an https URL.")
     if parts.username or parts.password:
         # A password in a URL would end up in logs and messages: it belongs in credentials.
         raise ConnectorError(
-            "invalid_source", f"The {vendor} address must not contain a user name or password."
+            "invalid_source", f"{vendor}: the address must not contain a user name or password."
         )
     if parts.scheme == "http" and parts.hostname not in LOCAL_HOSTS:
         raise ConnectorError(
             "invalid_source",
-            f"The {vendor} address must use https (http://{parts.hostname} was refused).",
+            f"{vendor}: the address must use https (http://{parts.hostname} was refused).",
         )
     return url.strip()
 
 
 def origin(url: str) -> tuple[str, str, int | None]:
-    parts = urlsplit(url)
-    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
-    return parts.scheme, (parts.hostname or "").lower(), port
+    """(scheme, host, port) of a URL: where a request goes, for deciding who gets credentials."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+        return parts.scheme, (parts.hostname or "").lower(), port
+    except ValueError:
+        return "", "", None
 
 
 def retry_after_seconds(value: str | None, now: datetime | None = None) -> float:
@@ -115,6 +124,10 @@ def vendor_message(response: requests.Response) -> str:
     return ""
 
 
+def _keep_headers(request: requests.PreparedRequest) -> requests.PreparedRequest:
+    return request
+
+
 class VendorClient:
     """A ``requests.Session`` for one vendor: its base URL, credential headers and retries."""
 
@@ -137,10 +150,11 @@ class VendorClient:
         self.not_found_hint = not_found_hint
         self.sleep = sleep
         self.timeout = timeout
+        # The environment's proxy and CA bundle settings apply (deployments may need them)...
         self.session = requests.Session()
-        self.session.headers["Accept"] = "application/json"
-        # The environment's proxies and .netrc are not ours to send vendor tokens through.
-        self.session.trust_env = False
+        # ...but not ~/.netrc, whose Basic auth would replace the vendor's own header: requests
+        # consults it only when a session has no auth, so it gets one that changes nothing.
+        self.session.auth = _keep_headers
 
     def close(self) -> None:
         self.session.close()
@@ -169,6 +183,20 @@ class VendorClient:
         while True:
             try:
                 response = self._send(method, url, params, json, stream)
+            except requests.exceptions.SSLError:
+                # Not a passing fault: retrying would only delay the same answer.
+                raise ConnectorError(
+                    "unavailable",
+                    f"{self.vendor} could not be reached securely (its TLS certificate was not"
+                    " accepted).",
+                ) from None
+            except (requests.exceptions.InvalidHeader, UnicodeEncodeError):
+                # requests quotes the header value, which holds the credential: never pass it on.
+                raise ConnectorError(
+                    "invalid_source",
+                    f"The {self.vendor} credentials contain characters that cannot be sent (such"
+                    " as a line break or a letter outside ASCII).",
+                ) from None
             except _NETWORK_ERRORS as error:
                 last = "timeout" if isinstance(error, requests.Timeout) else "connection failed"
                 failures += 1

@@ -88,8 +88,11 @@ class JsonFeedConnector:
             while url and url not in seen:
                 seen.add(url)
                 items, next_url = self._page(url)
+                # The token is for the configured host only: a next page elsewhere is refused,
+                # after this page's records (and a cursor that stays on this page).
+                foreign = next_url is not None and origin(next_url) != origin(self.url)
+                resume = url if foreign or not next_url else next_url
                 records = [self.record_of(item) for item in items]
-                resume = next_url or url
                 if not records:
                     yield Batch([], {"next": resume})
                 for start in range(0, len(records), BATCH_MAX):
@@ -97,6 +100,12 @@ class JsonFeedConnector:
                     # Part of a long page: resuming re-reads this page (imports are upserts).
                     finished = start + BATCH_MAX >= len(records)
                     yield Batch(chunk, {"next": resume if finished else url})
+                if foreign:
+                    raise ConnectorError(
+                        "invalid_source",
+                        f"The JSON feed's next page is on another host "
+                        f"({urlsplit(next_url).hostname}); it was not followed.",
+                    )
                 url = next_url
         finally:
             self.client.close()
@@ -115,12 +124,4 @@ class JsonFeedConnector:
         link = _dig(document, self.next_key)
         if not isinstance(link, str) or not link.strip():
             return items, None
-        next_url = check_url(urljoin(url, link.strip()), VENDOR)
-        if origin(next_url) != origin(self.url):
-            # The token is for the configured host only.
-            raise ConnectorError(
-                "invalid_source",
-                f"The JSON feed's next page is on another host ({urlsplit(next_url).hostname}); "
-                "it was not followed.",
-            )
-        return items, next_url
+        return items, check_url(urljoin(url, link.strip()), VENDOR)

@@ -102,13 +102,14 @@ class QualtricsConnector:
         """The export's file id once Qualtrics reports it complete."""
         deadline = time.monotonic() + self.export_timeout
         waited = 0.0
+        url = f"{self.exports}/{quote(progress_id, safe='')}"
         while True:
-            progress = _result(self.client.get_json(f"{self.exports}/{quote(progress_id, safe='')}"))
+            progress = _result(self.client.get_json(url))
             status = progress.get("status")
             if status == "complete":
                 file_id = progress.get("fileId")
                 if not isinstance(file_id, str) or not file_id:
-                    raise ConnectorError("vendor_error", "Qualtrics finished the export without a file.")
+                    raise ConnectorError("vendor_error", "Qualtrics sent no export file.")
                 return file_id
             if status == "failed":
                 reason = progress.get("error") if isinstance(progress.get("error"), dict) else {}

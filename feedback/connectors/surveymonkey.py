@@ -21,7 +21,7 @@ from feedback.connectors.base import (
     resume_since,
     time_key,
 )
-from feedback.connectors.http import Sleep, VendorClient
+from feedback.connectors.http import Sleep, VendorClient, origin
 
 VENDOR = "SurveyMonkey"
 PER_PAGE = 100  # the bulk endpoint's maximum
@@ -136,8 +136,10 @@ class SurveyMonkeyConnector:
             self.client.close()
 
     def _on_base(self, link: str) -> str:
-        """A ``links.next`` URL on our base URL's origin: SurveyMonkey may name another of its
-        hosts (api.surveymonkey.net), and the token should go only where it was configured."""
-        base = urlsplit(self.client.base_url)
-        parts = urlsplit(self.client.url(link))
-        return urlunsplit((base.scheme, base.netloc, parts.path, parts.query, ""))
+        """A ``links.next`` URL on our base URL: SurveyMonkey may name another of its hosts
+        (api.surveymonkey.net), and the token should go only where it was configured."""
+        url = self.client.url(link)
+        if origin(url) == self.client.origin:
+            return url
+        parts = urlsplit(url)
+        return self.client.url(urlunsplit(("", "", parts.path, parts.query, "")))
