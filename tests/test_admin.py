@@ -12,7 +12,8 @@ pytestmark = pytest.mark.django_db
 APP_MODELS = [
     model
     for model in admin.site._registry
-    if model._meta.app_label in ("personas", "journeys", "touchpoints", "auth", "authtoken")
+    if model._meta.app_label
+    in ("personas", "journeys", "touchpoints", "feedback", "auth", "authtoken")
 ]
 
 
@@ -36,6 +37,8 @@ def test_every_journeyboard_model_is_registered():
         "journeys.Opportunity",
         "journeys.JourneyEvent",
         "touchpoints.Touchpoint",
+        "feedback.SurveySource",
+        "feedback.ImportRun",
         "auth.User",
         "auth.Group",
     } <= labels
@@ -113,3 +116,41 @@ def test_an_admin_edit_of_a_persona_reaches_the_maps_that_use_it(admin_browser):
     response = admin_browser.post(url, data)
     assert response.status_code == 302, response.context["adminform"].form.errors
     assert JourneyEvent.objects.filter(kind="persona_updated").count() == 1
+
+
+def test_an_admin_sets_a_survey_secret_that_is_never_shown_again(admin_browser):
+    from feedback.models import SurveySource
+
+    journey = Journey.objects.first()
+    added = admin_browser.post(
+        reverse("admin:feedback_surveysource_add"),
+        {
+            "name": "Typeform NPS",
+            "kind": "typeform",
+            "journey": journey.pk,
+            "field_mapping": "{}",
+            "matching_rules": "[]",
+            "options": '{"form_id": "abc"}',
+            "access_token": "tfp_very_secret",
+        },
+    )
+    assert added.status_code == 302, added.content.decode()[:2000]
+    source = SurveySource.objects.get(name="Typeform NPS")
+    assert source.credentials == {"access_token": "tfp_very_secret"}
+    page = admin_browser.get(reverse("admin:feedback_surveysource_change", args=[source.pk]))
+    assert "tfp_very_secret" not in page.content.decode()
+    # Saved again with the secret box left empty: the secret stays.
+    admin_browser.post(
+        reverse("admin:feedback_surveysource_change", args=[source.pk]),
+        {
+            "name": "Typeform NPS (renamed)",
+            "kind": "typeform",
+            "journey": journey.pk,
+            "field_mapping": "{}",
+            "matching_rules": "[]",
+            "options": '{"form_id": "abc"}',
+        },
+    )
+    source.refresh_from_db()
+    assert source.name == "Typeform NPS (renamed)"
+    assert source.credentials == {"access_token": "tfp_very_secret"}

@@ -1,0 +1,72 @@
+"""Survey sources and import runs in the admin. Secrets can be set, never read back."""
+
+from django import forms
+from django.contrib import admin
+
+from feedback import services
+from feedback.models import ImportRun, SurveySource
+
+SECRET_NAMES = ("api_token", "access_token", "token", "webhook_secret")
+
+
+class SurveySourceForm(forms.ModelForm):
+    """Each secret is a password box that shows nothing; left empty, the stored value stays."""
+
+    class Meta:
+        model = SurveySource
+        fields = [
+            "name",
+            "kind",
+            "journey",
+            "field_mapping",
+            "matching_rules",
+            "options",
+            "sync_every_minutes",
+        ]
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        stored = (self.instance.credentials or {}) if self.instance.pk else {}
+        for name in SECRET_NAMES:
+            self.fields[name] = forms.CharField(
+                required=False,
+                widget=forms.PasswordInput(render_value=False),
+                help_text="Set" if stored.get(name) else "Not set",
+                label=name.replace("_", " ").capitalize(),
+            )
+
+
+@admin.register(SurveySource)
+class SurveySourceAdmin(admin.ModelAdmin):
+    form = SurveySourceForm
+    list_display = ["name", "kind", "journey", "sync_every_minutes", "last_synced_at"]
+    list_filter = ["kind"]
+    search_fields = ["name"]
+
+    def save_model(self, request, obj, form, change):
+        secrets = {
+            name: form.cleaned_data[name] for name in SECRET_NAMES if form.cleaned_data[name]
+        }
+        if not change:
+            obj.credentials = secrets
+            obj.created_by = request.user
+            services.source_access_check(request.user, obj)
+            obj.save()
+            return
+        changes = {field: form.cleaned_data[field] for field in form.changed_data}
+        for name in SECRET_NAMES:
+            changes.pop(name, None)
+        changes.pop("journey", None)
+        if secrets:
+            changes["credentials"] = secrets
+        services.survey_source_update(actor=request.user, source=obj, changes=changes)
+
+
+@admin.register(ImportRun)
+class ImportRunAdmin(admin.ModelAdmin):
+    list_display = ["source", "state", "read", "imported", "failed", "unmatched", "created_at"]
+    list_filter = ["state"]
+    readonly_fields = [f.name for f in ImportRun._meta.fields]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # runs start from an upload or a sync, never by hand
