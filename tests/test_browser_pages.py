@@ -33,7 +33,11 @@ def test_the_demo_map_renders_everything_and_its_screenshot_goes_in_the_docs(pag
     expect(page.locator(".item.touchpoint")).to_have_count(9)
     expect(page.locator(".item.touchpoint.mtm")).to_have_count(3)
     expect(page.locator(".emotion-point")).to_have_count(5)
-    expect(page.locator(".curve path")).to_have_count(1)
+    expect(page.locator(".curve path:not(.voc)")).to_have_count(1)
+    # The demo survey: the customers' curve beside the team's, and NPS on every touchpoint.
+    expect(page.locator(".curve path.voc")).to_have_count(1)
+    expect(page.locator(".voc-point")).to_have_count(5)
+    expect(page.locator('.item.touchpoint [data-metric="nps"]')).to_have_count(9)
     expect(page.locator(".item.opportunity")).to_have_count(3)
     expect(page.locator("[data-persona-panel]")).to_contain_text("Olivia Operations")
     # Wide enough for the whole five-phase map beside the persona panel.

@@ -45,7 +45,16 @@ def test_seed_demo_creates_users_personas_and_the_example_map(capsys, settings):
     touchpoints = Touchpoint.objects.filter(journey=journey, phase__name="Services")
     assert [(t.name, t.channel) for t in touchpoints] == [("Customer portal", "customer_portal")]
     assert Touchpoint.objects.filter(journey=journey).count() == 9
-    assert Emotion.objects.filter(journey=journey).count() == 5
+    assert Emotion.objects.filter(journey=journey, source="team").count() == 5
+    # The demo survey: every phase has what customers feel, and Conversion is flagged.
+    voc = dict(
+        Emotion.objects.filter(journey=journey, source="voc").values_list("phase__name", "score")
+    )
+    assert len(voc) == 5
+    assert voc["Conversion"] < voc["Awareness"]
+    from feedback.models import SurveyResponse
+
+    assert SurveyResponse.objects.filter(journey=journey, touchpoint__isnull=False).count() == 216
     owners = Card.objects.filter(journey=journey, lane__kind="process_ownership")
     assert owners.count() == 5
     assert Opportunity.objects.filter(journey=journey).count() >= 3

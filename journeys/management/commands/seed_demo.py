@@ -3,6 +3,8 @@
 Idempotent: running it again changes nothing that is already there.
 """
 
+from datetime import timedelta
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -67,6 +69,14 @@ PERSONAS = (
 
 # Per phase of the five-phase template: actions, touchpoints (name, channel, department),
 # the team's emotion (score, label, emoji) and the process owner.
+SURVEY_COMMENTS = [
+    "The demo answered every question we had",
+    "Pricing page was confusing and the checkout failed twice",
+    "Support replied quickly and fixed it",
+    "Took too long to get an invoice",
+    "Easy to set up for the whole team",
+]
+
 EXAMPLE = {
     "Awareness": (
         ["Decides to purchase", "Asks a friend"],
@@ -116,6 +126,8 @@ class Command(BaseCommand):
             users = self._users()
             personas = self._personas(users["admin"])
             created = self._example_map(users["editor"], personas[0])
+        if created:
+            self._survey_responses(users["editor"])
         self.stdout.write(
             self.style.SUCCESS("Demo data ready." if created else "Demo data present.")
         )
@@ -208,6 +220,40 @@ class Command(BaseCommand):
                 target=target,
             )
         return True
+
+    def _survey_responses(self, editor) -> None:
+        """A post-interaction survey imported onto the example map, as a CX analyst would, so
+        that its touchpoints show NPS and its phases what customers feel."""
+        from django.core.files.uploadedfile import SimpleUploadedFile
+        from django.utils import timezone
+
+        from feedback import services as feedback_services
+        from feedback.models import SurveySource
+
+        journey = Journey.objects.get(title=EXAMPLE_TITLE)
+        source = SurveySource.objects.create(
+            name="Post-interaction survey (demo)", journey=journey, created_by=editor
+        )
+        rows = ["response_id,submitted_at,nps,csat,ces,comment,touchpoint"]
+        today = timezone.now().date()
+        touchpoints = list(journey.touchpoints.select_related("phase").order_by("pk"))
+        for t, touchpoint in enumerate(touchpoints):
+            # Customers are harder on buying than the team guessed: Conversion scores low.
+            low = touchpoint.phase.name == "Conversion"
+            for n in range(24):
+                nps = (2 + n % 5) if low and n % 3 else (6 + (n + t) % 5)
+                comment = SURVEY_COMMENTS[(n + t) % len(SURVEY_COMMENTS)] if n % 2 else ""
+                rows.append(
+                    f"demo-{touchpoint.code}-{n},{today - timedelta(days=(n * 7 + t) % 180)},"
+                    f"{nps},{1 + nps // 2.5:.0f},{7 - nps // 2},{comment},{touchpoint.code}"
+                )
+        run = feedback_services.import_file_start(
+            actor=editor,
+            source=source,
+            upload=SimpleUploadedFile("demo-survey.csv", "\n".join(rows).encode()),
+        )
+        feedback_services.import_run_execute(run.pk)
+        feedback_services.responses_sentiment_update(source_id=source.pk)
 
     def _card(self, editor, journey, phase, lane, text: str) -> None:
         services.card_create(
