@@ -48,10 +48,15 @@ class SurveySourceAdmin(admin.ModelAdmin):
             name: form.cleaned_data[name] for name in SECRET_NAMES if form.cleaned_data[name]
         }
         if not change:
-            obj.credentials = secrets
-            obj.created_by = request.user
-            services.source_access_check(request.user, obj)
-            obj.save()
+            fields = {f: form.cleaned_data[f] for f in SurveySourceForm.Meta.fields}
+            journey = fields.pop("journey")
+            created = services.survey_source_create(
+                actor=request.user,
+                journey_id=journey.pk if journey else None,
+                credentials=secrets,
+                **fields,
+            )
+            obj.pk = created.pk
             return
         changes = {field: form.cleaned_data[field] for field in form.changed_data}
         for name in SECRET_NAMES:

@@ -15,7 +15,7 @@ from django.db import DataError, connection, transaction
 
 from feedback.models import MAPPED_FIELDS, ImportRowError, SurveyResponse, SurveySource
 from feedback.rows import LIMITS, SCALES
-from feedback.writer import ChunkResult
+from feedback.writer import ChunkResult, quote, touchpoint_scope
 from touchpoints.models import Touchpoint
 
 RAW = "feedback_raw_upload"
@@ -27,10 +27,6 @@ SCORE = r"^\d+([.,]0+)?$"
 
 class FastPathUnavailable(Exception):
     """This file needs the row-by-row path (its reasons stay per row there)."""
-
-
-def _q(name: str) -> str:
-    return connection.ops.quote_name(name)
 
 
 def _copy(raw: IO[bytes], width: int, delimiter: str, encoding: str) -> None:
@@ -105,15 +101,6 @@ def _score(sql: str) -> str:
     return f"CASE WHEN {sql} = '' THEN NULL ELSE replace({sql}, ',', '.')::numeric::smallint END"
 
 
-def _scope(source: SurveySource, alias: str) -> tuple[str, list]:
-    """Which touchpoints a source's codes may match (its map's; for a shared source, codes only
-    one journey uses)."""
-    if source.journey_id:
-        return f"{alias}.journey_id = %s", [source.journey_id]
-    tp = _q(Touchpoint._meta.db_table)
-    return f"{alias}.code IN (SELECT code FROM {tp} GROUP BY code HAVING COUNT(*) = 1)", []
-
-
 def _rules(source: SurveySource) -> tuple[str, list, str, str]:
     """A lateral join picking the first matching rule's touchpoint, for rows no code matched."""
     rules = [
@@ -123,8 +110,8 @@ def _rules(source: SurveySource) -> tuple[str, list, str, str]:
     ]
     if not rules:
         return "", [], "NULL", "NULL"
-    tp = _q(Touchpoint._meta.db_table)
-    scope, scope_params = _scope(source, "t")
+    tp = quote(Touchpoint._meta.db_table)
+    scope, scope_params = touchpoint_scope(source, "t")
     params: list = []
     for order, rule in enumerate(rules):
         params += [
@@ -166,10 +153,10 @@ def file_import_set_based(
     checks = _checks(f)
     broken = " OR ".join(f"({sql})" for _, sql, _ in checks)
     nothing = f"{f['comment']} = '' AND {f['nps']} = '' AND {f['csat']} = '' AND {f['ces']} = ''"
-    tp = _q(Touchpoint._meta.db_table)
-    responses = _q(SurveyResponse._meta.db_table)
-    errors = _q(ImportRowError._meta.db_table)
-    scope, scope_params = _scope(source, "by_code")
+    tp = quote(Touchpoint._meta.db_table)
+    responses = quote(SurveyResponse._meta.db_table)
+    errors = quote(ImportRowError._meta.db_table)
+    scope, scope_params = touchpoint_scope(source, "by_code")
     rule_join, rule_params, rule_id, rule_journey = _rules(source)
     moment = "v.submitted_at::timestamptz"  # a zone-less time is UTC (SET LOCAL TimeZone)
     iso = (

@@ -14,9 +14,11 @@ from dataclasses import asdict, dataclass
 from datetime import date
 from typing import Any
 
-from django.db.models import QuerySet, Sum
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
 
-from feedback.models import ResponseRollup, SurveyResponse
+from feedback.models import ResponseRollup, SurveyResponse, SurveySource
+from journeys.permissions import is_admin, visible_journeys
 
 Z_95 = 1.96
 
@@ -122,8 +124,6 @@ def journey_metrics(
         for name in _SUMS:
             phase[name] += row[name] or 0
             total[name] += row[name] or 0
-    from django.db.models.functions import TruncMonth
-
     trend = [
         {"month": row["month"].isoformat(), **metrics_from_sums(row).as_dict()}
         for row in rollups.annotate(month=TruncMonth("day"))
@@ -164,11 +164,15 @@ def touchpoint_comments(*, touchpoint_id: int, limit: int = 5) -> dict[str, list
 
 def unmatched_groups(*, source_id: int) -> list[dict[str, Any]]:
     """Unmatched responses of a source grouped by what they named, largest group first."""
-    from django.db.models import Count
-
     return list(
         SurveyResponse.objects.filter(source_id=source_id, touchpoint__isnull=True)
         .values("touchpoint_code", "channel", "phase_name")
         .annotate(responses=Count("id"))
         .order_by("-responses", "touchpoint_code", "channel", "phase_name")[:200]
     )
+
+
+def survey_sources_visible(user) -> QuerySet:
+    """The sources of the maps the user may see; shared sources for admins only."""
+    shared = Q(journey__isnull=True) if is_admin(user) else Q(pk__in=[])
+    return SurveySource.objects.filter(Q(journey__in=visible_journeys(user)) | shared)

@@ -85,17 +85,34 @@ def import_file_start(*, actor, source: SurveySource, upload: UploadedFile) -> I
         run.save(update_fields=["total"])
         try:
             reader = table_open(Path(run.upload.path), upload.name)
+            try:
+                _file_columns(source, reader.header)
+            finally:
+                reader.close()
         except ImportRefused:
             run.upload.delete(save=False)
             raise
-        try:
-            header_check(reader.header, source.field_mapping or default_mapping(reader.header))
-        except ImportRefused:
-            run.upload.delete(save=False)
-            raise
-        finally:
-            reader.close()
     return run
+
+
+def _file_columns(source: SurveySource, header: list[str]) -> dict[str, int]:
+    """Where each mapped field is in a file: the source's mapping, or columns named like ours."""
+    return header_check(header, source.field_mapping or default_mapping(header))
+
+
+def _touchpoints_refresh(touchpoint_ids: set[int] | list[int]) -> None:
+    """Recount these touchpoints' rollups and their maps' VoC emotions (inside a transaction)."""
+    from feedback.voc import voc_refresh
+
+    if touchpoint_ids:
+        rollups_rebuild(touchpoint_ids)
+        voc_refresh(touchpoint_ids=touchpoint_ids)
+
+
+def _sentiment_after_commit(source_id: int) -> None:
+    from feedback.tasks import responses_sentiment_task
+
+    transaction.on_commit(lambda: responses_sentiment_task.delay(source_id))
 
 
 def import_sync_start(*, actor, source: SurveySource) -> ImportRun:
@@ -162,8 +179,7 @@ def _rows_of_file(run: ImportRun) -> Iterator[tuple[int, CleanResponse | list[Ro
     source = run.source
     reader = table_open(Path(run.upload.path), run.upload_name or run.upload.name)
     try:
-        mapping = source.field_mapping or default_mapping(reader.header)
-        values_of = row_getter(header_check(reader.header, mapping))
+        values_of = row_getter(_file_columns(source, reader.header))
         for number, cells in enumerate(reader.rows(), start=1):
             if number <= run.rows_committed:
                 continue  # written before a restart
@@ -295,8 +311,7 @@ def _set_based_import(run: ImportRun, touched: set[int]) -> bool:
     try:
         if not isinstance(reader, CsvReader):
             return False
-        mapping = run.source.field_mapping or default_mapping(reader.header)
-        columns = header_check(reader.header, mapping)
+        columns = _file_columns(run.source, reader.header)
         result = file_import_set_based(
             source=run.source,
             run_id=run.pk,
@@ -319,20 +334,13 @@ def _set_based_import(run: ImportRun, touched: set[int]) -> bool:
 def _run_finish(run: ImportRun, state: str, touched: set[int], error: str = "") -> ImportRun:
     """Bring the rollups and VoC emotions up to date and close the run; comment sentiment is
     scored after, by its own task (it is the slow part, and the numbers need not wait)."""
-    from feedback.tasks import responses_sentiment_task
-
     with transaction.atomic():
-        rollups_rebuild(touched)
+        _touchpoints_refresh(touched)
         fields = {"state": state, "finished_at": timezone.now(), "error": error[:2000]}
         if run.source.kind != SurveySource.Kind.UPLOAD and state == ImportRun.State.SUCCEEDED:
             SurveySource.objects.filter(pk=run.source_id).update(last_synced_at=timezone.now())
         ImportRun.objects.filter(pk=run.pk).update(**fields)
-        if touched:
-            from feedback.voc import voc_refresh
-
-            voc_refresh(touchpoint_ids=touched)
-        source_id = run.source_id
-        transaction.on_commit(lambda: responses_sentiment_task.delay(source_id))
+        _sentiment_after_commit(run.source_id)
     run.refresh_from_db()
     _progress_broadcast(run)
     return run
@@ -383,12 +391,8 @@ def responses_sentiment_update(*, source_id: int) -> int:
             )
         scored += len(batch)
         last = batch[-1][0]
-    if touched:
-        from feedback.voc import voc_refresh
-
-        with transaction.atomic():
-            rollups_rebuild(touched)
-            voc_refresh(touchpoint_ids=touched)
+    with transaction.atomic():
+        _touchpoints_refresh(touched)
     return scored
 
 
@@ -500,10 +504,7 @@ def unmatched_assign(
             phase_name=group.get("phase_name", ""),
         ).update(touchpoint=touchpoint, journey_id=touchpoint.journey_id)
         if mapped:
-            rollups_rebuild([touchpoint.pk])
-            from feedback.voc import voc_refresh
-
-            voc_refresh(touchpoint_ids=[touchpoint.pk])
+            _touchpoints_refresh([touchpoint.pk])
     return mapped
 
 
@@ -523,13 +524,6 @@ def webhook_records_import(*, source: SurveySource, records: list[dict[str, Any]
         raise InvalidInput({"form_response": f"The response cannot be imported ({reasons})."})
     with transaction.atomic():
         result = responses_write(source, clean) if clean else ChunkResult()
-        rollups_rebuild(result.touchpoints)
-        if result.touchpoints:
-            from feedback.voc import voc_refresh
-
-            voc_refresh(touchpoint_ids=result.touchpoints)
-        source_id = source.pk
-        from feedback.tasks import responses_sentiment_task
-
-        transaction.on_commit(lambda: responses_sentiment_task.delay(source_id))
+        _touchpoints_refresh(result.touchpoints)
+        _sentiment_after_commit(source.pk)
     return result

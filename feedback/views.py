@@ -4,7 +4,6 @@ import csv
 import json
 from datetime import date
 
-from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from rest_framework import mixins, serializers, status, viewsets
@@ -20,10 +19,15 @@ from rest_framework.response import Response
 
 from feedback import services
 from feedback.models import ImportRun, SurveySource
-from feedback.selectors import journey_metrics, touchpoint_comments, unmatched_groups
+from feedback.selectors import (
+    journey_metrics,
+    survey_sources_visible,
+    touchpoint_comments,
+    unmatched_groups,
+)
 from feedback.serializers import ImportRunSerializer, SurveySourceSerializer
 from journeys.exceptions import NotFound
-from journeys.permissions import is_admin, visible_journeys
+from journeys.permissions import visible_journeys
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -35,11 +39,6 @@ def spreadsheet_safe(value: object) -> object:
     return value
 
 
-def _visible_sources(user):
-    shared = Q(journey__isnull=True) if is_admin(user) else Q(pk__in=[])
-    return SurveySource.objects.filter(Q(journey__in=visible_journeys(user)) | shared)
-
-
 class SurveySourceViewSet(viewsets.ModelViewSet):
     """Survey sources; credentials can be set but are never shown."""
 
@@ -47,7 +46,7 @@ class SurveySourceViewSet(viewsets.ModelViewSet):
     permission_classes = [IsAuthenticated]
 
     def get_queryset(self):
-        return _visible_sources(self.request.user).select_related("journey")
+        return survey_sources_visible(self.request.user).select_related("journey")
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
@@ -113,7 +112,7 @@ class ImportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     filterset_fields = ["source", "state"]
 
     def get_queryset(self):
-        return ImportRun.objects.filter(source__in=_visible_sources(self.request.user))
+        return ImportRun.objects.filter(source__in=survey_sources_visible(self.request.user))
 
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):

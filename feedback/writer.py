@@ -38,8 +38,17 @@ class ChunkResult:
     touchpoints: set[int] = field(default_factory=set)  # whose rollups are now out of date
 
 
-def _q(name: str) -> str:
+def quote(name: str) -> str:
     return connection.ops.quote_name(name)
+
+
+def touchpoint_scope(source: SurveySource, alias: str) -> tuple[str, list]:
+    """SQL for the touchpoints a source's codes may match: its map's; for a shared source, codes
+    only one journey uses."""
+    if source.journey_id:
+        return f"{alias}.journey_id = %s", [source.journey_id]
+    tp = quote(Touchpoint._meta.db_table)
+    return f"{alias}.code IN (SELECT code FROM {tp} GROUP BY code HAVING COUNT(*) = 1)", []
 
 
 def _staging_prepare(cursor) -> None:
@@ -86,13 +95,8 @@ def _staging_fill(cursor, responses: Iterable[CleanResponse]) -> None:
 
 def _staging_match(cursor, source: SurveySource) -> None:
     """Touchpoint by the code the response names, else by the source's rules, in order."""
-    tp = _q(Touchpoint._meta.db_table)
-    if source.journey_id:
-        scope, params = "t.journey_id = %s", [source.journey_id]
-    else:
-        # A shared source: a code counts only where exactly one journey has it.
-        scope = f"t.code IN (SELECT code FROM {tp} GROUP BY code HAVING COUNT(*) = 1)"
-        params = []
+    tp = quote(Touchpoint._meta.db_table)
+    scope, params = touchpoint_scope(source, "t")
     cursor.execute(
         f"UPDATE {STAGING} SET touchpoint_id = t.id, journey_id = t.journey_id FROM {tp} t "
         f"WHERE t.code = {STAGING}.touchpoint_code AND {STAGING}.touchpoint_code <> '' "
@@ -122,7 +126,7 @@ def _staging_match(cursor, source: SurveySource) -> None:
 
 
 def _staging_compare(cursor, source: SurveySource) -> ChunkResult:
-    responses = _q(SurveyResponse._meta.db_table)
+    responses = quote(SurveyResponse._meta.db_table)
     cursor.execute(
         f"SELECT r.id IS NULL, r.content_hash = s.content_hash, "
         "s.touchpoint_id IS NULL AND (r.id IS NULL OR r.touchpoint_id IS NULL), "
@@ -145,7 +149,7 @@ def _staging_compare(cursor, source: SurveySource) -> ChunkResult:
 
 
 def _staging_upsert(cursor, source: SurveySource, run_id: int | None) -> None:
-    responses = _q(SurveyResponse._meta.db_table)
+    responses = quote(SurveyResponse._meta.db_table)
     changing = [c for c in _COLUMNS if c != "external_id"]
     cursor.execute(
         f"INSERT INTO {responses} (source_id, last_run_id, journey_id, touchpoint_id, "
@@ -215,6 +219,6 @@ def rollups_rebuild(touchpoint_ids: Iterable[int]) -> None:
         "csat_count, csat_satisfied, ces_count, ces_sum, ces_sum_squares, sentiment_count, "
         "sentiment_sum"
     )
-    table = _q(ResponseRollup._meta.db_table)
+    table = quote(ResponseRollup._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {table} ({columns}) {select}", params)

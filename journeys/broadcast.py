@@ -28,25 +28,27 @@ def event_message(event) -> dict:
     }
 
 
-def _send(journey_id: int, event: dict) -> None:
+def _frame_send(journey_id: int, frame: dict) -> None:
+    """Send one frame to everyone on the map, from any thread (inside an event loop's thread
+    too, where async_to_sync may not run)."""
     layer = get_channel_layer()
-    if layer is not None:
-        # Serialised once here, not once per open socket: the consumer forwards the text as is.
-        text = json.dumps({"type": "event", **event}, default=str)
-        async_to_sync(layer.group_send)(
-            journey_group(journey_id), {"type": "journey.event", "text": text}
-        )
+    if layer is None:
+        return
+    # Serialised once here, not once per open socket: the consumer forwards the text as is.
+    message = {"type": "journey.event", "text": json.dumps(frame, default=str)}
+    send = async_to_sync(layer.group_send)
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        send(journey_group(journey_id), message)
+    else:
+        _outside_loop.submit(send, journey_group(journey_id), message).result(timeout=10)
 
 
 def broadcast_journey_event(journey_id: int, event: dict) -> None:
     """Send one event to the map's group; a failure is logged, since clients resync by revision."""
     try:
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            _send(journey_id, event)
-        else:
-            _outside_loop.submit(_send, journey_id, event).result(timeout=10)
+        _frame_send(journey_id, {"type": "event", **event})
     except Exception:  # the change is committed; a lost broadcast is recovered by resync
         logger.exception("Broadcast of %s to journey %s failed", event.get("kind"), journey_id)
 
@@ -54,17 +56,6 @@ def broadcast_journey_event(journey_id: int, event: dict) -> None:
 def broadcast_journey_message(journey_id: int, frame: dict) -> None:
     """Send a frame that is not a change of the map (import progress) to the map's group."""
     try:
-        layer = get_channel_layer()
-        if layer is None:
-            return
-        message = {"type": "journey.message", "text": json.dumps(frame, default=str)}
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
-            async_to_sync(layer.group_send)(journey_group(journey_id), message)
-        else:
-            _outside_loop.submit(
-                async_to_sync(layer.group_send), journey_group(journey_id), message
-            ).result(timeout=10)
+        _frame_send(journey_id, frame)
     except Exception:  # progress is also polled; a lost frame costs nothing
         logger.exception("Progress frame to journey %s failed", journey_id)

@@ -248,15 +248,13 @@ class JourneyConsumer(AsyncWebsocketConsumer):
     async def dispatch(self, message: dict) -> None:
         # Group messages touch no database: skip Channels' per-message connection housekeeping,
         # a thread hop for every event delivered to every socket.
-        if message["type"] in ("journey.event", "journey.presence", "journey.message"):
+        if message["type"] in ("journey.event", "journey.presence"):
             await getattr(self, message["type"].replace(".", "_"))(message)
         else:
             await super().dispatch(message)
 
     async def journey_event(self, message: dict) -> None:
-        await self.send(text_data=message["text"])
-
-    async def journey_message(self, message: dict) -> None:
+        # Events and import progress, serialised once for the whole group.
         await self.send(text_data=message["text"])
 
     async def journey_presence(self, message: dict) -> None:

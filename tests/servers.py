@@ -30,6 +30,23 @@ def database_url(settings_dict: dict) -> str:
     return f"postgres://{user}{password}@{host}:{port}/{settings_dict['NAME']}"
 
 
+def process_env(database: str, redis_url: str | None) -> dict[str, str]:
+    """This process's environment for a child on the given database (and Redis, if any)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
+    env["DATABASE_URL"] = database
+    if redis_url:
+        env["REDIS_URL"] = redis_url
+    return env
+
+
+def log_file(name: str):
+    """A log file for a child process, under the var directory (left there for post-mortems)."""
+    log_dir = Path(os.environ.get("JOURNEYBOARD_VAR_DIR", ROOT / "var"))
+    log_dir.mkdir(parents=True, exist_ok=True)
+    path = log_dir / f"{name}.log"
+    return path, open(path, "w")  # closed by the owner's stop()
+
+
 class Server:
     """One uvicorn process serving Journeyboard, stopped with ``stop()``."""
 
@@ -39,14 +56,8 @@ class Server:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
-        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-        env["DATABASE_URL"] = database
-        if redis_url:
-            env["REDIS_URL"] = redis_url
-        log_dir = Path(os.environ.get("JOURNEYBOARD_VAR_DIR", ROOT / "var"))
-        log_dir.mkdir(parents=True, exist_ok=True)
-        self.log_path = log_dir / f"server-{self.port}.log"
-        self.log = open(self.log_path, "w")  # noqa: SIM115
+        env = process_env(database, redis_url)
+        self.log_path, self.log = log_file(f"server-{self.port}")
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -103,15 +114,8 @@ class CeleryWorker:
     """A real Celery worker process on the test database and broker, stopped with ``stop()``."""
 
     def __init__(self, *, database: str, redis_url: str | None, extra_env: dict | None = None):
-        env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-        env["DATABASE_URL"] = database
-        if redis_url:
-            env["REDIS_URL"] = redis_url
-        env.update(extra_env or {})
-        log_dir = Path(os.environ.get("JOURNEYBOARD_VAR_DIR", ROOT / "var"))
-        log_dir.mkdir(parents=True, exist_ok=True)
-        self.log_path = log_dir / f"celery-{time.monotonic_ns()}.log"
-        self.log = open(self.log_path, "w")  # noqa: SIM115
+        env = {**process_env(database, redis_url), **(extra_env or {})}
+        self.log_path, self.log = log_file(f"celery-{time.monotonic_ns()}")
         self.process = subprocess.Popen(
             [
                 sys.executable,

@@ -23,7 +23,7 @@ function describe(status, body) {
   return body.detail || `The server answered ${status}.`;
 }
 
-function csrfToken() {
+export function csrfToken() {
   return document.querySelector('meta[name="csrf-token"]')?.content || "";
 }
 

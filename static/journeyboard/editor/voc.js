@@ -1,7 +1,7 @@
 // What customers say: metric pills on touchpoints, the touchpoint's comments, and the survey
 // import panel with its live progress bar (pushed over the WebSocket, polled as a fallback).
 
-import { request } from "./api.js";
+import { csrfToken, request } from "./api.js";
 import { h } from "./dom.js";
 
 const signed = (value) => (value > 0 ? `+${value}` : `${value}`);
@@ -82,7 +82,7 @@ export class SurveyImport {
       body.append("file", file);
       const response = await fetch(`/api/survey-sources/${sourceId}/imports/`, {
         method: "POST", body, credentials: "same-origin",
-        headers: { "X-CSRFToken": document.querySelector('meta[name="csrf-token"]')?.content || "", Accept: "application/json" },
+        headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
       });
       const data = await response.json();
       if (!response.ok) { this.showRefusal(data); return; }
