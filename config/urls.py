@@ -15,6 +15,7 @@ from feedback.views import (
     typeform_webhook,
 )
 from journeys.permissions import role_of
+from journeys.share_views import journey_share_links, share_link_revoke
 from journeys.views import (
     CardViewSet,
     EmotionViewSet,
@@ -49,6 +50,16 @@ urlpatterns = [
     path("api/", include(router.urls)),
     path("api/me/", MeView.as_view(), name="me"),
     path("api/journeys/<int:journey_id>/voc/", journey_voc, name="journey-voc"),
+    path(
+        "api/journeys/<int:journey_id>/share-links/",
+        journey_share_links,
+        name="journey-share-links",
+    ),
+    path(
+        "api/share-links/<int:share_link_id>/revoke/",
+        share_link_revoke,
+        name="share-link-revoke",
+    ),
     path("api/webhooks/typeform/<int:source_id>/", typeform_webhook, name="typeform-webhook"),
     path(
         "api/touchpoints/<int:touchpoint_id>/comments/",

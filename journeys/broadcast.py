@@ -28,14 +28,12 @@ def event_message(event) -> dict:
     }
 
 
-def _frame_send(journey_id: int, frame: dict) -> None:
-    """Send one frame to everyone on the map, from any thread (inside an event loop's thread
-    too, where async_to_sync may not run)."""
+def _group_send(journey_id: int, message: dict) -> None:
+    """Send one channel-layer message to everyone on the map, from any thread (inside an event
+    loop's thread too, where async_to_sync may not run)."""
     layer = get_channel_layer()
     if layer is None:
         return
-    # Serialised once here, not once per open socket: the consumer forwards the text as is.
-    message = {"type": "journey.event", "text": json.dumps(frame, default=str)}
     send = async_to_sync(layer.group_send)
     try:
         asyncio.get_running_loop()
@@ -43,6 +41,11 @@ def _frame_send(journey_id: int, frame: dict) -> None:
         send(journey_group(journey_id), message)
     else:
         _outside_loop.submit(send, journey_group(journey_id), message).result(timeout=10)
+
+
+def _frame_send(journey_id: int, frame: dict) -> None:
+    # Serialised once here, not once per open socket: the consumer forwards the text as is.
+    _group_send(journey_id, {"type": "journey.event", "text": json.dumps(frame, default=str)})
 
 
 def broadcast_journey_event(journey_id: int, event: dict) -> None:
@@ -59,3 +62,11 @@ def broadcast_journey_message(journey_id: int, frame: dict) -> None:
         _frame_send(journey_id, frame)
     except Exception:  # progress is also polled; a lost frame costs nothing
         logger.exception("Progress frame to journey %s failed", journey_id)
+
+
+def broadcast_share_link_revoked(journey_id: int, share_link_id: int) -> None:
+    """Tell the map's group a share link was revoked: its visitors' sockets close."""
+    try:
+        _group_send(journey_id, {"type": "share.revoked", "share_link": share_link_id})
+    except Exception:  # the link is revoked either way; the page refuses on its next load
+        logger.exception("Revocation notice to journey %s failed", journey_id)

@@ -2,7 +2,8 @@
 
 Thin, like a view: it authenticates, subscribes to the map's group, parses frames and calls the
 same services as the REST API. Documented close codes (sent after the handshake):
-4401 not signed in · 4404 no such journey, or no access to it.
+4401 not signed in · 4404 no such journey, or no access to it · 4410 (share links, at
+/ws/share/<token>/) the link was revoked or has expired.
 
 Frames from the client, each a JSON object with a "type":
   {"type": "ping"}
@@ -20,6 +21,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.db import close_old_connections
+from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
 from journeys.broadcast import journey_group
@@ -28,10 +30,11 @@ from journeys.exceptions import JourneyboardError, VersionConflict
 from journeys.models import Journey
 from journeys.permissions import can_edit_journey, can_view_journey, role_of
 from journeys.presence import REFRESH_EVERY, presence_put, presence_remove, presence_roster
-from journeys.selectors import journey_events_after, journey_map_get
+from journeys.selectors import journey_events_after, journey_map_get, share_link_resolve
 
 CLOSE_NOT_SIGNED_IN = 4401
 CLOSE_NO_ACCESS = 4404
+CLOSE_LINK_GONE = 4410  # a share link that was revoked or has expired
 MAX_FRAME_BYTES = 64 * 1024
 RATE_PER_SECOND = 20  # sustained frames per second per connection …
 RATE_BURST = 40  # … with this much burst
@@ -262,6 +265,9 @@ class JourneyConsumer(AsyncWebsocketConsumer):
             {"type": "presence", "action": message["action"], "state": message["state"]}
         )
 
+    async def share_revoked(self, message: dict) -> None:
+        pass  # only share-link visitors' sockets care
+
     # --- Helpers ------------------------------------------------------------------------------
 
     async def send_frame(self, frame: dict) -> None:
@@ -271,3 +277,60 @@ class JourneyConsumer(AsyncWebsocketConsumer):
         await self.send_frame(
             {"type": "error", "id": request_id, "code": code, "detail": detail, **extra}
         )
+
+
+class SharedJourneyConsumer(JourneyConsumer):
+    """A share-link visitor's live map, at /ws/share/<token>/: the map's events and resync, and
+    nothing else — no edits, no presence either way (visitors are not team members)."""
+
+    async def connect(self) -> None:
+        self.joined = False
+        self.can_edit = False
+        self.limit = TokenBucket(RATE_PER_SECOND, RATE_BURST)
+        self.token = self.scope["url_route"]["kwargs"]["token"]
+        link = await database_sync_to_async(self._active_link)()
+        await self.accept()
+        if link is None:
+            await self.close(code=CLOSE_LINK_GONE)
+            return
+        self.share_link_id, self.journey_id, revision = link
+        self.group = journey_group(self.journey_id)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+        self.joined = True
+        you = {"member": self.channel_name, "user": None, "cell": None, "editing": False}
+        await self.send_frame(
+            {"type": "hello", "revision": revision, "can_edit": False, "you": you, "presence": []}
+        )
+        self.refresher = asyncio.ensure_future(self._keep_checking())
+
+    def _active_link(self) -> tuple[int, int, int] | None:
+        close_old_connections()
+        link = share_link_resolve(token=self.token)
+        if link is None or link.state_at(timezone.now()) != "active":
+            return None
+        return link.pk, link.journey_id, link.journey.revision
+
+    async def _keep_checking(self) -> None:
+        # Expiry passes silently and a revocation notice can be lost: look again now and then.
+        while True:
+            await asyncio.sleep(REFRESH_EVERY)
+            if await database_sync_to_async(self._active_link)() is None:
+                await self.close(code=CLOSE_LINK_GONE)
+                return
+            await self.channel_layer.group_add(self.group, self.channel_name)
+
+    async def disconnect(self, code: int) -> None:
+        if not getattr(self, "joined", False):
+            return
+        self.refresher.cancel()
+        await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def on_presence(self, frame: dict) -> None:
+        await self.error(None, "permission_denied", "A shared map is read-only.")
+
+    async def journey_presence(self, message: dict) -> None:
+        pass  # who of the team is on the map is not shown to outside visitors
+
+    async def share_revoked(self, message: dict) -> None:
+        if message.get("share_link") == self.share_link_id:
+            await self.close(code=CLOSE_LINK_GONE)

@@ -266,3 +266,47 @@ class JourneyEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.journey_id}@{self.revision} {self.kind}"
+
+
+class ShareLink(models.Model):
+    """A read-only link to a map or its dashboard for people without an account.
+
+    The token is the only credential: 256 random bits, unique, never reused. A link stops
+    working when it expires or is revoked; the row stays so its owner sees what was shared.
+    """
+
+    class Target(models.TextChoices):
+        MAP = "map", "Map"
+        DASHBOARD = "dashboard", "Dashboard"
+
+    journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="share_links")
+    target = models.CharField(max_length=16, choices=Target.choices, default=Target.MAP)
+    token = models.CharField(max_length=64, unique=True, editable=False)
+    label = models.CharField(
+        max_length=120, blank=True, help_text="Who or what the link is for (seen only by editors)."
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_opened_at = models.DateTimeField(null=True, blank=True)
+    opened_count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["journey", "-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_target_display()} link to journey {self.journey_id}"
+
+    def state_at(self, now) -> str:
+        """active, expired or revoked."""
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at is not None and self.expires_at <= now:
+            return "expired"
+        return "active"

@@ -2,6 +2,7 @@
 talks to the REST API)."""
 
 from functools import wraps
+from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
@@ -17,7 +18,7 @@ from journeys import services
 from journeys.exceptions import JourneyboardError
 from journeys.forms import JourneyCreateForm, JourneyFilterForm
 from journeys.models import Emotion, Lane, Opportunity
-from journeys.permissions import Role, can_edit_journey, has_role, role_of
+from journeys.permissions import Role, can_edit_journey, can_share_journey, has_role, role_of
 from journeys.selectors import journey_get, journey_list, journey_map_get
 from personas.models import Channel, Persona
 from personas.serializers import PersonaSerializer
@@ -84,21 +85,23 @@ def journey_create_page(request: HttpRequest) -> HttpResponse:
     return redirect("journey-editor", journey_id=journey.pk)
 
 
-@signed_in
-def journey_editor_page(request: HttpRequest, journey_id: int) -> HttpResponse:
-    """The map: an editable grid for editors, the same page without controls for viewers."""
-    journey = journey_get(user=request.user, journey_id=journey_id)
-    if journey is None:
-        raise Http404("No such journey.")
-    can_edit = can_edit_journey(request.user, journey)
+def editor_data_get(
+    journey, *, request: HttpRequest, can_edit: bool, shared: bool = False
+) -> dict[str, Any]:
+    """What the editor script starts from: the map, its VoC metrics and the choices it offers.
+
+    ``shared``: for a visitor through a share link, who has no account. They get the map and
+    its metrics, but no customers' comments, no people beyond the map's opportunity owners, no
+    persona photo (photos are served to signed-in users only) and the share link's socket.
+    """
     context = {"request": request}
+    map_data = journey_map_get(journey=journey, context=context)
+    user = request.user
     editor_data = {
-        "map": journey_map_get(journey=journey, context=context),
+        "map": map_data,
         "canEdit": can_edit,
-        "me": {
-            "id": request.user.pk,
-            "name": request.user.get_full_name() or request.user.username,
-        },
+        "shared": shared,
+        "me": None if shared else {"id": user.pk, "name": user.get_full_name() or user.username},
         "choices": {
             "laneKinds": Lane.Kind.choices,
             "channels": Channel.choices,
@@ -106,9 +109,9 @@ def journey_editor_page(request: HttpRequest, journey_id: int) -> HttpResponse:
             "opportunityStatuses": Opportunity.Status.choices,
             "emotionRange": [Emotion.MIN_SCORE, Emotion.MAX_SCORE],
         },
+        # What customers said, from the rollups (constant queries whatever the response count).
+        "voc": journey_metrics(journey_id=journey.pk),
     }
-    # What customers said, from the rollups (constant queries whatever the response count).
-    editor_data["voc"] = journey_metrics(journey_id=journey.pk)
     if can_edit:
         editor_data["surveySources"] = list(
             SurveySource.objects.filter(journey=journey, kind=SurveySource.Kind.UPLOAD)
@@ -118,16 +121,38 @@ def journey_editor_page(request: HttpRequest, journey_id: int) -> HttpResponse:
         editor_data["personas"] = PersonaSerializer(
             Persona.objects.select_related("group").order_by("name"), many=True, context=context
         ).data
+    people = get_user_model().objects.filter(is_active=True)
+    if shared:
+        people = people.filter(pk__in={o["owner"] for o in map_data["opportunities"]} - {None})
+        if map_data["persona"]:
+            map_data["persona"] = {**map_data["persona"], "photo": None}
+        owner = map_data.get("owner")
+        map_data["owner"] = {"id": None, "username": "", "name": owner["name"]} if owner else None
+        map_data["collaborators"] = []
     # Names of people, for opportunity owners (shown to everyone, chosen by editors).
     editor_data["people"] = [
         {"id": pk, "name": f"{first} {last}".strip() or username}
-        for pk, username, first, last in get_user_model()
-        .objects.filter(is_active=True)
-        .order_by("first_name", "username")
-        .values_list("pk", "username", "first_name", "last_name")
+        for pk, username, first, last in people.order_by("first_name", "username").values_list(
+            "pk", "username", "first_name", "last_name"
+        )
     ]
+    return editor_data
+
+
+@signed_in
+def journey_editor_page(request: HttpRequest, journey_id: int) -> HttpResponse:
+    """The map: an editable grid for editors, the same page without controls for viewers."""
+    journey = journey_get(user=request.user, journey_id=journey_id)
+    if journey is None:
+        raise Http404("No such journey.")
+    can_edit = can_edit_journey(request.user, journey)
     return render(
         request,
         "journeys/editor.html",
-        {"journey": journey, "editor_data": editor_data, "can_edit": can_edit},
+        {
+            "journey": journey,
+            "editor_data": editor_data_get(journey, request=request, can_edit=can_edit),
+            "can_edit": can_edit,
+            "can_share": can_share_journey(request.user, journey),
+        },
     )

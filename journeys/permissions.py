@@ -86,6 +86,14 @@ def can_manage_journey(user, journey: "Journey") -> bool:
     return is_admin(user) or (has_role(user, Role.EDITOR) and journey.owner_id == user.pk)
 
 
+def can_share_journey(user, journey: "Journey") -> bool:
+    """Creating and revoking read-only share links: editors of the map; for a restricted map,
+    which only a chosen few may see, its owner or an admin alone."""
+    if journey.is_restricted:
+        return can_manage_journey(user, journey)
+    return can_edit_journey(user, journey)
+
+
 # --- DRF permission classes -------------------------------------------------------------------
 
 

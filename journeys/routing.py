@@ -2,8 +2,9 @@
 
 from django.urls import path
 
-from journeys.consumers import JourneyConsumer
+from journeys.consumers import JourneyConsumer, SharedJourneyConsumer
 
 websocket_urlpatterns = [
     path("ws/journeys/<int:journey_id>/", JourneyConsumer.as_asgi()),
+    path("ws/share/<str:token>/", SharedJourneyConsumer.as_asgi()),
 ]

@@ -6,7 +6,16 @@ from typing import Any
 from django.db.models import Exists, OuterRef, QuerySet
 
 from journeys.broadcast import event_message
-from journeys.models import Card, Emotion, Journey, JourneyEvent, Lane, Opportunity, Phase
+from journeys.models import (
+    Card,
+    Emotion,
+    Journey,
+    JourneyEvent,
+    Lane,
+    Opportunity,
+    Phase,
+    ShareLink,
+)
 from journeys.permissions import visible_journeys
 from journeys.serializers import (
     CardSerializer,
@@ -85,3 +94,19 @@ def journey_events_after(*, journey: Journey, after: int) -> list[dict[str, Any]
         return None
     events = JourneyEvent.objects.filter(journey_id=journey.pk, revision__gt=after)
     return [event_message(event) for event in events.order_by("revision")]
+
+
+def share_links_of(*, journey: Journey) -> QuerySet[ShareLink]:
+    """A map's share links, newest first, with who made each (one query)."""
+    return ShareLink.objects.filter(journey_id=journey.pk).select_related("created_by")
+
+
+def share_link_resolve(*, token: str) -> ShareLink | None:
+    """The link a visitor's token names, with its journey and persona, or None."""
+    if not token or len(token) > 64:
+        return None
+    return (
+        ShareLink.objects.filter(token=token)
+        .select_related("journey__persona__group", "journey__owner")
+        .first()
+    )

@@ -5,13 +5,17 @@ bumps the journey's revision, logs the event and broadcasts it after commit (``c
 REST views, WebSocket consumers and Celery jobs all call these same functions.
 """
 
+import secrets
+from datetime import datetime
 from functools import partial
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
 
-from journeys.broadcast import broadcast_journey_event
+from journeys.broadcast import broadcast_journey_event, broadcast_share_link_revoked
 from journeys.changes import (
     ItemType,
     change_record,
@@ -24,8 +28,8 @@ from journeys.changes import (
 )
 from journeys.exceptions import AccessDenied, InvalidInput, NotEmpty, NotFound, VersionConflict
 from journeys.map_templates import TEMPLATES
-from journeys.models import Card, Emotion, Journey, Lane, Opportunity, Phase
-from journeys.permissions import Role, can_manage_journey, has_role
+from journeys.models import Card, Emotion, Journey, Lane, Opportunity, Phase, ShareLink
+from journeys.permissions import Role, can_manage_journey, can_share_journey, has_role
 from journeys.positions import renumbered
 from journeys.serializers import (
     CardSerializer,
@@ -177,6 +181,97 @@ def journey_delete(*, actor, journey_id: int, version: int | None = None) -> Non
             "payload": {"journey": {"id": journey_id}},
         }
         transaction.on_commit(partial(broadcast_journey_event, journey_id, message))
+
+
+# --- Share links ------------------------------------------------------------------------------
+
+SHARE_LINKS_PER_JOURNEY = 100  # active ones; past this, old links should be revoked first
+
+
+def _share_link_data(link: ShareLink) -> dict[str, Any]:
+    # What the map's event log and its open editors learn of a link: never the token, since
+    # viewers of the map receive the same events.
+    return {
+        "id": link.pk,
+        "target": link.target,
+        "label": link.label,
+        "expires_at": link.expires_at.isoformat() if link.expires_at else None,
+        "revoked_at": link.revoked_at.isoformat() if link.revoked_at else None,
+        "created_by": link.created_by_id,
+    }
+
+
+def share_link_create(
+    *,
+    actor,
+    journey_id: int,
+    target: str = ShareLink.Target.MAP,
+    label: str = "",
+    expires_at: datetime | None = None,
+) -> ShareLink:
+    """A new read-only link to the map or its dashboard, for people without an account."""
+    if target not in ShareLink.Target.values:
+        raise InvalidInput({"target": f"Choose one of {', '.join(ShareLink.Target.values)}."})
+    now = timezone.now()
+    if expires_at is not None and expires_at <= now:
+        raise InvalidInput({"expires_at": "A link's expiry must be in the future."})
+    with transaction.atomic():
+        journey = journey_for_change(journey_id=journey_id, actor=actor, lock=True)
+        if not can_share_journey(actor, journey):
+            raise AccessDenied("Only the owner or an admin can share a restricted journey.")
+        active = ShareLink.objects.filter(journey=journey, revoked_at__isnull=True).exclude(
+            expires_at__lte=now
+        )
+        if active.count() >= SHARE_LINKS_PER_JOURNEY:
+            raise InvalidInput(
+                {"target": f"This map already has {SHARE_LINKS_PER_JOURNEY} active links."}
+            )
+        link = ShareLink.objects.create(
+            journey=journey,
+            target=target,
+            label=label,
+            expires_at=expires_at,
+            created_by=actor,
+            token=secrets.token_urlsafe(32),
+        )
+        change_record(
+            journey=journey,
+            actor=actor,
+            kind="share_link_created",
+            payload={"share_link": _share_link_data(link)},
+        )
+    return link
+
+
+def share_link_revoke(*, actor, share_link_id: int) -> ShareLink:
+    """The link stops working at once, and visitors who have it open are disconnected."""
+    with transaction.atomic():
+        link = ShareLink.objects.filter(pk=share_link_id).first()
+        if link is None:
+            raise NotFound("No such share link.")
+        journey = journey_for_change(journey_id=link.journey_id, actor=actor, lock=True)
+        if not can_share_journey(actor, journey):
+            raise AccessDenied("Only the owner or an admin can change a restricted map's links.")
+        link = ShareLink.objects.select_for_update().get(pk=link.pk)
+        if link.revoked_at is not None:
+            return link  # revoking twice is harmless
+        link.revoked_at, link.revoked_by = timezone.now(), actor
+        link.save(update_fields=["revoked_at", "revoked_by"])
+        change_record(
+            journey=journey,
+            actor=actor,
+            kind="share_link_revoked",
+            payload={"share_link": _share_link_data(link)},
+        )
+        transaction.on_commit(partial(broadcast_share_link_revoked, journey.pk, link.pk))
+    return link
+
+
+def share_link_opened(*, share_link: ShareLink) -> None:
+    """Count a visit, so the owner sees whether (and when) a link is used."""
+    ShareLink.objects.filter(pk=share_link.pk).update(
+        opened_count=F("opened_count") + 1, last_opened_at=timezone.now()
+    )
 
 
 # --- Phases and lanes -------------------------------------------------------------------------

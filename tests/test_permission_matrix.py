@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
+from journeys import services
 from journeys.permissions import Role
 from tests.factories import (
     CardFactory,
@@ -61,6 +62,7 @@ def world(db) -> World:
         "opportunity": OpportunityFactory(journey=journey, phase=phase).pk,
         "persona": PersonaFactory().pk,
         "group": PersonaGroupFactory().pk,
+        "share_link": services.share_link_create(actor=owner, journey_id=journey.pk).pk,
     }
     return World(users=users, ids=ids)
 
@@ -216,6 +218,10 @@ ENDPOINTS = [
         200,
     ),
     ("persona group delete", "delete", "/api/persona-groups/{group}/", None, "library_write", 204),
+    # Sharing a restricted map outside the team is its owner's (or an admin's) call.
+    ("share links", "get", "/api/journeys/{journey}/share-links/", None, "manage", 200),
+    ("share link create", "post", "/api/journeys/{journey}/share-links/", {}, "manage", 201),
+    ("share link revoke", "post", "/api/share-links/{share_link}/revoke/", None, "manage", 200),
     ("me", "get", "/api/me/", None, "list", 200),
     ("schema", "get", "/api/schema/", None, "public", 200),
     ("docs", "get", "/api/docs/", None, "public", 200),

@@ -5,8 +5,11 @@ const ENTITIES = ["phase", "lane", "card", "touchpoint", "emotion", "opportunity
 const RETRY_MS = [500, 1000, 2000, 4000, 8000, 15000];
 
 export class Live {
-  constructor({ journeyId, store, onChange, onStatus, onPresence, onGone, onImport }) {
+  constructor({ journeyId, store, onChange, onStatus, onPresence, onGone, onImport, onShareLinks, url }) {
     this.journeyId = journeyId;
+    // A share-link visitor listens on the link's own socket (/ws/share/<token>/).
+    this.url = url || `/ws/journeys/${journeyId}/`;
+    this.onShareLinks = onShareLinks;
     this.store = store;
     this.revision = store.journey.revision;
     this.onChange = onChange;
@@ -23,13 +26,14 @@ export class Live {
 
   connect() {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const socket = new WebSocket(`${scheme}://${location.host}/ws/journeys/${this.journeyId}/`);
+    const socket = new WebSocket(`${scheme}://${location.host}${this.url}`);
     this.socket = socket;
     this.onStatus("connecting");
     socket.addEventListener("message", (message) => this.receive(JSON.parse(message.data)));
     socket.addEventListener("close", (event) => {
       clearInterval(this.keepAlive);
       if (event.code === 4401 || event.code === 4404) { this.onStatus("refused"); return; }
+      if (event.code === 4410) { this.onStatus("refused"); this.onGone("link"); return; } // share link revoked or expired
       this.onStatus("offline");
       const delay = RETRY_MS[Math.min(this.attempt, RETRY_MS.length - 1)];
       this.attempt += 1;
@@ -120,7 +124,9 @@ export class Live {
       }
       this.store.voc = payload.metrics;
     } else if (event.kind === "journey_deleted") {
-      this.onGone();
+      this.onGone("journey");
+    } else if (event.kind.startsWith("share_link_")) {
+      this.onShareLinks?.(payload.share_link);
     }
   }
 

@@ -6,6 +6,8 @@ import { Grid } from "./grid.js";
 import { wireKeyboard } from "./keyboard.js";
 import { Live } from "./live.js";
 import { Panels } from "./panels.js";
+import { Presentation } from "./present.js";
+import { SharePanel } from "./share.js";
 import { MapStore } from "./store.js";
 import { SurveyImport } from "./voc.js";
 
@@ -50,8 +52,10 @@ panels = new Panels({
   side: document.querySelector("[data-side-panel]"),
   persona: document.querySelector("[data-persona-panel]"),
   store, editor, canEdit: data.canEdit, choices: data.choices, people: data.people, personas: data.personas,
+  shared: data.shared,
 });
 grid = new Grid({ root, store, editor, canEdit: data.canEdit, choices: data.choices, panels });
+const presentation = new Presentation({ root: document.querySelector("[data-presentation]"), store });
 if (!data.canEdit) root.classList.add("readonly");
 
 wireKeyboard({ root, grid, editor, canEdit: data.canEdit });
@@ -75,6 +79,7 @@ function redrawNow() {
   grid.render();
   panels.refresh();
   panels.drawPersona();
+  presentation.refresh();
   markPresence();
 }
 function redrawSoon() {
@@ -129,8 +134,16 @@ if (data.canEdit && importPanel) {
   });
 }
 
+// Share links (those who may share the map) and presentation mode (everyone).
+const sharePanelRoot = document.querySelector("[data-share-panel]");
+const sharePanel = sharePanelRoot ? new SharePanel({ root: sharePanelRoot, journeyId: data.map.id, notify }) : null;
+document.querySelector('[data-action="share"]')?.addEventListener("click", () => sharePanel?.toggle());
+document.querySelector('[data-action="present"]')?.addEventListener("click", () => presentation.start(0));
+
 const live = new Live({
+  url: data.liveUrl,
   onImport: (run) => surveyImport?.update(run),
+  onShareLinks: () => sharePanel?.changed(),
   journeyId: data.map.id,
   store,
   onChange: redrawSoon,
@@ -146,10 +159,14 @@ const live = new Live({
     const byUser = new Map();
     for (const state of members.values()) byUser.set(state.user.id, state.user);
     people?.replaceChildren(...[...byUser.values()].map((user) =>
-      h("span", { class: `presence-avatar${user.id === data.me.id ? " me" : ""}`, title: user.id === data.me.id ? `${user.name} (you)` : user.name, text: initials(user.name) })));
+      h("span", { class: `presence-avatar${user.id === data.me?.id ? " me" : ""}`, title: user.id === data.me?.id ? `${user.name} (you)` : user.name, text: initials(user.name) })));
     markPresence();
   },
-  onGone: () => notify("This journey was deleted by someone else.", "error"),
+  onGone: (what) => {
+    // A revoked or expired share link: the page itself now says so.
+    if (what === "link") { location.reload(); return; }
+    notify("This journey was deleted by someone else.", "error");
+  },
 });
 live.connect();
 
@@ -162,8 +179,10 @@ function reportPresence() {
     Boolean(cell && active.matches("input, textarea")),
   );
 }
-document.addEventListener("focusin", reportPresence);
-document.addEventListener("focusout", () => setTimeout(reportPresence, 0));
+if (!data.shared) {
+  document.addEventListener("focusin", reportPresence);
+  document.addEventListener("focusout", () => setTimeout(reportPresence, 0));
+}
 
 performance.mark("journeyboard:editor-ready");
 document.body.dataset.editorReady = "true";

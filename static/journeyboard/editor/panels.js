@@ -16,7 +16,8 @@ const TOUCHPOINT_FIELDS = [
 ];
 
 export class Panels {
-  constructor({ side, persona, store, editor, canEdit, choices, people, personas }) {
+  constructor({ side, persona, store, editor, canEdit, choices, people, personas, shared = false }) {
+    this.shared = shared; // a share-link visitor: no photos, comments or persona pages
     this.side = side;
     this.personaPanel = persona;
     this.store = store;
@@ -77,7 +78,7 @@ export class Panels {
       if (kind === "touchpoint") rows.push(["Code", item.code]);
       this.side.replaceChildren(close, h("h2", { text: title }),
         h("dl", { class: "facts" }, rows.flatMap(([label, value]) => [h("dt", { text: label }), h("dd", { text: value || "—" })])));
-      if (kind === "touchpoint") this.side.append(touchpointVoice(id, this.store.touchpointMetrics(id)));
+      if (kind === "touchpoint") this.side.append(touchpointVoice(id, this.store.touchpointMetrics(id), { comments: !this.shared }));
       return;
     }
 
@@ -95,7 +96,7 @@ export class Panels {
       this.close();
     });
     this.side.replaceChildren(close, h("h2", { text: title }), form);
-    if (kind === "touchpoint") this.side.append(touchpointVoice(id, this.store.touchpointMetrics(id)));
+    if (kind === "touchpoint") this.side.append(touchpointVoice(id, this.store.touchpointMetrics(id), { comments: !this.shared }));
   }
 
   display(item, name, type) {
@@ -149,7 +150,7 @@ export class Panels {
     const panel = this.personaPanel;
     const children = [];
     if (persona) {
-      const avatar = persona.photo
+      const avatar = persona.photo && !this.shared
         ? h("img", { class: "avatar large", src: persona.photo, alt: `Photo of ${persona.name}` })
         : h("span", { class: "avatar large", "aria-hidden": "true", text: persona.avatar || persona.name.slice(0, 1) });
       children.push(
@@ -159,7 +160,7 @@ export class Panels {
         this.list("Goals", persona.goals),
         this.list("Frustrations", persona.frustrations),
         this.list("Needs", persona.needs),
-        h("a", { href: `/personas/${persona.id}/`, text: "Full persona →" }),
+        this.shared ? null : h("a", { href: `/personas/${persona.id}/`, text: "Full persona →" }),
       );
     } else {
       children.push(h("h2", { text: "No persona" }), h("p", { class: "muted", text: "This map does not follow a persona yet." }));

@@ -19,7 +19,7 @@ export function metricPills(m) {
 }
 
 /** The "What customers say" section of a touchpoint's panel. */
-export function touchpointVoice(touchpointId, metrics) {
+export function touchpointVoice(touchpointId, metrics, { comments = true } = {}) {
   const section = h("section", { class: "voice", "aria-label": "What customers say" },
     h("h3", { text: "What customers say" }));
   if (!metrics?.responses) {
@@ -28,6 +28,11 @@ export function touchpointVoice(touchpointId, metrics) {
   }
   section.append(metricPills(metrics));
   if (metrics.sentiment !== null) section.append(h("p", { class: "muted small", text: `Comment sentiment ${metrics.sentiment} (−1…+1, n = ${metrics.sentiment_count})` }));
+  if (!comments) {
+    // Customers' own words stay inside the team: a shared link shows the numbers only.
+    section.append(h("p", { class: "muted small", text: "Comments are not shown on shared maps." }));
+    return section;
+  }
   const list = h("div", { class: "comments", text: "Loading comments…" });
   section.append(list);
   request("GET", `/api/touchpoints/${touchpointId}/comments/`).then((comments) => {
