@@ -1,8 +1,18 @@
 from django.contrib import admin
+from django.utils import timezone
 
 from journeys import services
 from journeys.changes import ItemType, item_create, item_delete, item_move, item_update
-from journeys.models import Card, Emotion, Journey, JourneyEvent, Lane, Opportunity, Phase
+from journeys.models import (
+    Card,
+    Emotion,
+    Journey,
+    JourneyEvent,
+    Lane,
+    Opportunity,
+    Phase,
+    ShareLink,
+)
 
 
 class ThroughServicesAdmin(admin.ModelAdmin):
@@ -204,4 +214,34 @@ class JourneyEventAdmin(admin.ModelAdmin):
         return False
 
     def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ShareLink)
+class ShareLinkAdmin(admin.ModelAdmin):
+    """Every read-only link out of the tool, for admins to audit; revoking goes through the
+    service (visitors are disconnected, the map's log records it). Links are made on the map."""
+
+    list_display = ("journey", "target", "label", "created_by", "created_at", "expires_at", "state")
+    list_filter = ("target", ("revoked_at", admin.EmptyFieldListFilter))
+    search_fields = ("journey__title", "label")
+    list_select_related = ("journey", "created_by")
+    readonly_fields = [f.name for f in ShareLink._meta.fields if f.name != "token"]
+    exclude = ("token",)  # the address is the credential: it stays with the map's editors
+    actions = ["revoke"]
+
+    @admin.display(description="state")
+    def state(self, link: ShareLink) -> str:
+        return link.state_at(timezone.now())
+
+    @admin.action(description="Revoke the selected links")
+    def revoke(self, request, queryset) -> None:
+        for link in queryset.filter(revoked_at__isnull=True):
+            services.share_link_revoke(actor=request.user, share_link_id=link.pk)
+        self.message_user(request, "The selected links no longer work.")
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
         return False

@@ -36,6 +36,7 @@ def test_every_journeyboard_model_is_registered():
         "journeys.Emotion",
         "journeys.Opportunity",
         "journeys.JourneyEvent",
+        "journeys.ShareLink",
         "touchpoints.Touchpoint",
         "feedback.SurveySource",
         "feedback.ImportRun",
@@ -154,3 +155,26 @@ def test_an_admin_sets_a_survey_secret_that_is_never_shown_again(admin_browser):
     source.refresh_from_db()
     assert source.name == "Typeform NPS (renamed)"
     assert source.credentials == {"access_token": "tfp_very_secret"}
+
+
+def test_an_admin_audits_share_links_and_revokes_one_through_the_service(admin_browser):
+    from django.contrib.auth import get_user_model
+
+    from journeys import services
+    from journeys.models import JourneyEvent
+
+    journey = Journey.objects.get()
+    editor = get_user_model().objects.get(username="editor")
+    link = services.share_link_create(actor=editor, journey_id=journey.pk, label="Agency")
+    listing = admin_browser.get(reverse("admin:journeys_sharelink_changelist"))
+    assert "Agency" in listing.content.decode()
+    detail = admin_browser.get(reverse("admin:journeys_sharelink_change", args=[link.pk]))
+    assert link.token not in detail.content.decode()  # the address stays with the map's editors
+    response = admin_browser.post(
+        reverse("admin:journeys_sharelink_changelist"),
+        {"action": "revoke", "_selected_action": [link.pk]},
+    )
+    assert response.status_code == 302
+    link.refresh_from_db()
+    assert link.revoked_at is not None
+    assert JourneyEvent.objects.filter(kind="share_link_revoked").count() == 1
