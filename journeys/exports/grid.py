@@ -1,0 +1,303 @@
+"""The map as a spreadsheet grid — CSV and XLSX — and back.
+
+Layout: the first row holds the phase names, the first column the lane names; a cell holds
+that cell's items, one per line (cards' text; touchpoint names in a touchpoints lane; the team
+emotion as ``Label (+2)`` in an emotions lane; opportunity titles in an opportunities lane). A
+last column, ``Lane kind``, keeps each lane's kind (hidden in XLSX); without it, the kind is
+inferred from the lane's name. A line break inside one item is written as U+2028 (LINE
+SEPARATOR), so it is not read back as two items.
+
+A cell that a spreadsheet would run as a formula gets a leading ``'`` (feedback's rule); the
+import takes exactly that quote off again, so a round trip is equal.
+"""
+
+import csv
+import io
+import re
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font, PatternFill
+
+from feedback.views import FORMULA_START, spreadsheet_safe
+from journeys.exports.document import FORMAT, SCHEMA_VERSION, MapView
+from journeys.models import Lane
+
+KIND_HEADER = "Lane kind"
+CORNER = "Lane \\ Phase"
+ITEM_BREAK = "\u2028"
+MAX_ROWS, MAX_COLUMNS = 101, 102  # the schema's 100 lanes and 100 phases, plus headers
+
+
+def _looks_neutralised(text: str) -> bool:
+    """Text the import would take a quote off: a formula start, or quotes before one."""
+    stripped = text.lstrip("'")
+    return stripped != text and stripped.startswith(FORMULA_START)
+
+
+def cell_out(text: str) -> str:
+    """Formula-safe; text that already starts with a neutralising quote keeps its own."""
+    if _looks_neutralised(text):
+        return "'" + text
+    return spreadsheet_safe(text)
+
+
+def cell_in(text: str) -> str:
+    """Exactly the quote ``cell_out`` added, taken off."""
+    if text.startswith("'") and (
+        text[1:].startswith(FORMULA_START) or _looks_neutralised(text[1:])
+    ):
+        return text[1:]
+    return text
+
+
+def grid_rows(document: dict[str, Any]) -> list[list[str]]:
+    """The grid as rows of cell texts, already formula-safe."""
+    view = MapView(document)
+    rows = [[CORNER, *(cell_out(p["name"]) for p in view.phases), KIND_HEADER]]
+    for lane in view.lanes:
+        cells = [
+            cell_out(
+                "\n".join(
+                    item.replace("\n", ITEM_BREAK) for item in view.cell_items(p["key"], lane)
+                )
+            )
+            for p in view.phases
+        ]
+        rows.append([cell_out(lane["name"]), *cells, lane["kind"]])
+    return rows
+
+
+def map_csv(document: dict[str, Any]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out).writerows(grid_rows(document))
+    # A BOM so Excel reads UTF-8 (emoji, accents) without asking.
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+_HEADER_FONT = Font(bold=True, color="FFFFFF")
+_HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
+_LANE_FILL = PatternFill("solid", fgColor="DDEBF7")
+_WRAP = Alignment(wrap_text=True, vertical="top")
+
+
+def _xlsx_text(value: Any) -> Any:
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
+def _sheet_write(sheet, rows: list[list[Any]], widths: list[int]) -> None:
+    for row in rows:
+        sheet.append([_xlsx_text(v) for v in row])
+    for cell in sheet[1]:
+        cell.font, cell.fill, cell.alignment = _HEADER_FONT, _HEADER_FILL, _WRAP
+    for column, width in zip(sheet.iter_cols(min_row=1, max_row=1), widths, strict=False):
+        sheet.column_dimensions[column[0].column_letter].width = width
+    sheet.freeze_panes = "A2"
+
+
+def map_xlsx(document: dict[str, Any]) -> bytes:
+    """Sheet ``Map`` (the grid), then ``Touchpoints`` and ``Opportunities`` in detail."""
+    view = MapView(document)
+    workbook = Workbook()
+    workbook.properties.title = _xlsx_text(view.title)
+    sheet = workbook.active
+    sheet.title = "Map"
+    rows = grid_rows(document)
+    for row in rows:
+        sheet.append([_xlsx_text(v) for v in row])
+    for row in sheet.iter_rows():
+        for cell in row:
+            cell.alignment = _WRAP
+    for cell in sheet[1]:
+        cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
+    for (cell,) in sheet.iter_rows(min_row=2, max_col=1):
+        cell.font, cell.fill = Font(bold=True), _LANE_FILL
+    sheet.column_dimensions["A"].width = 22
+    for column in sheet.iter_cols(min_col=2, max_col=len(view.phases) + 1, max_row=1):
+        sheet.column_dimensions[column[0].column_letter].width = 34
+    kind_letter = sheet.cell(row=1, column=len(view.phases) + 2).column_letter
+    sheet.column_dimensions[kind_letter].hidden = True
+    # Headers stay in view while scrolling, as in the editor.
+    sheet.freeze_panes = "B2"
+
+    phase_names = {p["key"]: p["name"] for p in view.phases}
+    lane_names = {lane["key"]: lane["name"] for lane in view.lanes}
+    tp_names = {tp["key"]: tp["name"] for tp in document["touchpoints"]}
+    touchpoints = workbook.create_sheet("Touchpoints")
+    header = ["Phase", "Lane", "Touchpoint", "Code", "Channel", "Department"]
+    header += ["Moment that matters", "Responses", "NPS", "CSAT", "CES"]
+    tp_rows: list[list[Any]] = [header]
+    for tp in document["touchpoints"]:
+        m = view.touchpoint_metrics.get(tp["key"]) or {}
+        tp_rows.append(
+            [
+                cell_out(phase_names[tp["phase"]]),
+                cell_out(lane_names[tp["lane"]]),
+                cell_out(tp["name"]),
+                tp.get("code", ""),
+                tp.get("channel", ""),
+                tp.get("department", ""),
+                "yes" if tp.get("is_moment_that_matters") else "",
+                m.get("responses") or 0,
+                m.get("nps"),
+                m.get("csat"),
+                m.get("ces"),
+            ]
+        )
+    _sheet_write(touchpoints, tp_rows, [18, 18, 28, 24, 14, 14, 10, 10, 8, 8, 8])
+
+    opportunities = workbook.create_sheet("Opportunities")
+    header = ["Phase", "Opportunity", "Touchpoint", "Impact", "Effort", "Priority", "Status"]
+    header += ["Owner", "Due date", "KPI", "Target", "Description"]
+    op_rows: list[list[Any]] = [header]
+    for op in document["opportunities"]:
+        plan = op.get("action_plan") or {}
+        owner = plan.get("owner") or {}
+        op_rows.append(
+            [
+                cell_out(phase_names[op["phase"]]),
+                cell_out(op["title"]),
+                cell_out(tp_names.get(op.get("touchpoint"), "")),
+                op.get("impact"),
+                op.get("effort"),
+                op.get("priority"),
+                op.get("status", ""),
+                cell_out(owner.get("name", "")),
+                plan.get("due_date") or "",
+                cell_out(plan.get("kpi") or ""),
+                cell_out(plan.get("target") or ""),
+                cell_out(op.get("description") or ""),
+            ]
+        )
+    _sheet_write(opportunities, op_rows, [18, 34, 24, 8, 8, 8, 12, 18, 12, 24, 18, 40])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+# --- Back from a grid -------------------------------------------------------------------------
+
+_KIND_WORDS = {
+    "feelings": Lane.Kind.EMOTIONS,
+    "feeling": Lane.Kind.EMOTIONS,
+    "emotion": Lane.Kind.EMOTIONS,
+    "touchpoint": Lane.Kind.TOUCHPOINTS,
+    "frontstage": Lane.Kind.TOUCHPOINTS,
+    "customer actions": Lane.Kind.ACTIONS,
+    "action": Lane.Kind.ACTIONS,
+    "pain point": Lane.Kind.PAIN_POINTS,
+    "pains": Lane.Kind.PAIN_POINTS,
+    "opportunity": Lane.Kind.OPPORTUNITIES,
+    "ideas": Lane.Kind.OPPORTUNITIES,
+    "thought": Lane.Kind.THOUGHTS,
+    "channel": Lane.Kind.CHANNELS,
+    "kpi": Lane.Kind.KPIS,
+}
+_EMOTION_CELL = re.compile(r"^(?P<label>.*?)\s*\((?P<score>[+\-−]?\d)\)$")
+
+
+def lane_kind_guess(name: str) -> str:
+    """A lane kind from its name (``Feelings`` → emotions), for grids made by hand."""
+    word = " ".join(name.lower().replace("_", " ").split())
+    for kind, label in Lane.Kind.choices:
+        if word in (kind.replace("_", " "), label.lower()):
+            return kind
+    return _KIND_WORDS.get(word) or _KIND_WORDS.get(word.removesuffix("s")) or Lane.Kind.NOTES
+
+
+def document_from_rows(rows: list[list[Any]], *, title: str) -> dict[str, Any]:
+    """A ``journeyboard.map`` document from grid rows (validated later, like any document)."""
+    from journeys.exceptions import ImportRefused
+
+    rows = [["" if v is None else str(v) for v in row] for row in rows]
+    rows = [row for row in rows if any(v.strip() for v in row)]
+    if len(rows) < 2:
+        raise ImportRefused(
+            "The grid needs a first row of phase names and at least one lane row.",
+            code="empty_grid",
+        )
+    if len(rows) > MAX_ROWS or len(rows[0]) > MAX_COLUMNS:
+        raise ImportRefused("The grid is larger than 100 phases × 100 lanes.", code="too_large")
+    header = rows[0]
+    has_kind = header[-1].strip() == KIND_HEADER
+    phase_names = header[1 : len(header) - 1] if has_kind else header[1:]
+    while phase_names and not phase_names[-1].strip():
+        phase_names.pop()  # trailing empty columns a spreadsheet keeps
+    phases = [{"key": f"P{i}", "name": cell_in(n).strip()} for i, n in enumerate(phase_names, 1)]
+    document: dict[str, Any] = {
+        "format": FORMAT,
+        "schema_version": SCHEMA_VERSION,
+        "journey": {"title": title},
+        "persona": None,
+        "phases": phases,
+        "lanes": [],
+        "cards": [],
+        "touchpoints": [],
+        "emotions": [],
+        "opportunities": [],
+    }
+    taken: set[str] = set()  # phases whose emotion / opportunities are already read
+    for r, row in enumerate(rows[1:], 1):
+        name = cell_in(row[0]).strip()
+        kind = row[len(header) - 1].strip() if has_kind and len(row) >= len(header) else ""
+        kind = kind or lane_kind_guess(name)
+        lane = {"key": f"L{r}", "name": name, "kind": kind}
+        document["lanes"].append(lane)
+        for c, phase in enumerate(phases, 1):
+            value = cell_in(row[c]) if c < len(row) else ""
+            items = [i.replace(ITEM_BREAK, "\n") for i in value.split("\n") if i.strip()]
+            _cell_read(document, lane, phase["key"], items, taken)
+    return document
+
+
+def _cell_read(document: dict, lane: dict, phase: str, items: list[str], taken: set) -> None:
+    kind = lane["kind"]
+    if kind == Lane.Kind.EMOTIONS:
+        # Every emotions lane shows the phase's one team emotion: read the first.
+        if items and ("emotion", phase) not in taken:
+            taken.add(("emotion", phase))
+            match = _EMOTION_CELL.match(items[0].strip())
+            if match:
+                score = int(match["score"].replace("−", "-"))
+                document["emotions"].append(
+                    {"phase": phase, "source": "team", "score": score, "label": match["label"]}
+                )
+            else:
+                document["emotions"].append({"phase": phase, "score": items[0]})  # refused
+        return
+    if kind == Lane.Kind.TOUCHPOINTS:
+        for name in items:
+            key = f"T{len(document['touchpoints']) + 1}"
+            document["touchpoints"].append(
+                {"key": key, "phase": phase, "lane": lane["key"], "name": name}
+            )
+        return
+    if kind == Lane.Kind.OPPORTUNITIES:
+        if ("opportunities", phase) not in taken:
+            taken.add(("opportunities", phase))
+            for title in items:
+                document["opportunities"].append({"phase": phase, "title": title})
+        return
+    for text in items:
+        document["cards"].append({"phase": phase, "lane": lane["key"], "text": text})
+
+
+def document_from_csv(text: str, *, title: str) -> dict[str, Any]:
+    # The header row (phase names) tells the delimiter: comma, or semicolon as some locales save.
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    return document_from_rows(rows, title=title)
+
+
+def document_from_xlsx(data: bytes, *, title: str) -> dict[str, Any]:
+    workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    try:
+        sheet = workbook["Map"] if "Map" in workbook.sheetnames else workbook.worksheets[0]
+        rows = [list(row) for row in sheet.iter_rows(max_row=MAX_ROWS + 1, values_only=True)]
+        # Our own export names the map in the workbook's properties.
+        title = (workbook.properties.title or "").strip() or title
+    finally:
+        workbook.close()
+    return document_from_rows(rows, title=title)
