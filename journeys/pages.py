@@ -15,6 +15,7 @@ from feedback.models import SurveySource
 from feedback.selectors import journey_metrics
 from journeys import services
 from journeys.exceptions import JourneyboardError
+from journeys.exports import FORMATS
 from journeys.forms import JourneyCreateForm, JourneyFilterForm
 from journeys.models import Emotion, Lane, Opportunity
 from journeys.permissions import Role, can_edit_journey, has_role, role_of
@@ -129,5 +130,10 @@ def journey_editor_page(request: HttpRequest, journey_id: int) -> HttpResponse:
     return render(
         request,
         "journeys/editor.html",
-        {"journey": journey, "editor_data": editor_data, "can_edit": can_edit},
+        {
+            "journey": journey,
+            "editor_data": editor_data,
+            "can_edit": can_edit,
+            "export_formats": [(f.key, f.label) for f in FORMATS.values()],
+        },
     )

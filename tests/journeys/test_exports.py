@@ -200,7 +200,7 @@ def test_the_xlsx_opens_with_the_grid_styled_and_the_details_on_their_own_sheets
     assert sheet["B1"].font.bold and sheet["B2"].alignment.wrap_text
     assert sheet.freeze_panes == "B2"
     assert sheet["G1"].value == "Lane kind" and sheet.column_dimensions["G"].hidden
-    touchpoints = [row for row in workbook["Touchpoints"].iter_rows(values_only=True)]
+    touchpoints = list(workbook["Touchpoints"].iter_rows(values_only=True))
     assert touchpoints[1][2:8] == (
         "Instagram ad",
         "awareness-instagram-ad",
