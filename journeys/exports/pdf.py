@@ -9,6 +9,7 @@ fits is cut with "… +N more" rather than spilling onto pages of its own.
 import io
 import math
 from functools import cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ PHASES_PER_PAGE, LANES_PER_PAGE = 4, 8
 PAGE_W, PAGE_H = landscape(A4)
 MARGIN, LANE_W, HEAD_H, FOOT_H, PHASE_H = 28, 120, 46, 22, 24
 SIZE, LEAD = 7.5, 9
+EMOTION_H, ROOMY_H = 70, 90
 _FONTS = Path("/usr/share/fonts/truetype/dejavu")
 
 
@@ -105,11 +107,18 @@ def _page(canvas: Canvas, view: MapView, phases: list, lanes: list, font: str, b
         for p in phases
     }
     wanted = [
-        max([len(texts[(lane["key"], p["key"])]) for p in phases] + [2]) * LEAD + 10
+        EMOTION_H
+        if lane["kind"] == Lane.Kind.EMOTIONS
+        else max([len(texts[(lane["key"], p["key"])]) for p in phases] + [2]) * LEAD + 10
         for lane in lanes
     ]
+    if wanted and sum(wanted) < available:
+        # Room to spare: rows grow towards an even share of the page, as on a wall chart.
+        share = min(available / len(wanted), ROOMY_H)
+        wanted = [max(want, share) for want in wanted]
     scale = min(1.0, available / sum(wanted)) if wanted else 1.0
     y = grid_top - PHASE_H - 2
+    curves: dict[str, list[tuple[float, float]]] = {}
     for lane, want in zip(lanes, wanted, strict=True):
         h = max(2 * LEAD + 10, want * scale) if scale < 1 else want
         h = min(h, y - (MARGIN + FOOT_H - 14))
@@ -125,7 +134,7 @@ def _page(canvas: Canvas, view: MapView, phases: list, lanes: list, font: str, b
             canvas.setStrokeColorRGB(0.89, 0.91, 0.94)
             canvas.rect(x, y - h, col_w - 2, h, stroke=1, fill=1)
             if lane["kind"] == Lane.Kind.EMOTIONS:
-                _emotion(canvas, view, phase["key"], x, y, col_w, h, font)
+                _emotion(canvas, view, phase["key"], x, y, col_w, h, font, curves)
                 continue
             lines = texts[(lane["key"], phase["key"])]
             fits = max(1, int((h - 8) // LEAD))
@@ -137,6 +146,7 @@ def _page(canvas: Canvas, view: MapView, phases: list, lanes: list, font: str, b
             for i, line in enumerate(lines):
                 canvas.drawString(x + 5, y - 10 - i * LEAD, line)
         y -= h + 2
+        _curves_draw(canvas, curves)
 
 
 def _cell_lines(view: MapView, phase: str, lane: dict, font: str, width: float) -> list[str]:
@@ -149,20 +159,40 @@ def _cell_lines(view: MapView, phase: str, lane: dict, font: str, width: float) 
     return lines
 
 
-def _emotion(canvas, view: MapView, phase: str, x, y, col_w, h, font) -> None:
-    """The phase's team emotion as a dot on a −3…+3 scale (VoC as a ring), with its label."""
+def _emotion(canvas, view: MapView, phase: str, x, y, col_w, h, font, curves) -> None:
+    """The phase's team emotion as a dot on a −3…+3 scale (VoC as a ring), with its label;
+    the points are kept in ``curves`` to be joined across the page."""
     mid = y - h / 2
     canvas.setStrokeColorRGB(0.8, 0.84, 0.88)
+    canvas.setDash(1, 3)
     canvas.line(x + 4, mid, x + col_w - 6, mid)
-    for source, rgb in (("team", (0.15, 0.39, 0.92)), ("voc", (0.86, 0.15, 0.47))):
+    canvas.setDash()
+    for source, rgb in _CURVE_COLOURS.items():
         emotion = view.emotion(phase, source)
         if emotion is None:
             continue
-        cy = mid + emotion["score"] * (h / 2 - 8) / 3
+        cy = mid + emotion["score"] * (h / 2 - 12) / 3
+        cx = x + col_w / 2
+        curves.setdefault(source, []).append((cx, cy))
         canvas.setStrokeColorRGB(*rgb)
         canvas.setFillColorRGB(*rgb)
-        cx = x + col_w / 2 + (0 if source == "team" else 14)
         canvas.circle(cx, cy, 3.5, stroke=1, fill=1 if source == "team" else 0)
         if source == "team":
             canvas.setFont(font, SIZE)
             canvas.drawString(x + 5, y - 10, emotion_text(emotion)[:40])
+
+
+_CURVE_COLOURS = {"team": (0.15, 0.39, 0.92), "voc": (0.86, 0.15, 0.47)}
+
+
+def _curves_draw(canvas, curves: dict[str, list[tuple[float, float]]]) -> None:
+    """Join an emotions row's points: the team's curve solid, the customers' (VoC) dashed."""
+    for source, points in curves.items():
+        canvas.setStrokeColorRGB(*_CURVE_COLOURS[source])
+        canvas.setLineWidth(1.5)
+        canvas.setDash(*((4, 3) if source == "voc" else ()))
+        for (x1, y1), (x2, y2) in pairwise(points):
+            canvas.line(x1, y1, x2, y2)
+    canvas.setDash()
+    canvas.setLineWidth(1)
+    curves.clear()
