@@ -292,12 +292,80 @@ def document_from_csv(text: str, *, title: str) -> dict[str, Any]:
 
 
 def document_from_xlsx(data: bytes, *, title: str) -> dict[str, Any]:
+    """The ``Map`` sheet's grid, with the details our own export lists on its other sheets."""
     workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
         sheet = workbook["Map"] if "Map" in workbook.sheetnames else workbook.worksheets[0]
         rows = [list(row) for row in sheet.iter_rows(max_row=MAX_ROWS + 1, values_only=True)]
+        details = {
+            name: _records(workbook[name]) for name in DETAIL_SHEETS if name in workbook.sheetnames
+        }
         # Our own export names the map in the workbook's properties.
         title = (workbook.properties.title or "").strip() or title
     finally:
         workbook.close()
-    return document_from_rows(rows, title=title)
+    document = document_from_rows(rows, title=title)
+    _details_apply(document, details)
+    return document
+
+
+DETAIL_SHEETS = ("Touchpoints", "Opportunities")
+_MAX_DETAIL_ROWS = 5001
+
+
+def _records(sheet) -> list[dict[str, Any]]:
+    """A detail sheet's rows as dicts keyed by its header (columns may have been reordered)."""
+    rows = sheet.iter_rows(max_row=_MAX_DETAIL_ROWS, values_only=True)
+    header = [str(h or "").strip() for h in next(rows, ())]
+    return [
+        {h: (cell_in(v) if isinstance(v, str) else v) for h, v in zip(header, row, strict=False)}
+        for row in rows
+        if any(v not in (None, "") for v in row)
+    ]
+
+
+def _details_apply(document: dict[str, Any], details: dict[str, list[dict]]) -> None:
+    """Touchpoint codes, channels…, and opportunities' plans, matched by phase and name."""
+    phase_names = {p["key"]: p["name"] for p in document["phases"]}
+    lane_names = {lane["key"]: lane["name"] for lane in document["lanes"]}
+    found: dict[tuple, list[dict]] = {}
+    for row in details.get("Touchpoints", []):
+        key = (row.get("Phase"), row.get("Lane"), row.get("Touchpoint"))
+        found.setdefault(key, []).append(row)
+    by_name: dict[tuple[str, str], str] = {}
+    for tp in document["touchpoints"]:
+        matches = found.get((phase_names[tp["phase"]], lane_names[tp["lane"]], tp["name"]))
+        by_name.setdefault((tp["phase"], tp["name"]), tp["key"])
+        by_name.setdefault(("", tp["name"]), tp["key"])  # an opportunity in another phase
+        if not matches:
+            continue
+        row = matches.pop(0)
+        for field, column in (
+            ("code", "Code"),
+            ("channel", "Channel"),
+            ("department", "Department"),
+        ):
+            if row.get(column):
+                tp[field] = str(row[column])
+        tp["is_moment_that_matters"] = str(row.get("Moment that matters") or "").lower() == "yes"
+    plans: dict[tuple, list[dict]] = {}
+    for row in details.get("Opportunities", []):
+        plans.setdefault((row.get("Phase"), row.get("Opportunity")), []).append(row)
+    for op in document["opportunities"]:
+        matches = plans.get((phase_names[op["phase"]], op["title"]))
+        if not matches:
+            continue
+        row = matches.pop(0)
+        for field, column in (("impact", "Impact"), ("effort", "Effort"), ("status", "Status")):
+            if row.get(column) not in (None, ""):
+                op[field] = row[column]
+        op["description"] = str(row.get("Description") or "")
+        named = row.get("Touchpoint") or ""
+        op["touchpoint"] = by_name.get((op["phase"], named)) or by_name.get(("", named))
+        due = row.get("Due date")
+        op["action_plan"] = {
+            "owner": None,  # the sheet shows a name, not who that is here
+            "due_date": due.date().isoformat() if hasattr(due, "date") else (due or None),
+            "kpi": str(row.get("KPI") or ""),
+            "target": str(row.get("Target") or ""),
+        }

@@ -240,7 +240,18 @@ def test_the_xlsx_round_trip_is_equal(client_for, rich_map, editor):
         return list(load_workbook(io.BytesIO(content))["Map"].iter_rows(values_only=True))
 
     assert grid(second) == grid(first)
-    assert Touchpoint.objects.filter(journey_id=body["journey"]["id"]).count() == 2
+    # The detail sheets bring back what the grid cannot show.
+    ad = Touchpoint.objects.get(journey_id=body["journey"]["id"], name="Instagram ad")
+    assert (ad.code, ad.channel, ad.department) == ("awareness-instagram-ad", "social", "marketing")
+    assert ad.is_moment_that_matters
+    plan = Opportunity.objects.get(journey_id=body["journey"]["id"], title__startswith="Size")
+    assert (plan.impact, plan.effort, plan.status, plan.touchpoint) == (5, 2, "planned", ad)
+    assert (str(plan.due_date), plan.kpi, plan.target) == (
+        "2027-03-31",
+        "Returns for wrong size",
+        "-20%",
+    )
+    assert plan.owner is None  # the sheet names a person, not which user that is here
 
 
 def test_quotes_of_the_users_own_survive_the_round_trip(client_for, five_phase_map, editor):
