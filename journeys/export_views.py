@@ -9,7 +9,7 @@ from django.views.decorators.http import require_POST
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -25,12 +25,8 @@ from journeys.selectors import journey_get
 from journeys.serializers import JourneySerializer
 
 
-class _FormatIsOurs(BaseContentNegotiation):
+class _FormatIsOurs(DefaultContentNegotiation):
     """``?format=`` names the export, not a DRF renderer; errors are always JSON."""
-
-    def select_parser(self, request, parsers):
-        content_type = request.content_type or ""
-        return next((p for p in parsers if p.media_type in content_type), None)
 
     def select_renderer(self, request, renderers, format_suffix=None):
         return renderers[0], renderers[0].media_type

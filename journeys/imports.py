@@ -6,21 +6,24 @@ codes) — and the journey is written in one transaction, as one ``journey_impor
 VoC rollups in the document are read-only and never imported.
 """
 
+import csv
 import json
 from dataclasses import dataclass, field
 from typing import Any
+from zipfile import BadZipFile
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils.text import slugify
 from jsonschema import Draft202012Validator, FormatChecker
+from openpyxl.utils.exceptions import InvalidFileException
 
 from journeys.changes import change_record
 from journeys.exceptions import AccessDenied, ImportRefused
 from journeys.exports import document as doc
 from journeys.exports.grid import document_from_csv, document_from_xlsx
 from journeys.models import Card, Emotion, Journey, Lane, Opportunity, Phase
-from journeys.permissions import Role, has_role, is_admin
+from journeys.permissions import Role, has_role, is_admin, visible_journeys
 from journeys.positions import GAP, renumbered
 from journeys.serializers import JourneySerializer
 from personas.models import Persona, PersonaGroup
@@ -155,7 +158,8 @@ def document_from_upload(
         return document_from_xlsx(data, title=title)
     except ImportRefused:
         raise
-    except (ValueError, KeyError, OSError) as error:  # not JSON, not a workbook, bad bytes
+    # Not JSON, not a workbook, bad bytes, a CSV field beyond the csv module's limit.
+    except (ValueError, KeyError, OSError, BadZipFile, InvalidFileException, csv.Error) as error:
         raise ImportRefused(f"The file could not be read as {kind.upper()}: {error}") from None
 
 
@@ -238,7 +242,8 @@ def journey_import(
     if title:
         fields["title"] = title[:200]
     with transaction.atomic():
-        if Journey.objects.filter(title=fields["title"]).exists():
+        # Only among the maps the importer sees: a restricted title is not theirs to learn.
+        if visible_journeys(actor).filter(title=fields["title"]).exists():
             # A copy beside its original must be told apart in the list.
             fields["title"] = f"{fields['title'][:189]} (imported)"
             notes.append(f"A journey with that title exists: this one is “{fields['title']}”.")

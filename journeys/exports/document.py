@@ -7,6 +7,7 @@ queries whatever the map's size. Objects name each other by export-local keys (`
 """
 
 import json
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -237,6 +238,14 @@ class MapView:
         if kind == Lane.Kind.OPPORTUNITIES:
             return [op["title"] for op in self.opportunities.get(phase_key, [])]
         return [card["text"] for card in self.cards.get((phase_key, lane["key"]), [])]
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def printable(text: str) -> str:
+    """Text without the control characters XML (SVG, Office files) cannot hold."""
+    return _CONTROL.sub("", text)
 
 
 def emotion_text(emotion: dict) -> str:

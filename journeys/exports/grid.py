@@ -20,6 +20,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 
+# The survey errors CSV's rule: one definition of what a spreadsheet would run.
 from feedback.views import FORMULA_START, spreadsheet_safe
 from journeys.exports.document import FORMAT, SCHEMA_VERSION, MapView
 from journeys.models import Lane
@@ -206,12 +207,19 @@ def lane_kind_guess(name: str) -> str:
     return _KIND_WORDS.get(word) or _KIND_WORDS.get(word.removesuffix("s")) or Lane.Kind.NOTES
 
 
+def _trimmed(row: list[str]) -> list[str]:
+    """Without the empty cells a spreadsheet keeps at the end of a row."""
+    while row and not row[-1].strip():
+        row.pop()
+    return row
+
+
 def document_from_rows(rows: list[list[Any]], *, title: str) -> dict[str, Any]:
     """A ``journeyboard.map`` document from grid rows (validated later, like any document)."""
     from journeys.exceptions import ImportRefused
 
-    rows = [["" if v is None else str(v) for v in row] for row in rows]
-    rows = [row for row in rows if any(v.strip() for v in row)]
+    rows = [_trimmed(["" if v is None else str(v) for v in row]) for row in rows]
+    rows = [row for row in rows if row]
     if len(rows) < 2:
         raise ImportRefused(
             "The grid needs a first row of phase names and at least one lane row.",
@@ -222,8 +230,6 @@ def document_from_rows(rows: list[list[Any]], *, title: str) -> dict[str, Any]:
     header = rows[0]
     has_kind = header[-1].strip() == KIND_HEADER
     phase_names = header[1 : len(header) - 1] if has_kind else header[1:]
-    while phase_names and not phase_names[-1].strip():
-        phase_names.pop()  # trailing empty columns a spreadsheet keeps
     phases = [{"key": f"P{i}", "name": cell_in(n).strip()} for i, n in enumerate(phase_names, 1)]
     document: dict[str, Any] = {
         "format": FORMAT,
@@ -296,7 +302,12 @@ def document_from_xlsx(data: bytes, *, title: str) -> dict[str, Any]:
     workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
         sheet = workbook["Map"] if "Map" in workbook.sheetnames else workbook.worksheets[0]
-        rows = [list(row) for row in sheet.iter_rows(max_row=MAX_ROWS + 1, values_only=True)]
+        rows = [
+            list(row)
+            for row in sheet.iter_rows(
+                max_row=MAX_ROWS + 1, max_col=MAX_COLUMNS + 1, values_only=True
+            )
+        ]
         details = {
             name: _records(workbook[name]) for name in DETAIL_SHEETS if name in workbook.sheetnames
         }

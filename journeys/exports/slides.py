@@ -6,7 +6,7 @@ from typing import Any
 from pptx import Presentation
 from pptx.util import Inches, Pt
 
-from journeys.exports.document import MapView, emotion_text
+from journeys.exports.document import MapView, emotion_text, printable
 from journeys.models import Lane
 
 _TITLE_ONLY = 5  # the default template's "Title Only" layout
@@ -29,7 +29,7 @@ def _body(slide, left, top, width, height, paragraphs: list[tuple[str, int, bool
     frame.word_wrap = True
     for i, (text, level, bold) in enumerate(paragraphs):
         paragraph = frame.paragraphs[0] if i == 0 else frame.add_paragraph()
-        paragraph.text = text
+        paragraph.text = printable(text)
         paragraph.level = level
         for run in paragraph.runs:
             run.font.size = Pt(14 if level == 0 else 12)
@@ -44,7 +44,7 @@ def map_pptx(document: dict[str, Any]) -> bytes:
     wide = deck.slide_width - Inches(1)
 
     overview = deck.slides.add_slide(layout)
-    overview.shapes.title.text = view.title
+    overview.shapes.title.text = printable(view.title)
     persona = view.persona
     intro = (
         [
@@ -79,11 +79,11 @@ def map_pptx(document: dict[str, Any]) -> bytes:
             len(view.opportunities.get(phase["key"], [])),
         )
         for c, value in enumerate(values):
-            table.cell(r, c).text = str(value)
+            table.cell(r, c).text = printable(str(value))
 
     for phase in view.phases:
         slide = deck.slides.add_slide(layout)
-        slide.shapes.title.text = phase["name"]
+        slide.shapes.title.text = printable(phase["name"])
         key = phase["key"]
         paragraphs: list[tuple[str, int, bool]] = []
         if phase.get("customer_goal"):

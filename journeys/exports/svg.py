@@ -6,7 +6,7 @@ import textwrap
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from journeys.exports.document import MapView, emotion_text
+from journeys.exports.document import MapView, emotion_text, printable
 from journeys.models import Lane
 
 LANE_W, PHASE_W, HEADER_H, TITLE_H = 170, 230, 44, 56
@@ -34,7 +34,7 @@ def _lines(text: str, width: int = WRAP) -> list[str]:
 
 def _text(x: float, y: float, text: str, **attrs: Any) -> str:
     extra = "".join(f" {k.replace('_', '-')}={quoteattr(str(v))}" for k, v in attrs.items())
-    return f'<text x="{x:.0f}" y="{y:.0f}"{extra}>{escape(text)}</text>'
+    return f'<text x="{x:.0f}" y="{y:.0f}"{extra}>{escape(printable(text))}</text>'
 
 
 def _boxes(view: MapView, phase: str, lane: dict) -> list[tuple[str, list[str]]]:
@@ -88,7 +88,7 @@ def map_svg(document: dict[str, Any]) -> bytes:
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" font-family="Helvetica, Arial, sans-serif" '
         'font-size="12">',
-        f"<title>{escape(view.title)}</title>",
+        f"<title>{escape(printable(view.title))}</title>",
         f'<rect width="{width}" height="{height}" fill="#ffffff"/>',
         _text(PAD * 2, 34, view.title, font_size=22, font_weight="bold", fill="#1f2937"),
     ]

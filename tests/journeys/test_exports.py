@@ -325,3 +325,14 @@ def test_the_mermaid_journey_for_a_small_map(db):
         "  section Wait： forever\n"
         "    Hangs up ％％ angry: 3: Pat\n"
     )
+
+
+@pytest.mark.parametrize("fmt", ["svg", "pptx", "xlsx", "pdf"])
+def test_control_characters_in_a_card_do_not_break_the_xml_formats(
+    client_for, five_phase_map, editor, viewer, fmt
+):
+    five_phase_map.add_card(editor, "Rings the \x07bell\x1b[0m")
+    response = export(client_for(viewer), five_phase_map.journey, fmt)
+    assert response.status_code == 200
+    if fmt == "svg":
+        assert "Rings the bell[0m" in ET.fromstring(response.content).itertext()

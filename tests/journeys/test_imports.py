@@ -346,3 +346,18 @@ def test_viewers_see_no_import_form_and_may_not_post_one(viewer):
     assert b'action="/journeys/import/"' not in client.get("/").content
     upload = SimpleUploadedFile("bike.json", b"{}")
     assert client.post("/journeys/import/", {"file": upload}).status_code == 403
+
+
+def test_a_file_that_is_not_a_workbook_says_so(client_for, editor):
+    response = import_file(client_for(editor), "map.xlsx", b"PK\x03\x04 not really a zip")
+    assert response.status_code == 400
+    assert response.json()["detail"].startswith("The file could not be read as XLSX")
+
+
+def test_a_restricted_title_the_importer_cannot_see_is_not_given_away(
+    client_for, rich_map, editor, other_editor
+):
+    Journey.objects.filter(pk=rich_map.journey.pk).update(is_restricted=True)
+    document = json.loads(export(client_for(editor), rich_map.journey.pk))
+    body = client_for(other_editor).post("/api/journeys/import/", document, format="json").json()
+    assert body["journey"]["title"] == "Buying a bike: online"
