@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
@@ -66,6 +66,23 @@ class JourneyExportView(APIView):
         return response
 
 
+def _upload_read(upload, asked: str | None = None) -> tuple[dict, str]:
+    # One byte past the limit is enough to know the file is too large.
+    return document_from_upload(
+        data=upload.read(MAX_IMPORT_BYTES + 1),
+        filename=upload.name or "",
+        content_type=upload.content_type or "",
+        format=asked or None,
+    )
+
+
+class ImportAnswerSerializer(serializers.Serializer):
+    journey = JourneySerializer()
+    url = serializers.CharField(help_text="The new map's editor page.")
+    counts = serializers.DictField(child=serializers.IntegerField())
+    notes = serializers.ListField(child=serializers.CharField(), help_text="For the importer.")
+
+
 class JourneyImportView(APIView):
     """A new journey from a map file (JSON, CSV or XLSX): editors and admins."""
 
@@ -83,6 +100,7 @@ class JourneyImportView(APIView):
             OpenApiParameter("format", str, enum=["json", "csv", "xlsx"], required=False),
             OpenApiParameter("title", str, required=False),
         ],
+        responses={201: ImportAnswerSerializer},
     )
     def post(self, request):
         upload = request.FILES.get("file")
@@ -91,13 +109,7 @@ class JourneyImportView(APIView):
         )
         title = request.query_params.get("title") or (request.data.get("title") if upload else None)
         if upload is not None:
-            document = document_from_upload(
-                data=upload.read(MAX_IMPORT_BYTES + 1),
-                filename=upload.name or "",
-                content_type=upload.content_type or "",
-                format=asked or None,
-            )
-            source_format = asked or upload.name.rsplit(".", 1)[-1].lower()
+            document, source_format = _upload_read(upload, asked)
         else:
             document, source_format = request.data, "json"
         result = journey_import(
@@ -123,16 +135,8 @@ def journey_import_page(request: HttpRequest) -> HttpResponse:
         messages.error(request, "Choose a map file (JSON, CSV or XLSX) to import.")
         return redirect("journey-list")
     try:
-        document = document_from_upload(
-            data=upload.read(MAX_IMPORT_BYTES + 1),
-            filename=upload.name or "",
-            content_type=upload.content_type or "",
-        )
-        result = journey_import(
-            actor=request.user,
-            document=document,
-            source_format=upload.name.rsplit(".", 1)[-1].lower(),
-        )
+        document, source_format = _upload_read(upload)
+        result = journey_import(actor=request.user, document=document, source_format=source_format)
     except JourneyboardError as error:
         if error.status_code == 403:
             raise PermissionDenied(error.message) from None

@@ -136,8 +136,9 @@ def _references_check(document: dict[str, Any]) -> None:
 
 def document_from_upload(
     *, data: bytes, filename: str = "", content_type: str = "", format: str | None = None
-) -> dict[str, Any]:
-    """A document from an uploaded file: JSON, or a CSV/XLSX grid (by parameter, name or bytes)."""
+) -> tuple[dict[str, Any], str]:
+    """A document from an uploaded file, and the format it was read as: JSON, or a CSV/XLSX
+    grid (the format named, else told by the file's name, content type or first bytes)."""
     if len(data) > MAX_IMPORT_BYTES:
         raise ImportRefused(
             f"The file is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB.", code="too_large"
@@ -152,14 +153,22 @@ def document_from_upload(
     title = filename.rsplit("/", 1)[-1].rsplit(".", 1)[0].strip() or "Imported map"
     try:
         if kind == "json":
-            return json.loads(data.decode("utf-8-sig"))
+            return json.loads(data.decode("utf-8-sig")), kind
         if kind == "csv":
-            return document_from_csv(data.decode("utf-8-sig"), title=title)
-        return document_from_xlsx(data, title=title)
+            return document_from_csv(data.decode("utf-8-sig"), title=title), kind
+        return document_from_xlsx(data, title=title), kind
     except ImportRefused:
         raise
     # Not JSON, not a workbook, bad bytes, a CSV field beyond the csv module's limit.
-    except (ValueError, KeyError, OSError, BadZipFile, InvalidFileException, csv.Error) as error:
+    except (
+        ValueError,
+        KeyError,
+        OSError,
+        BadZipFile,
+        InvalidFileException,
+        csv.Error,
+        RecursionError,
+    ) as error:
         raise ImportRefused(f"The file could not be read as {kind.upper()}: {error}") from None
 
 

@@ -361,3 +361,17 @@ def test_a_restricted_title_the_importer_cannot_see_is_not_given_away(
     document = json.loads(export(client_for(editor), rich_map.journey.pk))
     body = client_for(other_editor).post("/api/journeys/import/", document, format="json").json()
     assert body["journey"]["title"] == "Buying a bike: online"
+
+
+def test_a_file_over_the_limit_is_refused_before_it_is_read(client_for, editor, monkeypatch):
+    monkeypatch.setattr("journeys.imports.MAX_IMPORT_BYTES", 100)
+    response = import_file(client_for(editor), "big.csv", b"Lane,A\n" + b"x,y\n" * 50)
+    assert response.status_code == 400 and response.json()["code"] == "too_large"
+
+
+def test_a_workbook_without_an_extension_is_told_by_its_bytes(client_for, rich_map, editor):
+    content = export(client_for(editor), rich_map.journey.pk, "xlsx")
+    response = import_file(client_for(editor), "map-download", content)
+    assert response.status_code == 201, response.content
+    event = JourneyEvent.objects.get(journey_id=response.json()["journey"]["id"])
+    assert event.payload["format"] == "xlsx"
