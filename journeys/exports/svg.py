@@ -157,6 +157,7 @@ def _curves(view: MapView, top: float, h: float) -> list[str]:
         f'<line x1="{LANE_W}" y1="{top + h / 2:.0f}" x2="{LANE_W + PHASE_W * len(view.phases)}" '
         f'y2="{top + h / 2:.0f}" stroke="#cbd5e1" stroke-dasharray="2 4"/>'
     ]
+    labels = []  # drawn last, over both curves
     for source, colour, dash in (
         ("team", "#2563eb", ""),
         ("voc", "#db2777", ' stroke-dasharray="6 4"'),
@@ -179,7 +180,17 @@ def _curves(view: MapView, top: float, h: float) -> list[str]:
         for px, py, emotion in points:
             out.append(f'<circle cx="{px:.0f}" cy="{py:.0f}" r="4" fill="{colour}"/>')
             if source == "team":
-                out.append(
-                    _text(px + 7, py - 6, emotion_text(emotion), fill="#1e3a8a", font_size=11)
+                # A white halo keeps the label readable where it crosses a curve.
+                labels.append(
+                    _text(
+                        px + 7,
+                        py - 6,
+                        emotion_text(emotion),
+                        fill="#1e3a8a",
+                        font_size=11,
+                        paint_order="stroke",
+                        stroke="#ffffff",
+                        stroke_width=3,
+                    )
                 )
-    return out
+    return out + labels
