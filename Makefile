@@ -59,6 +59,7 @@ bench: install system-deps
 	$(BIN)/python bench/live_fanout.py
 	$(BIN)/python bench/live_fanout.py --clients 200
 	$(BIN)/python bench/voc_import.py
+	$(BIN)/python bench/exports.py
 
 lint: install
 	$(BIN)/ruff check .

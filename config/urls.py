@@ -14,6 +14,7 @@ from feedback.views import (
     touchpoint_voc_comments,
     typeform_webhook,
 )
+from journeys.export_views import JourneyExportView, JourneyImportView
 from journeys.permissions import role_of
 from journeys.share_views import journey_share_links, share_link_revoke
 from journeys.views import (
@@ -47,6 +48,11 @@ router.register("import-runs", ImportRunViewSet, basename="import-run")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    # Before the router, whose journeys/<pk>/ would otherwise take "import".
+    path("api/journeys/import/", JourneyImportView.as_view(), name="journey-import"),
+    path(
+        "api/journeys/<int:journey_id>/export/", JourneyExportView.as_view(), name="journey-export"
+    ),
     path("api/", include(router.urls)),
     path("api/me/", MeView.as_view(), name="me"),
     path("api/journeys/<int:journey_id>/voc/", journey_voc, name="journey-voc"),

@@ -57,3 +57,9 @@ class NotEmpty(JourneyboardError):
 
     status_code = 409
     code = "not_empty"
+
+
+class ImportRefused(JourneyboardError):
+    """A map file that cannot be imported; ``errors`` names the path of each bad field."""
+
+    code = "import_invalid"

@@ -16,6 +16,7 @@ from feedback.models import SurveySource
 from feedback.selectors import journey_metrics
 from journeys import services
 from journeys.exceptions import JourneyboardError
+from journeys.exports import FORMATS
 from journeys.forms import JourneyCreateForm, JourneyFilterForm
 from journeys.models import Emotion, Lane, Opportunity
 from journeys.permissions import Role, can_edit_journey, can_share_journey, has_role, role_of
@@ -154,5 +155,6 @@ def journey_editor_page(request: HttpRequest, journey_id: int) -> HttpResponse:
             "editor_data": editor_data_get(journey, request=request, can_edit=can_edit),
             "can_edit": can_edit,
             "can_share": can_share_journey(request.user, journey),
+            "export_formats": [(f.key, f.label) for f in FORMATS.values()],
         },
     )

@@ -2,6 +2,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from journeys import pages, share_pages
+from journeys.export_views import journey_import_page
 from personas import pages as persona_pages
 
 urlpatterns = [
@@ -9,6 +10,7 @@ urlpatterns = [
     path("journeys/new/", pages.journey_create_page, name="journey-create"),
     path("journeys/<int:journey_id>/", pages.journey_editor_page, name="journey-editor"),
     path("s/<str:token>/", share_pages.share_link_page, name="share-link"),
+    path("journeys/import/", journey_import_page, name="journey-import-page"),
     path("personas/", persona_pages.persona_list_page, name="persona-list"),
     path("personas/new/", persona_pages.persona_edit_page, name="persona-create"),
     path("personas/<int:persona_id>/", persona_pages.persona_detail_page, name="persona-detail"),

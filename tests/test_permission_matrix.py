@@ -67,6 +67,19 @@ def world(db) -> World:
     return World(users=users, ids=ids)
 
 
+# The smallest map file an import accepts.
+MINIMAL_MAP = {
+    "format": "journeyboard.map",
+    "schema_version": 1,
+    "journey": {"title": "Imported"},
+    "phases": [{"key": "P1", "name": "Ask"}],
+    "lanes": [{"key": "L1", "name": "Actions", "kind": "actions"}],
+    "cards": [{"phase": "P1", "lane": "L1", "text": "Calls"}],
+    "touchpoints": [],
+    "emotions": [],
+    "opportunities": [],
+}
+
 # (name, method, url, body, kind, status on success). Kinds decide who gets what.
 ENDPOINTS = [
     ("journey list", "get", "/api/journeys/", None, "list", 200),
@@ -222,6 +235,9 @@ ENDPOINTS = [
     ("share links", "get", "/api/journeys/{journey}/share-links/", None, "manage", 200),
     ("share link create", "post", "/api/journeys/{journey}/share-links/", {}, "manage", 201),
     ("share link revoke", "post", "/api/share-links/{share_link}/revoke/", None, "manage", 200),
+    ("journey export json", "get", "/api/journeys/{journey}/export/", None, "read", 200),
+    ("journey export pdf", "get", "/api/journeys/{journey}/export/?format=pdf", None, "read", 200),
+    ("journey import", "post", "/api/journeys/import/", MINIMAL_MAP, "create_journey", 201),
     ("me", "get", "/api/me/", None, "list", 200),
     ("schema", "get", "/api/schema/", None, "public", 200),
     ("docs", "get", "/api/docs/", None, "public", 200),

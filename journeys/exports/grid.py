@@ -1,0 +1,382 @@
+"""The map as a spreadsheet grid — CSV and XLSX — and back.
+
+Layout: the first row holds the phase names, the first column the lane names; a cell holds
+that cell's items, one per line (cards' text; touchpoint names in a touchpoints lane; the team
+emotion as ``Label (+2)`` in an emotions lane; opportunity titles in an opportunities lane). A
+last column, ``Lane kind``, keeps each lane's kind (hidden in XLSX); without it, the kind is
+inferred from the lane's name. A line break inside one item is written as U+2028 (LINE
+SEPARATOR), so it is not read back as two items.
+
+A cell that a spreadsheet would run as a formula gets a leading ``'`` (feedback's rule); the
+import takes exactly that quote off again, so a round trip is equal.
+"""
+
+import csv
+import io
+import re
+from typing import Any
+
+from openpyxl import Workbook, load_workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font, PatternFill
+
+# The survey errors CSV's rule: one definition of what a spreadsheet would run.
+from feedback.views import FORMULA_START, spreadsheet_safe
+from journeys.exports.document import FORMAT, SCHEMA_VERSION, MapView
+from journeys.models import Lane
+
+KIND_HEADER = "Lane kind"
+CORNER = "Lane \\ Phase"
+ITEM_BREAK = "\u2028"
+MAX_ROWS, MAX_COLUMNS = 101, 102  # the schema's 100 lanes and 100 phases, plus headers
+
+
+def _looks_neutralised(text: str) -> bool:
+    """Text the import would take a quote off: a formula start, or quotes before one."""
+    stripped = text.lstrip("'")
+    return stripped != text and stripped.startswith(FORMULA_START)
+
+
+def cell_out(text: str) -> str:
+    """Formula-safe; text that already starts with a neutralising quote keeps its own."""
+    if _looks_neutralised(text):
+        return "'" + text
+    return spreadsheet_safe(text)
+
+
+def cell_in(text: str) -> str:
+    """Exactly the quote ``cell_out`` added, taken off."""
+    if text.startswith("'") and (
+        text[1:].startswith(FORMULA_START) or _looks_neutralised(text[1:])
+    ):
+        return text[1:]
+    return text
+
+
+def grid_rows(document: dict[str, Any]) -> list[list[str]]:
+    """The grid as rows of cell texts, already formula-safe."""
+    view = MapView(document)
+    rows = [[CORNER, *(cell_out(p["name"]) for p in view.phases), KIND_HEADER]]
+    for lane in view.lanes:
+        cells = [
+            cell_out(
+                "\n".join(
+                    item.replace("\n", ITEM_BREAK) for item in view.cell_items(p["key"], lane)
+                )
+            )
+            for p in view.phases
+        ]
+        rows.append([cell_out(lane["name"]), *cells, lane["kind"]])
+    return rows
+
+
+def map_csv(document: dict[str, Any]) -> bytes:
+    out = io.StringIO()
+    csv.writer(out).writerows(grid_rows(document))
+    # A BOM so Excel reads UTF-8 (emoji, accents) without asking.
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+_HEADER_FONT = Font(bold=True, color="FFFFFF")
+_HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
+_LANE_FILL = PatternFill("solid", fgColor="DDEBF7")
+_WRAP = Alignment(wrap_text=True, vertical="top")
+
+
+def _xlsx_text(value: Any) -> Any:
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if isinstance(value, str) else value
+
+
+def _sheet_write(sheet, rows: list[list[Any]], widths: list[int]) -> None:
+    for row in rows:
+        sheet.append([_xlsx_text(v) for v in row])
+    for cell in sheet[1]:
+        cell.font, cell.fill, cell.alignment = _HEADER_FONT, _HEADER_FILL, _WRAP
+    for column, width in zip(sheet.iter_cols(min_row=1, max_row=1), widths, strict=False):
+        sheet.column_dimensions[column[0].column_letter].width = width
+    sheet.freeze_panes = "A2"
+
+
+def map_xlsx(document: dict[str, Any]) -> bytes:
+    """Sheet ``Map`` (the grid), then ``Touchpoints`` and ``Opportunities`` in detail."""
+    view = MapView(document)
+    workbook = Workbook()
+    workbook.properties.title = _xlsx_text(view.title)
+    sheet = workbook.active
+    sheet.title = "Map"
+    rows = grid_rows(document)
+    for row in rows:
+        sheet.append([_xlsx_text(v) for v in row])
+    for row in sheet.iter_rows():
+        for cell in row:
+            cell.alignment = _WRAP
+    for cell in sheet[1]:
+        cell.font, cell.fill = _HEADER_FONT, _HEADER_FILL
+    for (cell,) in sheet.iter_rows(min_row=2, max_col=1):
+        cell.font, cell.fill = Font(bold=True), _LANE_FILL
+    sheet.column_dimensions["A"].width = 22
+    for column in sheet.iter_cols(min_col=2, max_col=len(view.phases) + 1, max_row=1):
+        sheet.column_dimensions[column[0].column_letter].width = 34
+    kind_letter = sheet.cell(row=1, column=len(view.phases) + 2).column_letter
+    sheet.column_dimensions[kind_letter].hidden = True
+    # Headers stay in view while scrolling, as in the editor.
+    sheet.freeze_panes = "B2"
+
+    phase_names = {p["key"]: p["name"] for p in view.phases}
+    lane_names = {lane["key"]: lane["name"] for lane in view.lanes}
+    tp_names = {tp["key"]: tp["name"] for tp in document["touchpoints"]}
+    touchpoints = workbook.create_sheet("Touchpoints")
+    header = ["Phase", "Lane", "Touchpoint", "Code", "Channel", "Department"]
+    header += ["Moment that matters", "Responses", "NPS", "CSAT", "CES"]
+    tp_rows: list[list[Any]] = [header]
+    for tp in document["touchpoints"]:
+        m = view.touchpoint_metrics.get(tp["key"]) or {}
+        tp_rows.append(
+            [
+                cell_out(phase_names[tp["phase"]]),
+                cell_out(lane_names[tp["lane"]]),
+                cell_out(tp["name"]),
+                tp.get("code", ""),
+                tp.get("channel", ""),
+                tp.get("department", ""),
+                "yes" if tp.get("is_moment_that_matters") else "",
+                m.get("responses") or 0,
+                m.get("nps"),
+                m.get("csat"),
+                m.get("ces"),
+            ]
+        )
+    _sheet_write(touchpoints, tp_rows, [18, 18, 28, 24, 14, 14, 10, 10, 8, 8, 8])
+
+    opportunities = workbook.create_sheet("Opportunities")
+    header = ["Phase", "Opportunity", "Touchpoint", "Impact", "Effort", "Priority", "Status"]
+    header += ["Owner", "Due date", "KPI", "Target", "Description"]
+    op_rows: list[list[Any]] = [header]
+    for op in document["opportunities"]:
+        plan = op.get("action_plan") or {}
+        owner = plan.get("owner") or {}
+        op_rows.append(
+            [
+                cell_out(phase_names[op["phase"]]),
+                cell_out(op["title"]),
+                cell_out(tp_names.get(op.get("touchpoint"), "")),
+                op.get("impact"),
+                op.get("effort"),
+                op.get("priority"),
+                op.get("status", ""),
+                cell_out(owner.get("name", "")),
+                plan.get("due_date") or "",
+                cell_out(plan.get("kpi") or ""),
+                cell_out(plan.get("target") or ""),
+                cell_out(op.get("description") or ""),
+            ]
+        )
+    _sheet_write(opportunities, op_rows, [18, 34, 24, 8, 8, 8, 12, 18, 12, 24, 18, 40])
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+# --- Back from a grid -------------------------------------------------------------------------
+
+_KIND_WORDS = {
+    "feelings": Lane.Kind.EMOTIONS,
+    "feeling": Lane.Kind.EMOTIONS,
+    "emotion": Lane.Kind.EMOTIONS,
+    "touchpoint": Lane.Kind.TOUCHPOINTS,
+    "frontstage": Lane.Kind.TOUCHPOINTS,
+    "customer actions": Lane.Kind.ACTIONS,
+    "action": Lane.Kind.ACTIONS,
+    "pain point": Lane.Kind.PAIN_POINTS,
+    "pains": Lane.Kind.PAIN_POINTS,
+    "opportunity": Lane.Kind.OPPORTUNITIES,
+    "ideas": Lane.Kind.OPPORTUNITIES,
+    "thought": Lane.Kind.THOUGHTS,
+    "channel": Lane.Kind.CHANNELS,
+    "kpi": Lane.Kind.KPIS,
+}
+_EMOTION_CELL = re.compile(r"^(?P<label>.*?)\s*\((?P<score>[+\-−]?\d)\)$")
+
+
+def lane_kind_guess(name: str) -> str:
+    """A lane kind from its name (``Feelings`` → emotions), for grids made by hand."""
+    word = " ".join(name.lower().replace("_", " ").split())
+    for kind, label in Lane.Kind.choices:
+        if word in (kind.replace("_", " "), label.lower()):
+            return kind
+    return _KIND_WORDS.get(word) or _KIND_WORDS.get(word.removesuffix("s")) or Lane.Kind.NOTES
+
+
+def _trimmed(row: list[str]) -> list[str]:
+    """Without the empty cells a spreadsheet keeps at the end of a row."""
+    while row and not row[-1].strip():
+        row.pop()
+    return row
+
+
+def document_from_rows(rows: list[list[Any]], *, title: str) -> dict[str, Any]:
+    """A ``journeyboard.map`` document from grid rows (validated later, like any document)."""
+    from journeys.exceptions import ImportRefused
+
+    rows = [_trimmed(["" if v is None else str(v) for v in row]) for row in rows]
+    rows = [row for row in rows if row]
+    if len(rows) < 2:
+        raise ImportRefused(
+            "The grid needs a first row of phase names and at least one lane row.",
+            code="empty_grid",
+        )
+    if len(rows) > MAX_ROWS or len(rows[0]) > MAX_COLUMNS:
+        raise ImportRefused("The grid is larger than 100 phases × 100 lanes.", code="too_large")
+    header = rows[0]
+    has_kind = header[-1].strip() == KIND_HEADER
+    phase_names = header[1 : len(header) - 1] if has_kind else header[1:]
+    phases = [{"key": f"P{i}", "name": cell_in(n).strip()} for i, n in enumerate(phase_names, 1)]
+    document: dict[str, Any] = {
+        "format": FORMAT,
+        "schema_version": SCHEMA_VERSION,
+        "journey": {"title": title},
+        "persona": None,
+        "phases": phases,
+        "lanes": [],
+        "cards": [],
+        "touchpoints": [],
+        "emotions": [],
+        "opportunities": [],
+    }
+    taken: set[str] = set()  # phases whose emotion / opportunities are already read
+    for r, row in enumerate(rows[1:], 1):
+        name = cell_in(row[0]).strip()
+        kind = row[len(header) - 1].strip() if has_kind and len(row) >= len(header) else ""
+        kind = kind or lane_kind_guess(name)
+        lane = {"key": f"L{r}", "name": name, "kind": kind}
+        document["lanes"].append(lane)
+        for c, phase in enumerate(phases, 1):
+            value = cell_in(row[c]) if c < len(row) else ""
+            items = [i.replace(ITEM_BREAK, "\n") for i in value.split("\n") if i.strip()]
+            _cell_read(document, lane, phase["key"], items, taken)
+    return document
+
+
+def _cell_read(document: dict, lane: dict, phase: str, items: list[str], taken: set) -> None:
+    kind = lane["kind"]
+    if kind == Lane.Kind.EMOTIONS:
+        # Every emotions lane shows the phase's one team emotion: read the first.
+        if items and ("emotion", phase) not in taken:
+            taken.add(("emotion", phase))
+            match = _EMOTION_CELL.match(items[0].strip())
+            if match:
+                score = int(match["score"].replace("−", "-"))
+                document["emotions"].append(
+                    {"phase": phase, "source": "team", "score": score, "label": match["label"]}
+                )
+            else:
+                document["emotions"].append({"phase": phase, "score": items[0]})  # refused
+        return
+    if kind == Lane.Kind.TOUCHPOINTS:
+        for name in items:
+            key = f"T{len(document['touchpoints']) + 1}"
+            document["touchpoints"].append(
+                {"key": key, "phase": phase, "lane": lane["key"], "name": name}
+            )
+        return
+    if kind == Lane.Kind.OPPORTUNITIES:
+        if ("opportunities", phase) not in taken:
+            taken.add(("opportunities", phase))
+            for title in items:
+                document["opportunities"].append({"phase": phase, "title": title})
+        return
+    for text in items:
+        document["cards"].append({"phase": phase, "lane": lane["key"], "text": text})
+
+
+def document_from_csv(text: str, *, title: str) -> dict[str, Any]:
+    # The header row (phase names) tells the delimiter: comma, or semicolon as some locales save.
+    first = text.split("\n", 1)[0]
+    delimiter = ";" if first.count(";") > first.count(",") else ","
+    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    return document_from_rows(rows, title=title)
+
+
+def document_from_xlsx(data: bytes, *, title: str) -> dict[str, Any]:
+    """The ``Map`` sheet's grid, with the details our own export lists on its other sheets."""
+    workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    try:
+        sheet = workbook["Map"] if "Map" in workbook.sheetnames else workbook.worksheets[0]
+        rows = [
+            list(row)
+            for row in sheet.iter_rows(
+                max_row=MAX_ROWS + 1, max_col=MAX_COLUMNS + 1, values_only=True
+            )
+        ]
+        details = {
+            name: _records(workbook[name]) for name in DETAIL_SHEETS if name in workbook.sheetnames
+        }
+        # Our own export names the map in the workbook's properties.
+        title = (workbook.properties.title or "").strip() or title
+    finally:
+        workbook.close()
+    document = document_from_rows(rows, title=title)
+    _details_apply(document, details)
+    return document
+
+
+DETAIL_SHEETS = ("Touchpoints", "Opportunities")
+_MAX_DETAIL_ROWS = 5001
+
+
+def _records(sheet) -> list[dict[str, Any]]:
+    """A detail sheet's rows as dicts keyed by its header (columns may have been reordered)."""
+    rows = sheet.iter_rows(max_row=_MAX_DETAIL_ROWS, values_only=True)
+    header = [str(h or "").strip() for h in next(rows, ())]
+    return [
+        {h: (cell_in(v) if isinstance(v, str) else v) for h, v in zip(header, row, strict=False)}
+        for row in rows
+        if any(v not in (None, "") for v in row)
+    ]
+
+
+def _details_apply(document: dict[str, Any], details: dict[str, list[dict]]) -> None:
+    """Touchpoint codes, channels…, and opportunities' plans, matched by phase and name."""
+    phase_names = {p["key"]: p["name"] for p in document["phases"]}
+    lane_names = {lane["key"]: lane["name"] for lane in document["lanes"]}
+    found: dict[tuple, list[dict]] = {}
+    for row in details.get("Touchpoints", []):
+        key = (row.get("Phase"), row.get("Lane"), row.get("Touchpoint"))
+        found.setdefault(key, []).append(row)
+    by_name: dict[tuple[str, str], str] = {}
+    for tp in document["touchpoints"]:
+        matches = found.get((phase_names[tp["phase"]], lane_names[tp["lane"]], tp["name"]))
+        by_name.setdefault((tp["phase"], tp["name"]), tp["key"])
+        by_name.setdefault(("", tp["name"]), tp["key"])  # an opportunity in another phase
+        if not matches:
+            continue
+        row = matches.pop(0)
+        for field, column in (
+            ("code", "Code"),
+            ("channel", "Channel"),
+            ("department", "Department"),
+        ):
+            if row.get(column):
+                tp[field] = str(row[column])
+        tp["is_moment_that_matters"] = str(row.get("Moment that matters") or "").lower() == "yes"
+    plans: dict[tuple, list[dict]] = {}
+    for row in details.get("Opportunities", []):
+        plans.setdefault((row.get("Phase"), row.get("Opportunity")), []).append(row)
+    for op in document["opportunities"]:
+        matches = plans.get((phase_names[op["phase"]], op["title"]))
+        if not matches:
+            continue
+        row = matches.pop(0)
+        for field, column in (("impact", "Impact"), ("effort", "Effort"), ("status", "Status")):
+            if row.get(column) not in (None, ""):
+                op[field] = row[column]
+        op["description"] = str(row.get("Description") or "")
+        named = row.get("Touchpoint") or ""
+        op["touchpoint"] = by_name.get((op["phase"], named)) or by_name.get(("", named))
+        due = row.get("Due date")
+        op["action_plan"] = {
+            "owner": None,  # the sheet shows a name, not who that is here
+            "due_date": due.date().isoformat() if hasattr(due, "date") else (due or None),
+            "kpi": str(row.get("KPI") or ""),
+            "target": str(row.get("Target") or ""),
+        }

@@ -1,0 +1,198 @@
+"""The map as a PDF on landscape A4 pages, drawn with reportlab.
+
+A wide map is cut into pages of ``PHASES_PER_PAGE`` phases × ``LANES_PER_PAGE`` lanes, the lane
+headers repeated on every page, phases left to right first. The page count therefore follows
+from the map's shape alone: ⌈phases / 4⌉ × ⌈lanes / 8⌉ (at least one). A cell with more than
+fits is cut with "… +N more" rather than spilling onto pages of its own.
+"""
+
+import io
+import math
+from functools import cache
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+from reportlab.lib.pagesizes import A4, landscape
+from reportlab.lib.utils import simpleSplit
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen.canvas import Canvas
+
+from journeys.exports.document import MapView, emotion_text
+from journeys.models import Lane
+
+PHASES_PER_PAGE, LANES_PER_PAGE = 4, 8
+PAGE_W, PAGE_H = landscape(A4)
+MARGIN, LANE_W, HEAD_H, FOOT_H, PHASE_H = 28, 120, 46, 22, 24
+SIZE, LEAD = 7.5, 9
+EMOTION_H, ROOMY_H = 70, 90
+_FONTS = Path("/usr/share/fonts/truetype/dejavu")
+
+
+@cache
+def _fonts() -> tuple[str, str]:
+    """DejaVu where installed (accents, arrows, ★ beyond Latin-1), else the built-in Helvetica."""
+    regular, bold = _FONTS / "DejaVuSans.ttf", _FONTS / "DejaVuSans-Bold.ttf"
+    if regular.exists() and bold.exists():
+        pdfmetrics.registerFont(TTFont("JB-Sans", str(regular)))
+        pdfmetrics.registerFont(TTFont("JB-Sans-Bold", str(bold)))
+        return "JB-Sans", "JB-Sans-Bold"
+    return "Helvetica", "Helvetica-Bold"
+
+
+def page_count(phases: int, lanes: int) -> int:
+    return max(1, math.ceil(phases / PHASES_PER_PAGE)) * max(1, math.ceil(lanes / LANES_PER_PAGE))
+
+
+def _chunks(items: list, size: int) -> list[list]:
+    return [items[i : i + size] for i in range(0, len(items), size)] or [[]]
+
+
+def map_pdf(document: dict[str, Any]) -> bytes:
+    view = MapView(document)
+    font, bold = _fonts()
+    out = io.BytesIO()
+    canvas = Canvas(out, pagesize=(PAGE_W, PAGE_H), pageCompression=1)
+    canvas.setTitle(view.title)
+    canvas.setCreator("Journeyboard")
+    pages = [
+        (phases, lanes)
+        for phases in _chunks(view.phases, PHASES_PER_PAGE)
+        for lanes in _chunks(view.lanes, LANES_PER_PAGE)
+    ]
+    for number, (phases, lanes) in enumerate(pages, 1):
+        _page(canvas, view, phases, lanes, font, bold)
+        canvas.setFont(font, 8)
+        canvas.setFillGray(0.4)
+        canvas.drawRightString(PAGE_W - MARGIN, MARGIN - 12, f"page {number} of {len(pages)}")
+        first, last = phases[0]["name"] if phases else "", phases[-1]["name"] if phases else ""
+        canvas.drawString(MARGIN, MARGIN - 12, f"Phases: {first} – {last}" if phases else "")
+        canvas.showPage()
+    canvas.save()
+    return out.getvalue()
+
+
+def _page(canvas: Canvas, view: MapView, phases: list, lanes: list, font: str, bold: str) -> None:
+    top = PAGE_H - MARGIN
+    canvas.setFillColorRGB(0.12, 0.16, 0.22)
+    canvas.setFont(bold, 16)
+    canvas.drawString(MARGIN, top - 16, view.title[:90])
+    if view.persona:
+        persona = view.persona
+        line = f"Persona: {persona['name']}"
+        if persona.get("role"):
+            line += f" — {persona['role']}"
+        if persona.get("quote"):
+            line += f" · “{persona['quote'][:120]}”"
+        canvas.setFont(font, 9)
+        canvas.setFillGray(0.3)
+        canvas.drawString(MARGIN, top - 32, line[:180])
+    grid_top = top - HEAD_H
+    col_w = (PAGE_W - 2 * MARGIN - LANE_W) / PHASES_PER_PAGE
+    # Phase headers.
+    for c, phase in enumerate(phases):
+        x = MARGIN + LANE_W + c * col_w
+        canvas.setFillColorRGB(0.12, 0.31, 0.47)
+        canvas.rect(x, grid_top - PHASE_H, col_w - 2, PHASE_H, stroke=0, fill=1)
+        canvas.setFillColorRGB(1, 1, 1)
+        canvas.setFont(bold, 9)
+        name = simpleSplit(phase["name"], bold, 9, col_w - 10)[:1] or [""]
+        canvas.drawString(x + 5, grid_top - 16, name[0])
+    # Rows share the height left, each as much as its content asks (at least a line or two).
+    available = grid_top - PHASE_H - (MARGIN + FOOT_H - 14)
+    texts = {
+        (lane["key"], p["key"]): _cell_lines(view, p["key"], lane, font, col_w - 10)
+        for lane in lanes
+        for p in phases
+    }
+    wanted = [
+        EMOTION_H
+        if lane["kind"] == Lane.Kind.EMOTIONS
+        else max([len(texts[(lane["key"], p["key"])]) for p in phases] + [2]) * LEAD + 10
+        for lane in lanes
+    ]
+    if wanted and sum(wanted) < available:
+        # Room to spare: rows grow towards an even share of the page, as on a wall chart.
+        share = min(available / len(wanted), ROOMY_H)
+        wanted = [max(want, share) for want in wanted]
+    scale = min(1.0, available / sum(wanted)) if wanted else 1.0
+    y = grid_top - PHASE_H - 2
+    curves: dict[str, list[tuple[float, float]]] = {}
+    for lane, want in zip(lanes, wanted, strict=True):
+        h = max(2 * LEAD + 10, want * scale) if scale < 1 else want
+        h = min(h, y - (MARGIN + FOOT_H - 14))
+        canvas.setFillColorRGB(0.87, 0.92, 0.97)
+        canvas.rect(MARGIN, y - h, LANE_W - 2, h, stroke=0, fill=1)
+        canvas.setFillColorRGB(0.12, 0.16, 0.22)
+        canvas.setFont(bold, 8.5)
+        for i, line in enumerate(simpleSplit(lane["name"], bold, 8.5, LANE_W - 10)[:3]):
+            canvas.drawString(MARGIN + 5, y - 12 - i * 10, line)
+        for c, phase in enumerate(phases):
+            x = MARGIN + LANE_W + c * col_w
+            canvas.setFillColorRGB(0.97, 0.98, 0.99)
+            canvas.setStrokeColorRGB(0.89, 0.91, 0.94)
+            canvas.rect(x, y - h, col_w - 2, h, stroke=1, fill=1)
+            if lane["kind"] == Lane.Kind.EMOTIONS:
+                _emotion(canvas, view, phase["key"], x, y, col_w, h, font, curves)
+                continue
+            lines = texts[(lane["key"], phase["key"])]
+            fits = max(1, int((h - 8) // LEAD))
+            if len(lines) > fits:
+                hidden = len(lines) - fits + 1
+                lines = [*lines[: fits - 1], f"… +{hidden} more lines"]
+            canvas.setFillColorRGB(0.07, 0.09, 0.15)
+            canvas.setFont(font, SIZE)
+            for i, line in enumerate(lines):
+                canvas.drawString(x + 5, y - 10 - i * LEAD, line)
+        y -= h + 2
+        _curves_draw(canvas, curves)
+
+
+def _cell_lines(view: MapView, phase: str, lane: dict, font: str, width: float) -> list[str]:
+    if lane["kind"] == Lane.Kind.EMOTIONS:
+        return []
+    lines: list[str] = []
+    for item in view.cell_items(phase, lane):
+        wrapped = simpleSplit(item.replace("\n", " "), font, SIZE, width - 8) or [""]
+        lines += ["• " + wrapped[0], *("  " + w for w in wrapped[1:])]
+    return lines
+
+
+def _emotion(canvas, view: MapView, phase: str, x, y, col_w, h, font, curves) -> None:
+    """The phase's team emotion as a dot on a −3…+3 scale (VoC as a ring), with its label;
+    the points are kept in ``curves`` to be joined across the page."""
+    mid = y - h / 2
+    canvas.setStrokeColorRGB(0.8, 0.84, 0.88)
+    canvas.setDash(1, 3)
+    canvas.line(x + 4, mid, x + col_w - 6, mid)
+    canvas.setDash()
+    for source, rgb in _CURVE_COLOURS.items():
+        emotion = view.emotion(phase, source)
+        if emotion is None:
+            continue
+        cy = mid + emotion["score"] * (h / 2 - 12) / 3
+        cx = x + col_w / 2
+        curves.setdefault(source, []).append((cx, cy))
+        canvas.setStrokeColorRGB(*rgb)
+        canvas.setFillColorRGB(*rgb)
+        canvas.circle(cx, cy, 3.5, stroke=1, fill=1 if source == "team" else 0)
+        if source == "team":
+            canvas.setFont(font, SIZE)
+            canvas.drawString(x + 5, y - 10, emotion_text(emotion)[:40])
+
+
+_CURVE_COLOURS = {"team": (0.15, 0.39, 0.92), "voc": (0.86, 0.15, 0.47)}
+
+
+def _curves_draw(canvas, curves: dict[str, list[tuple[float, float]]]) -> None:
+    """Join an emotions row's points: the team's curve solid, the customers' (VoC) dashed."""
+    for source, points in curves.items():
+        canvas.setStrokeColorRGB(*_CURVE_COLOURS[source])
+        canvas.setLineWidth(1.5)
+        canvas.setDash(*((4, 3) if source == "voc" else ()))
+        for (x1, y1), (x2, y2) in pairwise(points):
+            canvas.line(x1, y1, x2, y2)
+    canvas.setDash()
+    canvas.setLineWidth(1)
+    curves.clear()
