@@ -14,6 +14,7 @@ from feedback.views import (
     touchpoint_voc_comments,
     typeform_webhook,
 )
+from journeys import dashboard_api
 from journeys.permissions import role_of
 from journeys.views import (
     CardViewSet,
@@ -49,6 +50,12 @@ urlpatterns = [
     path("api/", include(router.urls)),
     path("api/me/", MeView.as_view(), name="me"),
     path("api/journeys/<int:journey_id>/voc/", journey_voc, name="journey-voc"),
+    path("api/dashboards/portfolio/", dashboard_api.portfolio, name="portfolio-data"),
+    path(
+        "api/journeys/<int:journey_id>/dashboard/",
+        dashboard_api.journey_dashboard,
+        name="journey-dashboard-data",
+    ),
     path("api/webhooks/typeform/<int:source_id>/", typeform_webhook, name="typeform-webhook"),
     path(
         "api/touchpoints/<int:touchpoint_id>/comments/",

@@ -1,13 +1,19 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from journeys import pages
+from journeys import dashboard_pages, pages
 from personas import pages as persona_pages
 
 urlpatterns = [
     path("", pages.journey_list_page, name="journey-list"),
     path("journeys/new/", pages.journey_create_page, name="journey-create"),
     path("journeys/<int:journey_id>/", pages.journey_editor_page, name="journey-editor"),
+    path("dashboards/", dashboard_pages.portfolio_page, name="portfolio"),
+    path(
+        "journeys/<int:journey_id>/dashboard/",
+        dashboard_pages.journey_dashboard_page,
+        name="journey-dashboard",
+    ),
     path("personas/", persona_pages.persona_list_page, name="persona-list"),
     path("personas/new/", persona_pages.persona_edit_page, name="persona-create"),
     path("personas/<int:persona_id>/", persona_pages.persona_detail_page, name="persona-detail"),
