@@ -18,8 +18,8 @@ function emotionData(data) {
   return {
     labels: data.phases.map((p) => [p.name, `n = ${p.voc_n}`]),
     datasets: [
-      { label: "Team estimate", data: data.phases.map((p) => p.team_emotion), borderColor: TEAM, backgroundColor: TEAM, tension: 0.3, spanGaps: true },
-      { label: "Customers (VoC)", data: data.phases.map((p) => p.voc_emotion), borderColor: VOC, backgroundColor: VOC, borderDash: [6, 4], tension: 0.3, spanGaps: true },
+      { label: "Team estimate", data: data.phases.map((p) => p.team_emotion), borderColor: TEAM, backgroundColor: TEAM, cubicInterpolationMode: "monotone", spanGaps: true },
+      { label: "Customers (VoC)", data: data.phases.map((p) => p.voc_emotion), borderColor: VOC, backgroundColor: VOC, borderDash: [6, 4], cubicInterpolationMode: "monotone", spanGaps: true },
     ],
   };
 }
