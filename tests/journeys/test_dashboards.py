@@ -165,7 +165,8 @@ def test_the_portfolio_shows_nps_with_its_trend_against_the_previous_window(clie
     assert row["metrics"]["csat"] == 75.0  # 3 of 4 answered 4 or 5
     assert row["trend"]["nps"] == {"previous": 0.0, "previous_n": 2, "delta": 50.0}
     assert row["trend"]["ces"]["delta"] == pytest.approx(2.75 - 4.5)
-    assert sum(p["n"] for p in row["sparkline"]) == 4
+    # The sparkline: NPS per week of the window, oldest first (weeks without answers left out).
+    assert [(p["nps"], p["n"]) for p in row["sparkline"]] == [(-100.0, 1), (100.0, 3)]
     assert data["window"]["previous"] is not None
 
     everything = row_of(
