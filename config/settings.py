@@ -178,6 +178,11 @@ JOURNEYBOARD_IMPORT_LEASE_SECONDS = env.int("JOURNEYBOARD_IMPORT_LEASE_SECONDS",
 # Rows written (and committed, with the run's resume point) per transaction.
 JOURNEYBOARD_IMPORT_CHUNK_ROWS = env.int("JOURNEYBOARD_IMPORT_CHUNK_ROWS", default=5000)
 
+# Dashboards: a moment that matters is below target under this NPS; a touchpoint counts as
+# evidenced with at least this many responses in the window (health score).
+JOURNEYBOARD_MOMENT_NPS_TARGET = env.float("JOURNEYBOARD_MOMENT_NPS_TARGET", default=0)
+JOURNEYBOARD_EVIDENCE_MIN_RESPONSES = env.int("JOURNEYBOARD_EVIDENCE_MIN_RESPONSES", default=10)
+
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -14,6 +14,7 @@ from feedback.views import (
     touchpoint_voc_comments,
     typeform_webhook,
 )
+from journeys import dashboard_api
 from journeys.export_views import JourneyExportView, JourneyImportView
 from journeys.permissions import role_of
 from journeys.share_views import journey_share_links, share_link_revoke
@@ -65,6 +66,12 @@ urlpatterns = [
         "api/share-links/<int:share_link_id>/revoke/",
         share_link_revoke,
         name="share-link-revoke",
+    ),
+    path("api/dashboards/portfolio/", dashboard_api.portfolio, name="portfolio-data"),
+    path(
+        "api/journeys/<int:journey_id>/dashboard/",
+        dashboard_api.journey_dashboard,
+        name="journey-dashboard-data",
     ),
     path("api/webhooks/typeform/<int:source_id>/", typeform_webhook, name="typeform-webhook"),
     path(

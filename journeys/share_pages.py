@@ -4,12 +4,17 @@ A link that was revoked or has expired answers 410 with a page that says so; a t
 existed answers 404 with the same page, so neither tells an outsider which tokens are real.
 """
 
-from django.http import HttpRequest, HttpResponse
+from django.core.serializers.json import DjangoJSONEncoder
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from journeys import services
+from journeys.dashboard_pages import WINDOW_CHOICES
+from journeys.dashboards import journey_dashboard_get, window_from_params
+from journeys.exceptions import InvalidInput
 from journeys.models import ShareLink
 from journeys.pages import editor_data_get
 from journeys.selectors import share_link_resolve
@@ -56,5 +61,44 @@ def share_link_page(request: HttpRequest, token: str) -> HttpResponse:
     )
 
 
+def _shared_dashboard_data(link: ShareLink, params) -> dict:
+    """The journey dashboard as its team sees it, less the customers' comments."""
+    try:
+        window = window_from_params(params)
+    except InvalidInput:
+        window = window_from_params({})
+    data = journey_dashboard_get(journey=link.journey, since=window.since, until=window.until)
+    data["window"]["preset"] = window.preset
+    data["comments"] = []
+    return data
+
+
 def shared_dashboard_page(request: HttpRequest, link: ShareLink) -> HttpResponse:
-    raise NotImplementedError  # wired once the journey dashboard lands
+    return render(
+        request,
+        "journeys/dashboard.html",
+        {
+            "journey": link.journey,
+            "dashboard": _shared_dashboard_data(link, request.GET),
+            "window_choices": WINDOW_CHOICES,
+            "data_url": reverse("share-link-data", kwargs={"token": link.token}),
+            "socket_path": f"/ws/share/{link.token}/",
+            # A dashboard link opens no map: its opportunities do not link into the editor.
+            "opportunity_url": "",
+            "map_url": None,
+            "shared_link": link,
+        },
+    )
+
+
+@never_cache
+def share_link_data(request: HttpRequest, token: str) -> HttpResponse:
+    """A shared dashboard's data, for its live refresh; 410 once the link is dead."""
+    link = share_link_resolve(token=token)
+    if link is None or link.target != ShareLink.Target.DASHBOARD:
+        return _private(JsonResponse({"code": "not_found", "detail": "No such link."}, status=404))
+    if link.state_at(timezone.now()) != "active":
+        gone = {"code": "link_gone", "detail": "This link is no longer valid."}
+        return _private(JsonResponse(gone, status=410))
+    data = _shared_dashboard_data(link, request.GET)
+    return _private(JsonResponse(data, encoder=DjangoJSONEncoder))

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from journeys import pages, share_pages
+from journeys import dashboard_pages, pages, share_pages
 from journeys.export_views import journey_import_page
 from personas import pages as persona_pages
 
@@ -10,7 +10,14 @@ urlpatterns = [
     path("journeys/new/", pages.journey_create_page, name="journey-create"),
     path("journeys/<int:journey_id>/", pages.journey_editor_page, name="journey-editor"),
     path("s/<str:token>/", share_pages.share_link_page, name="share-link"),
+    path("s/<str:token>/data/", share_pages.share_link_data, name="share-link-data"),
     path("journeys/import/", journey_import_page, name="journey-import-page"),
+    path("dashboards/", dashboard_pages.portfolio_page, name="portfolio"),
+    path(
+        "journeys/<int:journey_id>/dashboard/",
+        dashboard_pages.journey_dashboard_page,
+        name="journey-dashboard",
+    ),
     path("personas/", persona_pages.persona_list_page, name="persona-list"),
     path("personas/new/", persona_pages.persona_edit_page, name="persona-create"),
     path("personas/<int:persona_id>/", persona_pages.persona_detail_page, name="persona-detail"),

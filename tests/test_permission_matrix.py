@@ -239,6 +239,8 @@ ENDPOINTS = [
     ("journey export pdf", "get", "/api/journeys/{journey}/export/?format=pdf", None, "read", 200),
     ("journey import", "post", "/api/journeys/import/", MINIMAL_MAP, "create_journey", 201),
     ("me", "get", "/api/me/", None, "list", 200),
+    ("portfolio", "get", "/api/dashboards/portfolio/", None, "list", 200),
+    ("journey dashboard", "get", "/api/journeys/{journey}/dashboard/", None, "read", 200),
     ("schema", "get", "/api/schema/", None, "public", 200),
     ("docs", "get", "/api/docs/", None, "public", 200),
 ]
@@ -301,3 +303,23 @@ def test_an_outsider_does_not_see_a_restricted_journey_in_the_list(world):
     assert world.ids["journey"] not in [
         j["id"] for j in client.get("/api/journeys/").json()["results"]
     ]
+
+
+# Pages (session sign-in): (name, url, kind) — anonymous visitors are sent to sign in.
+PAGES = [
+    ("portfolio page", "/dashboards/", "list"),
+    ("journey dashboard page", "/journeys/{journey}/dashboard/", "read"),
+]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("url", "kind"), [pytest.param(*p[1:], id=p[0]) for p in PAGES])
+def test_page_permission_matrix(world, client, role, url, kind):
+    if world.users[role] is not None:
+        client.force_login(world.users[role])
+    response = client.get(_fill(url, world.ids))
+    if role == "anonymous":
+        assert response.status_code == 302
+        assert response["Location"].startswith("/accounts/login/")
+    else:
+        assert response.status_code == expected_status(role, kind, 200)

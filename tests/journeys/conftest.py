@@ -1,8 +1,10 @@
 import datetime
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
-from feedback.models import ResponseRollup
+from feedback import services as feedback_services
+from feedback.models import ResponseRollup, SurveySource
 from journeys import services
 from journeys.models import Emotion
 from tests.conftest import MapFixture
@@ -95,3 +97,51 @@ def rich_map(editor) -> MapFixture:
         detractors=2,
     )
     return MapFixture(journey)
+
+
+@pytest.fixture
+def surveyed_map(editor, five_phase_map):
+    """The five-phase map with a checkout touchpoint whose survey says NPS +50 (n = 40)."""
+    journey = five_phase_map.journey
+    conversion = five_phase_map.phases[2]
+    checkout = touchpoint_create(
+        actor=editor,
+        journey_id=journey.pk,
+        phase_id=conversion.pk,
+        name="Online checkout",
+        code="checkout",
+    )
+    services.emotion_create(actor=editor, journey_id=journey.pk, phase_id=conversion.pk, score=2)
+    rows = ["response_id,submitted_at,nps,csat,comment,touchpoint"]
+    rows += [f"p{n},{_days_ago(n % 20)},10,5,Quick and friendly,checkout" for n in range(30)]
+    rows += [
+        f"d{n},{_days_ago(n % 20)},2,1,<b>Payment</b> failed twice,checkout" for n in range(10)
+    ]
+    source = SurveySource.objects.create(name="Post-purchase", journey=journey, created_by=editor)
+    run = feedback_services.import_file_start(
+        actor=editor,
+        source=source,
+        upload=SimpleUploadedFile("survey.csv", "\n".join(rows).encode()),
+    )
+    feedback_services.import_run_execute(run.pk)  # inline: no worker needed for the data
+    feedback_services.responses_sentiment_update(source_id=source.pk)
+    opportunity = services.opportunity_create(
+        actor=editor,
+        journey_id=journey.pk,
+        phase_id=conversion.pk,
+        title="One-click retry",
+        impact=5,
+        effort=2,
+        status="planned",
+        kpi="Checkout NPS",
+        target="+60",
+    )
+    return five_phase_map, checkout, opportunity
+
+
+def _days_ago(days: int) -> str:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    return (timezone.localdate() - timedelta(days=days)).isoformat()

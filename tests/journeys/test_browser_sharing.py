@@ -85,3 +85,21 @@ def test_a_viewer_presents_the_map_one_phase_at_a_time(page_for, viewer, editor,
     page.keyboard.press("Escape")
     expect(show).to_be_hidden()
     expect(page.locator('[data-action="present"]')).to_be_focused()
+
+
+def test_a_visitor_reads_a_shared_dashboard_built_from_survey_data(page_for, editor, surveyed_map):
+    the_map, _, _ = surveyed_map
+    link = services.share_link_create(
+        actor=editor, journey_id=the_map.journey.pk, target="dashboard", label="Board"
+    )
+    visitor = page_for(None)
+    visitor.goto(f"/s/{link.token}/")
+    visitor.wait_for_selector("body[data-dashboard-ready=true]")
+    expect(visitor.locator(".badge.shared")).to_have_text("Shared view")
+    expect(visitor.locator('[data-value="nps"]')).to_have_text("+50")
+    expect(visitor.locator("canvas[data-chart]")).to_have_count(4)
+    expect(visitor.locator("[data-comments]")).to_have_count(0)  # customers' words stay inside
+    expect(visitor.locator("[data-connection]")).to_have_attribute("data-status", "live")
+    services.share_link_revoke(actor=editor, share_link_id=link.pk)
+    visitor.reload()
+    expect(visitor.locator("h1")).to_have_text("This link is no longer valid")

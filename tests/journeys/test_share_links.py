@@ -268,3 +268,41 @@ async def test_revoking_a_link_disconnects_its_visitors():
 async def test_a_dead_link_socket_is_closed_with_its_code():
     socket = await visit("no-such-token")
     assert await socket.receive_output(timeout=3) == {"type": "websocket.close", "code": 4410}
+
+
+# --- A shared dashboard -----------------------------------------------------------------------
+
+
+def test_a_visitor_reads_a_shared_dashboard_without_comments_or_links_into_the_map(
+    editor, five_phase_map
+):
+    journey = five_phase_map.journey
+    OpportunityFactory(journey=journey, phase=five_phase_map.phases[0], title="Live chat")
+    link = share(editor, journey, target="dashboard")
+    client = Client()
+    page = client.get(f"/s/{link.token}/")
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'id="journey-dashboard"' in html and "Shared view" in html
+    assert f'data-data-url="/s/{link.token}/data/"' in html
+    assert f'data-socket-path="/ws/share/{link.token}/"' in html
+    assert 'data-opportunity-url=""' in html and "Open the map" not in html
+    assert "Most negative comments" not in html
+    data = client.get(f"/s/{link.token}/data/", {"window": "30"})
+    assert data.status_code == 200
+    body = data.json()
+    assert body["comments"] == [] and body["window"]["preset"] == "30"
+    assert "Live chat" in json.dumps(body)
+
+
+def test_a_revoked_dashboard_link_stops_its_data_too(editor, five_phase_map):
+    link = share(editor, five_phase_map.journey, target="dashboard")
+    services.share_link_revoke(actor=editor, share_link_id=link.pk)
+    client = Client()
+    assert client.get(f"/s/{link.token}/").status_code == 410
+    assert client.get(f"/s/{link.token}/data/").status_code == 410
+
+
+def test_a_map_link_does_not_open_the_dashboard_data(editor, five_phase_map):
+    link = share(editor, five_phase_map.journey, target="map")
+    assert Client().get(f"/s/{link.token}/data/").status_code == 404

@@ -65,6 +65,13 @@ redoButton?.addEventListener("click", () => editor.redo());
 grid.render();
 panels.drawPersona();
 
+// A deep link (from the dashboard's opportunity matrix): ?opportunity=<id> opens its panel.
+const linked = Number(new URLSearchParams(location.search).get("opportunity"));
+if (linked && store.get("opportunity", linked)) {
+  panels.open("opportunity", linked);
+  document.querySelector(`[data-key="opportunity-${linked}"]`)?.scrollIntoView({ block: "nearest", inline: "center" });
+}
+
 // --- Live: other people's changes and presence -------------------------------------------------
 
 const connection = document.querySelector("[data-connection]");
