@@ -42,7 +42,8 @@ class Metrics:
         return asdict(self)
 
 
-_SUMS = (
+# The counters a daily rollup keeps, summed over any window to give every metric.
+ROLLUP_SUMS = (
     "responses",
     "nps_count",
     "promoters",
@@ -59,7 +60,7 @@ _SUMS = (
 
 def metrics_from_sums(s: dict[str, Any]) -> Metrics:
     """NPS, CSAT, CES and sentiment, with margins of error, from summed rollup counters."""
-    s = {k: s.get(k) or 0 for k in _SUMS}
+    s = {k: s.get(k) or 0 for k in ROLLUP_SUMS}
     nps = nps_margin = csat = csat_margin = ces = ces_margin = sentiment = None
     if n := s["nps_count"]:
         p, d = s["promoters"] / n, s["detractors"] / n
@@ -110,7 +111,7 @@ def journey_metrics(
 
     Three queries over the rollups, whatever the number of responses."""
     rollups = _window(ResponseRollup.objects.filter(journey_id=journey_id), since, until)
-    sums = {name: Sum(name) for name in _SUMS}
+    sums = {name: Sum(name) for name in ROLLUP_SUMS}
     by_touchpoint = {
         row["touchpoint_id"]: row
         for row in rollups.values("touchpoint_id", "touchpoint__phase_id")
@@ -118,10 +119,10 @@ def journey_metrics(
         .order_by()
     }
     by_phase: dict[int, dict[str, Any]] = {}
-    total: dict[str, Any] = dict.fromkeys(_SUMS, 0)
+    total: dict[str, Any] = dict.fromkeys(ROLLUP_SUMS, 0)
     for row in by_touchpoint.values():
-        phase = by_phase.setdefault(row["touchpoint__phase_id"], dict.fromkeys(_SUMS, 0))
-        for name in _SUMS:
+        phase = by_phase.setdefault(row["touchpoint__phase_id"], dict.fromkeys(ROLLUP_SUMS, 0))
+        for name in ROLLUP_SUMS:
             phase[name] += row[name] or 0
             total[name] += row[name] or 0
     trend = [

@@ -35,7 +35,7 @@ from django.db.models import Avg, Case, Count, Max, Sum, Value, When
 from django.utils import timezone
 
 from feedback.models import ResponseRollup, SurveyResponse
-from feedback.selectors import journey_metrics, metrics_from_sums
+from feedback.selectors import ROLLUP_SUMS, journey_metrics, metrics_from_sums
 from feedback.voc import voc_score
 from journeys.exceptions import InvalidInput
 from journeys.models import Card, Emotion, Journey, Lane, Opportunity, Phase
@@ -89,19 +89,6 @@ OPEN_STATUSES = (
     Opportunity.Status.IN_PROGRESS,
 )
 SCORES = ("nps", "csat", "ces")
-_SUMS = (
-    "responses",
-    "nps_count",
-    "promoters",
-    "detractors",
-    "csat_count",
-    "csat_satisfied",
-    "ces_count",
-    "ces_sum",
-    "ces_sum_squares",
-    "sentiment_count",
-    "sentiment_sum",
-)
 
 
 # --- The time window ------------------------------------------------------------------------
@@ -309,11 +296,11 @@ def health_score(
 
 
 def _zero() -> dict[str, Any]:
-    return dict.fromkeys(_SUMS, 0)
+    return dict.fromkeys(ROLLUP_SUMS, 0)
 
 
 def _add(into: dict[str, Any], row: dict[str, Any], prefix: str = "") -> None:
-    for name in _SUMS:
+    for name in ROLLUP_SUMS:
         into[name] += row.get(prefix + name) or 0
 
 
@@ -409,11 +396,11 @@ def portfolio_get(
         .annotate(current=period)
         .values("touchpoint_id", "current")
         # Prefixed: an annotation may not take the name of a field it sums.
-        .annotate(**{f"sum_{name}": Sum(name) for name in _SUMS})
+        .annotate(**{f"sum_{name}": Sum(name) for name in ROLLUP_SUMS})
         .order_by()
     ):
         into = current_sums if row["current"] else previous_sums
-        into[row["touchpoint_id"]] = {name: row[f"sum_{name}"] or 0 for name in _SUMS}
+        into[row["touchpoint_id"]] = {name: row[f"sum_{name}"] or 0 for name in ROLLUP_SUMS}
     sparklines = _sparklines(ids, window)
     last_response = dict(
         ResponseRollup.objects.filter(journey_id__in=ids, day__lte=window.until)
@@ -608,7 +595,7 @@ def journey_dashboard_get(
     if previous:
         prior_sums = ResponseRollup.objects.filter(
             journey_id=journey.pk, day__gte=previous.since, day__lte=previous.until
-        ).aggregate(**{name: Sum(name) for name in _SUMS})
+        ).aggregate(**{name: Sum(name) for name in ROLLUP_SUMS})
         prior = metrics_from_sums(prior_sums).as_dict()
     last_day = ResponseRollup.objects.filter(
         journey_id=journey.pk, day__lte=window.until
