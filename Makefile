@@ -60,6 +60,7 @@ bench: install system-deps
 	$(BIN)/python bench/live_fanout.py --clients 200
 	$(BIN)/python bench/voc_import.py
 	$(BIN)/python bench/exports.py
+	$(BIN)/python bench/dashboard_read.py
 
 lint: install
 	$(BIN)/ruff check .
