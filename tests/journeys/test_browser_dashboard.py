@@ -9,6 +9,7 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from playwright.sync_api import expect
 
+from journeys import services
 from journeys.models import Journey, Opportunity
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
@@ -152,3 +153,25 @@ def test_the_demo_journeys_dashboard_and_its_screenshot_for_the_docs(page_for):
     DOCS.mkdir(exist_ok=True)
     page.screenshot(path=str(DOCS / "journey-dashboard.png"))
     assert (DOCS / "journey-dashboard.png").stat().st_size > 20_000
+
+
+def test_the_portfolio_follows_the_maps_without_a_reload(page_for, viewer, editor, five_phase_map):
+    journey = five_phase_map.journey
+    pains = services.lane_create(
+        actor=editor, journey_id=journey.pk, name="Pain points", kind="pain_points"
+    )
+    page = page_for(viewer)
+    page.goto("/dashboards/")
+    row = page.locator(f'tr[data-journey="{journey.pk}"]')
+    expect(row.locator('[data-metric="pain_points"]')).to_have_text("0")
+    services.card_create(
+        actor=editor,
+        journey_id=journey.pk,
+        phase_id=five_phase_map.phases[2].pk,
+        lane_id=pains.pk,
+        text="Checkout times out",
+    )
+    # The page refreshes itself every 30 s; ask for the next round now.
+    page.evaluate("document.dispatchEvent(new Event('portfolio:refresh'))")
+    expect(row.locator('[data-metric="pain_points"]')).to_have_text("1")
+    expect(page.locator("[data-refreshed]")).to_contain_text("last at")
