@@ -17,6 +17,7 @@ import asyncio
 import json
 import time
 from typing import Any
+from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
@@ -58,12 +59,17 @@ class TokenBucket:
 
 
 class JourneyConsumer(AsyncWebsocketConsumer):
+    watching = False
+
     async def connect(self) -> None:
         self.journey_id = int(self.scope["url_route"]["kwargs"]["journey_id"])
         self.group = journey_group(self.journey_id)
         self.user = self.scope.get("user")
         self.joined = False
         self.limit = TokenBucket(RATE_PER_SECOND, RATE_BURST)
+        # ?watch=1: a page that follows the map without being on it (a dashboard) is not shown
+        # to the map's editors as someone present.
+        self.watching = parse_qs(self.scope.get("query_string", b"").decode()).get("watch") == ["1"]
         access = await database_sync_to_async(self._access)()
         # Accept first, so the browser sees a meaningful close code rather than a failed handshake.
         await self.accept()
@@ -82,8 +88,9 @@ class JourneyConsumer(AsyncWebsocketConsumer):
             "cell": None,
             "editing": False,
         }
-        self.presence = await presence_put(self.journey_id, self.channel_name, self.presence)
-        roster = await presence_roster(self.journey_id)
+        if not self.watching:
+            self.presence = await presence_put(self.journey_id, self.channel_name, self.presence)
+        roster = [] if self.watching else await presence_roster(self.journey_id)
         await self.send_frame(
             {
                 "type": "hello",
@@ -93,9 +100,10 @@ class JourneyConsumer(AsyncWebsocketConsumer):
                 "presence": roster,
             }
         )
-        await self.channel_layer.group_send(
-            self.group, {"type": "journey.presence", "action": "update", "state": self.presence}
-        )
+        if not self.watching:
+            await self.channel_layer.group_send(
+                self.group, {"type": "journey.presence", "action": "update", "state": self.presence}
+            )
         self.refresher = asyncio.ensure_future(self._refresh_presence())
 
     def _access(self) -> tuple[bool, bool, int] | None:
@@ -112,6 +120,8 @@ class JourneyConsumer(AsyncWebsocketConsumer):
             return
         self.refresher.cancel()
         await self.channel_layer.group_discard(self.group, self.channel_name)
+        if self.watching:
+            return
         await presence_remove(self.journey_id, self.channel_name)
         await self.channel_layer.group_send(
             self.group,
@@ -121,7 +131,10 @@ class JourneyConsumer(AsyncWebsocketConsumer):
     async def _refresh_presence(self) -> None:
         while True:
             await asyncio.sleep(REFRESH_EVERY)
-            self.presence = await presence_put(self.journey_id, self.channel_name, self.presence)
+            if not self.watching:
+                self.presence = await presence_put(
+                    self.journey_id, self.channel_name, self.presence
+                )
             # Renews the group membership too (the layer forgets members after group_expiry).
             await self.channel_layer.group_add(self.group, self.channel_name)
 
@@ -220,6 +233,9 @@ class JourneyConsumer(AsyncWebsocketConsumer):
             close_old_connections()  # back to the pool, not held by an idle worker thread
 
     async def on_presence(self, frame: dict) -> None:
+        if self.watching:
+            await self.error(None, "invalid_frame", "A watching socket reports no presence.")
+            return
         cell = frame.get("cell")
         valid_cell = cell is None or (
             isinstance(cell, dict)

@@ -134,7 +134,8 @@ def journey_dashboard_page(request: HttpRequest, journey_id: int) -> HttpRespons
             "dashboard": dashboard,
             "window_choices": WINDOW_CHOICES,
             "data_url": reverse("journey-dashboard-data", args=[journey.pk]),
-            "socket_path": f"/ws/journeys/{journey.pk}/",
+            # Watching: the dashboard follows the map but is not shown on it as someone present.
+            "socket_path": f"/ws/journeys/{journey.pk}/?watch=1",
             "opportunity_url": reverse("journey-editor", args=[journey.pk]) + "?opportunity={id}",
             "map_url": reverse("journey-editor", args=[journey.pk]),
         },

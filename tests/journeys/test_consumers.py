@@ -306,3 +306,25 @@ async def test_presence_shows_who_edits_which_cell_and_clears_on_leaving():
             break
     assert left["state"]["member"] == update["state"]["member"]
     await first.disconnect()
+
+
+async def test_a_dashboard_watching_the_map_is_not_shown_as_someone_on_it():
+    journey, *_ = await make_map()
+    viewer, editor = await make_user(Role.VIEWER), await make_user(Role.EDITOR)
+    on_map = await connect(editor, journey.pk)
+    await receive(on_map)  # hello
+    await receive_until(on_map, "presence")  # the editor's own arrival
+    watcher = WebsocketCommunicator(application, f"/ws/journeys/{journey.pk}/?watch=1")
+    watcher.scope["user"] = viewer
+    assert (await watcher.connect())[0]
+    hello = await receive(watcher)
+    assert (hello["type"], hello["presence"]) == ("hello", [])
+    # The editor hears of nobody new; a later joiner's roster holds the editor alone.
+    assert await on_map.receive_nothing(timeout=0.5)
+    late = await connect(await make_user(Role.VIEWER), journey.pk)
+    roster = (await receive(late))["presence"]
+    assert viewer.pk not in [member["user"]["id"] for member in roster]
+    await watcher.send_to(text_data=json.dumps({"type": "presence", "cell": None}))
+    assert (await receive(watcher))["code"] == "invalid_frame"
+    for socket in (watcher, on_map, late):
+        await socket.disconnect()

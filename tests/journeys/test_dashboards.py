@@ -499,7 +499,7 @@ def test_the_dashboard_page_carries_its_data_urls_and_escapes_what_customers_wro
     assert "<script>alert(1)" not in html and "<b>bikes</b>" not in html
     assert dashboard_data(page)["comments"][0]["comment"] == "</script><script>alert(1)</script>"
     assert f'data-data-url="/api/journeys/{journey.pk}/dashboard/"' in html
-    assert f'data-socket-path="/ws/journeys/{journey.pk}/"' in html
+    assert f'data-socket-path="/ws/journeys/{journey.pk}/?watch=1"' in html
     assert f'data-opportunity-url="/journeys/{journey.pk}/?opportunity={{id}}"' in html
     assert "How is the health score computed?" in html
     assert "chartjs-4.6.1/chart.umd.min.js" in html
