@@ -54,14 +54,19 @@ def journey_for_change(
 def change_record(*, journey: Journey, actor, kind: str, payload: dict[str, Any]) -> JourneyEvent:
     """Number the change with the journey's next revision, log it, broadcast it after commit."""
     journey.updated_at = timezone.now()
-    journey.revision = _revision_bump(journey.pk, journey.updated_at)
-    event = JourneyEvent.objects.create(
+    event = JourneyEvent(
         journey=journey,
-        revision=journey.revision,
         actor=actor if getattr(actor, "pk", None) else None,
         kind=kind,
         payload=payload,
+        created_at=journey.updated_at,
     )
+    if connection.vendor == "postgresql":
+        _revision_bump_and_log(event)
+    else:
+        event.revision = _revision_bump(journey.pk, journey.updated_at)
+        event.save(force_insert=True)
+    journey.revision = event.revision
     transaction.on_commit(partial(broadcast_journey_event, journey.pk, event_message(event)))
     return event
 
@@ -81,6 +86,37 @@ def _revision_bump(journey_id: int, now) -> int:
     if row is None:
         raise NotFound("No such journey.")
     return row[0]
+
+
+def _revision_bump_and_log(event: JourneyEvent) -> None:
+    """The bump and the event row in one statement (PostgreSQL; SQLite has no UPDATE in WITH).
+
+    The journey lock is held from this statement to the commit: one round trip less inside it,
+    and no ORM work either, shortens every edit's wait on a busy map."""
+    journeys = connection.ops.quote_name(Journey._meta.db_table)
+    events = connection.ops.quote_name(JourneyEvent._meta.db_table)
+    payload = JourneyEvent._meta.get_field("payload").get_db_prep_save(event.payload, connection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"WITH bumped AS (UPDATE {journeys} SET revision = revision + 1, updated_at = %s "
+            "WHERE id = %s RETURNING revision) "
+            f"INSERT INTO {events} (journey_id, revision, actor_id, kind, payload, created_at) "
+            "SELECT %s, revision, %s, %s, %s, %s FROM bumped RETURNING id, revision",
+            [
+                event.created_at,
+                event.journey_id,
+                event.journey_id,
+                event.actor_id,
+                event.kind,
+                payload,
+                event.created_at,
+            ],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        raise NotFound("No such journey.")
+    event.pk, event.revision = row
+    event._state.adding = False
 
 
 def item_for_change(model: type[M], *, journey: Journey, pk: int) -> M:

@@ -196,7 +196,7 @@ def test_an_editor_outside_a_restricted_journey_cannot_see_its_cards(other_edito
 
 def test_adding_a_card_costs_the_same_few_queries_on_a_busy_map(five_phase_map, editor):
     # The live editor's hot path: one read (journey, references, last position), then the
-    # card, the revision and the event.
+    # card, the revision and the event (the last two one statement on PostgreSQL).
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -209,7 +209,7 @@ def test_adding_a_card_costs_the_same_few_queries_on_a_busy_map(five_phase_map, 
         _card(five_phase_map, editor, phase="Conversion")
     statements = [q["sql"] for q in busy.captured_queries if "SAVEPOINT" not in q["sql"]]
     assert len(busy.captured_queries) == len(small.captured_queries)
-    assert len(statements) == 4
+    assert len(statements) == (3 if connection.vendor == "postgresql" else 4)
 
 
 def test_every_wrong_reference_is_named_at_once(five_phase_map, editor, other_editor):
