@@ -1,10 +1,13 @@
 """Thin REST views for survey sources, imports and the metrics they feed."""
 
 import csv
+import io
 import json
-from datetime import date
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import date, datetime
 
-from django.http import HttpResponse
+from asgiref.sync import sync_to_async
+from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import (
@@ -20,7 +23,9 @@ from rest_framework.response import Response
 from feedback import services
 from feedback.models import ImportRun, SurveySource
 from feedback.selectors import (
+    RESPONSES_EXPORT_HEADER,
     journey_metrics,
+    source_responses_export,
     survey_sources_visible,
     touchpoint_comments,
     unmatched_groups,
@@ -30,6 +35,7 @@ from journeys.exceptions import NotFound
 from journeys.permissions import visible_journeys
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+CSV_PIECE_ROWS = 500  # rows per piece sent: few hand-overs between threads, small pieces
 
 
 def spreadsheet_safe(value: object) -> object:
@@ -37,6 +43,45 @@ def spreadsheet_safe(value: object) -> object:
     if isinstance(value, str) and value.startswith(FORMULA_START):
         return "'" + value
     return value
+
+
+def _csv_pieces(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Iterator[str]:
+    """CSV text a few hundred rows at a time, every cell formula-safe; a BOM first, so that
+    Excel reads UTF-8 (accents, emoji) without asking."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")
+    writer.writerow(header)
+    for number, row in enumerate(rows, start=1):
+        writer.writerow(
+            [v.isoformat() if isinstance(v, datetime) else spreadsheet_safe(v) for v in row]
+        )
+        if number % CSV_PIECE_ROWS == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+class CsvDownload(StreamingHttpResponse):
+    """A formula-safe CSV attachment, streamed a piece at a time under WSGI and ASGI alike.
+
+    Under ASGI, Django's StreamingHttpResponse first collects every piece of a sync iterator
+    into a list; here each piece is made (rows read) only once the one before was sent, in the
+    request's thread, where its database cursor lives."""
+
+    def __init__(
+        self, header: Sequence[str], rows: Iterable[Sequence[object]], filename: str
+    ) -> None:
+        super().__init__(_csv_pieces(header, rows), content_type="text/csv; charset=utf-8")
+        self["Content-Disposition"] = f'attachment; filename="{filename}"'
+
+    async def __aiter__(self):
+        pieces = iter(self.streaming_content)
+        end = object()
+        next_piece = sync_to_async(next, thread_sensitive=True)
+        while (piece := await next_piece(pieces, end)) is not end:
+            yield piece
 
 
 class SurveySourceViewSet(viewsets.ModelViewSet):
@@ -96,6 +141,16 @@ class SurveySourceViewSet(viewsets.ModelViewSet):
         )
         return Response({"mapped": mapped})
 
+    @action(detail=True, methods=["get"], url_path="responses.csv")
+    def responses_csv(self, request, pk=None):
+        """Every response of the source as CSV (whoever may see the source may download it)."""
+        source = self.get_object()
+        return CsvDownload(
+            RESPONSES_EXPORT_HEADER,
+            source_responses_export(source_id=source.pk),
+            filename=f"survey-source-{source.pk}-responses.csv",
+        )
+
 
 class UnmatchedAssignSerializer(serializers.Serializer):
     touchpoint = serializers.IntegerField()
@@ -123,13 +178,11 @@ class ImportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     def errors_csv(self, request, pk=None):
         """The refused rows as CSV: row, field, reason."""
         run = self.get_object()
-        response = HttpResponse(content_type="text/csv; charset=utf-8")
-        response["Content-Disposition"] = f'attachment; filename="import-{run.pk}-errors.csv"'
-        writer = csv.writer(response)
-        writer.writerow(["row", "field", "reason"])
-        for error in run.row_errors.values_list("row", "field", "reason").iterator():
-            writer.writerow([spreadsheet_safe(v) for v in error])
-        return response
+        return CsvDownload(
+            ("row", "field", "reason"),
+            run.row_errors.values_list("row", "field", "reason").iterator(chunk_size=2000),
+            filename=f"import-{run.pk}-errors.csv",
+        )
 
 
 def _day(request, name: str) -> date | None:

@@ -51,12 +51,17 @@ class Server:
     """One uvicorn process serving Journeyboard, stopped with ``stop()``."""
 
     def __init__(
-        self, *, database: str, redis_url: str | None, app: str = "config.asgi:application"
+        self,
+        *,
+        database: str,
+        redis_url: str | None,
+        app: str = "config.asgi:application",
+        extra_env: dict | None = None,
     ) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
-        env = process_env(database, redis_url)
+        env = {**process_env(database, redis_url), **(extra_env or {})}
         self.log_path, self.log = log_file(f"server-{self.port}")
         self.process = subprocess.Popen(
             [

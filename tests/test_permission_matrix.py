@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from rest_framework.test import APIClient
 
+from feedback.models import ImportRun
 from journeys import services
 from journeys.permissions import Role
 from tests.factories import (
@@ -21,6 +22,7 @@ from tests.factories import (
     PersonaFactory,
     PersonaGroupFactory,
     PhaseFactory,
+    SurveySourceFactory,
     TouchpointFactory,
     UserFactory,
 )
@@ -63,6 +65,8 @@ def world(db) -> World:
         "persona": PersonaFactory().pk,
         "group": PersonaGroupFactory().pk,
         "share_link": services.share_link_create(actor=owner, journey_id=journey.pk).pk,
+        "survey_source": (source := SurveySourceFactory(journey=journey)).pk,
+        "import_run": ImportRun.objects.create(source=source, state="succeeded").pk,
     }
     return World(users=users, ids=ids)
 
@@ -241,6 +245,16 @@ ENDPOINTS = [
     ("me", "get", "/api/me/", None, "list", 200),
     ("portfolio", "get", "/api/dashboards/portfolio/", None, "list", 200),
     ("journey dashboard", "get", "/api/journeys/{journey}/dashboard/", None, "read", 200),
+    # Survey data is read by whoever sees the map (the same rule as its metrics).
+    (
+        "survey responses csv",
+        "get",
+        "/api/survey-sources/{survey_source}/responses.csv/",
+        None,
+        "read",
+        200,
+    ),
+    ("import run errors csv", "get", "/api/import-runs/{import_run}/errors/", None, "read", 200),
     ("schema", "get", "/api/schema/", None, "public", 200),
     ("docs", "get", "/api/docs/", None, "public", 200),
 ]

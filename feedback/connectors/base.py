@@ -32,7 +32,9 @@ class ConnectorError(Exception):
 
 @dataclass
 class Batch:
-    """Records in ascending time order, and the cursor to resume after them."""
+    """Records (in ascending time order where the vendor gives them so; Qualtrics' export is
+    not sorted), the cursor to resume from once they are written, which never passes a record
+    not yet handed over, and the total number of records when it is known."""
 
     records: list[dict[str, Any]]
     cursor: dict[str, Any] = field(default_factory=dict)
@@ -98,8 +100,9 @@ def time_key(value: Any) -> tuple[int, datetime]:
 
 
 def resume_since(records: list[dict[str, Any]], previous: dict[str, Any]) -> dict[str, Any]:
-    """``{"since": <latest submitted_at>}`` of time-sorted records; the previous cursor when
-    none has a readable date (resuming from a date that cannot be read would fail)."""
+    """``{"since": <latest submitted_at>}`` of time-sorted records (or of the latest record
+    alone); the previous cursor when none has a readable date (resuming from a date that
+    cannot be read would fail)."""
     for record in reversed(records):
         if parse_time(record.get("submitted_at")) is not None:
             return {"since": record["submitted_at"]}

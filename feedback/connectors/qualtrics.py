@@ -6,13 +6,15 @@ JSON file. Resuming asks only for responses recorded since the cursor's date.
 
 from __future__ import annotations
 
-import json
 import tempfile
 import time
 import zipfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import IO, Any
 from urllib.parse import quote
+
+import ijson
 
 from feedback.connectors.base import (
     BATCH_MAX,
@@ -70,18 +72,38 @@ class QualtricsConnector:
         self.export_timeout = export_timeout
 
     def batches(self, cursor: dict[str, Any]) -> Iterator[Batch]:
-        """All responses recorded since ``cursor["since"]``, oldest first, in batches."""
-        since = (cursor or {}).get("since")
-        try:
-            records = self._export(since)
-        finally:
-            self.client.close()
-        total = len(records)
-        for start in range(0, total, BATCH_MAX):
-            chunk = records[start : start + BATCH_MAX]
-            yield Batch(records=chunk, cursor=resume_since(chunk, cursor), total=total)
+        """All responses recorded since ``cursor["since"]``, in the export's order, in batches
+        parsed as the file is read (memory holds one batch, whatever the export's size).
 
-    def _export(self, since: str | None) -> list[dict[str, Any]]:
+        The export is not sorted by date, so no batch but the last may move the cursor on: the
+        others carry the cursor this sync started from, and a sync that stops halfway resumes
+        from there (re-importing what it had written is harmless: imports are upserts). Only
+        the last batch carries the latest date seen, and the total (unknown until then)."""
+        start = dict(cursor or {})
+        with tempfile.TemporaryFile(prefix="qualtrics-") as raw:
+            try:
+                self._export(start.get("since"), raw)
+            finally:
+                self.client.close()
+            batch: list[dict[str, Any]] = []
+            latest: dict[str, Any] | None = None  # the record with the latest date so far
+            total = 0
+            for response in _responses_in(raw):
+                if len(batch) == BATCH_MAX:
+                    yield Batch(records=batch, cursor=start)
+                    batch = []
+                record = record_of(response)
+                batch.append(record)
+                total += 1
+                if latest is None or time_key(record["submitted_at"]) > time_key(
+                    latest["submitted_at"]
+                ):
+                    latest = record
+            if total:
+                yield Batch(records=batch, cursor=resume_since([latest], start), total=total)
+
+    def _export(self, since: str | None, raw: IO[bytes]) -> None:
+        """Have Qualtrics build the export, and download it into ``raw``."""
         request: dict[str, Any] = {"format": "json"}
         if since:
             request["startDate"] = overlap_start(since) + "Z"
@@ -90,13 +112,8 @@ class QualtricsConnector:
         if not isinstance(progress_id, str) or not progress_id:
             raise ConnectorError("vendor_error", "Qualtrics did not start the export.")
         file_id = self._wait_for(progress_id)
-        # The export of a large survey is large: stream it to disk, not into memory.
-        with tempfile.TemporaryFile(prefix="qualtrics-") as raw:
-            self.client.download(f"{self.exports}/{quote(file_id, safe='')}/file", raw)
-            responses = _responses_in(raw)
-        records = [record_of(r) for r in responses if isinstance(r, dict)]
-        records.sort(key=lambda r: (time_key(r["submitted_at"]), r["response_id"]))
-        return records
+        # The export of a large survey is large: streamed to disk, then parsed from there.
+        self.client.download(f"{self.exports}/{quote(file_id, safe='')}/file", raw)
 
     def _wait_for(self, progress_id: str) -> str:
         """The export's file id once Qualtrics reports it complete."""
@@ -136,27 +153,44 @@ def _result(answer: Any) -> dict[str, Any]:
     return result
 
 
-def _responses_in(raw: IO[bytes]) -> list[Any]:
-    """The ``responses`` of the export file: a zip of one JSON file (or the bare JSON when the
+def _responses_in(raw: IO[bytes]) -> Iterator[dict[str, Any]]:
+    """The ``responses`` of the export file, one at a time as they are parsed (floats as
+    ``json`` reads them, not Decimals)."""
+    try:
+        found = False
+        with _export_document(raw) as document:
+            for response in ijson.items(document, "responses.item", use_float=True):
+                found = True
+                if isinstance(response, dict):
+                    yield response
+        if not found:
+            # Nothing yielded: an empty list, or none at all (read again, it is small).
+            with _export_document(raw) as document:
+                if ("responses", "start_array") not in (
+                    (p, e) for p, e, _ in ijson.parse(document)
+                ):
+                    raise ConnectorError(
+                        "vendor_error", "The Qualtrics export has no list of responses."
+                    )
+    except (zipfile.BadZipFile, ijson.JSONError, ValueError, EOFError):
+        raise ConnectorError("vendor_error", "The Qualtrics export could not be read.") from None
+
+
+@contextmanager
+def _export_document(raw: IO[bytes]) -> Iterator[IO[bytes]]:
+    """The JSON document of an export file: a zip of one JSON file (or the bare JSON when the
     export was made uncompressed)."""
     raw.seek(0)
-    try:
-        if zipfile.is_zipfile(raw):
-            with zipfile.ZipFile(raw) as archive:
-                names = [n for n in archive.namelist() if n.lower().endswith(".json")]
-                if not names:
-                    raise ConnectorError("vendor_error", "The Qualtrics export holds no JSON file.")
-                with archive.open(names[0]) as member:
-                    document = json.load(member)
-        else:
-            raw.seek(0)
-            document = json.load(raw)
-    except (zipfile.BadZipFile, ValueError, EOFError):
-        raise ConnectorError("vendor_error", "The Qualtrics export could not be read.") from None
-    responses = document.get("responses") if isinstance(document, dict) else None
-    if not isinstance(responses, list):
-        raise ConnectorError("vendor_error", "The Qualtrics export has no list of responses.")
-    return responses
+    if not zipfile.is_zipfile(raw):
+        raw.seek(0)
+        yield raw
+        return
+    with zipfile.ZipFile(raw) as archive:
+        names = [n for n in archive.namelist() if n.lower().endswith(".json")]
+        if not names:
+            raise ConnectorError("vendor_error", "The Qualtrics export holds no JSON file.")
+        with archive.open(names[0]) as member:
+            yield member
 
 
 def _duration(seconds: float) -> str:

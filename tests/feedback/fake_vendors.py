@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
@@ -250,7 +251,11 @@ def _qualtrics_error(status: str, message: str, code: str) -> dict[str, Any]:
 
 
 class FakeQualtrics(FakeServer):
-    """The Response Export API v3: start an export, poll its progress, download its zip."""
+    """The Response Export API v3: start an export, poll its progress, download its zip.
+
+    ``cut_after=n`` breaks the export file off after n responses (a download cut short);
+    ``export_file`` serves that zip as it is, whatever was asked (a large export the test wrote
+    to disk)."""
 
     def __init__(
         self,
@@ -261,6 +266,8 @@ class FakeQualtrics(FakeServer):
         survey_name: str = "Journey feedback",
         in_progress_polls: int = 2,
         fail_export: bool = False,
+        cut_after: int | None = None,
+        export_file: Path | None = None,
     ) -> None:
         super().__init__()
         self.responses = responses
@@ -269,6 +276,8 @@ class FakeQualtrics(FakeServer):
         self.survey_name = survey_name
         self.in_progress_polls = in_progress_polls
         self.fail_export = fail_export
+        self.cut_after = cut_after
+        self.export_file = export_file
         self.exports: dict[str, dict[str, Any]] = {}
         self.files: dict[str, bytes] = {}
 
@@ -330,7 +339,10 @@ class FakeQualtrics(FakeServer):
             )
         file_id = f"{progress_id}-file"
         if file_id not in self.files:
-            self.files[file_id] = self._zip(export["responses"])
+            if self.export_file is not None:
+                self.files[file_id] = self.export_file.read_bytes()
+            else:
+                self.files[file_id] = self._zip(export["responses"])
         return self._ok({"percentComplete": 100.0, "status": "complete", "fileId": file_id})
 
     def _file(self, file_id: str) -> Reply:
@@ -339,9 +351,13 @@ class FakeQualtrics(FakeServer):
         return Reply(200, self.files[file_id], {"Content-Type": "application/zip"})
 
     def _zip(self, responses: list[dict[str, Any]]) -> bytes:
+        document = json.dumps({"responses": responses})
+        if self.cut_after is not None:
+            whole = json.dumps({"responses": responses[: self.cut_after]})
+            document = whole[: -len("]}")] + ', {"responseId": "R_'
         raw = io.BytesIO()
         with zipfile.ZipFile(raw, "w", zipfile.ZIP_DEFLATED) as archive:
-            archive.writestr(f"{self.survey_name}.json", json.dumps({"responses": responses}))
+            archive.writestr(f"{self.survey_name}.json", document)
         return raw.getvalue()
 
 

@@ -84,7 +84,7 @@ def test_upload_run_errors_and_metrics(client_for, editor, viewer, five_phase_ma
         1.0,
     )
     errors = client.get(f"/api/import-runs/{run_id}/errors/")
-    lines = errors.content.decode().splitlines()
+    lines = b"".join(errors.streaming_content).decode("utf-8-sig").splitlines()
     assert lines[0] == "row,field,reason"
     assert lines[1].startswith("2,submitted_at,")
 

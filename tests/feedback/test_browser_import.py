@@ -2,6 +2,7 @@
 export, watches the progress bar finish, and the map shows NPS and the customers' emotion."""
 
 import time
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import expect
@@ -49,6 +50,12 @@ def test_an_uploaded_survey_shows_nps_and_the_voc_emotion_on_the_map(
     expect(panel).to_contain_text("1 refused")
     expect(panel).to_contain_text("1 unmatched")
     expect(panel.get_by_role("link", name="Download the refused rows (CSV)")).to_be_visible()
+    # Every response of the new source, as CSV, from the link beside it.
+    with page.expect_download() as download:
+        panel.get_by_role("link", name="Download the responses of Survey uploads (CSV)").click()
+    exported = Path(download.value.path()).read_text(encoding="utf-8-sig").splitlines()
+    assert exported[0].startswith("response_id,submitted_at,nps,csat,ces,comment,")
+    assert len(exported) == 1 + 41  # the refused row is not a response
 
     # Without a reload: the touchpoint's NPS, and the customers' emotion in its phase.
     touchpoint = page.locator(f'[data-key="touchpoint-{checkout.pk}"]')

@@ -12,7 +12,6 @@ from feedback.models import ImportRun, ResponseRollup, SurveyResponse
 from feedback.selectors import journey_metrics, touchpoint_comments
 from journeys.models import Emotion, JourneyEvent
 from tests.factories import SurveySourceFactory
-from touchpoints import services as touchpoint_services
 
 pytestmark = pytest.mark.django_db
 
@@ -26,29 +25,6 @@ ROWS = [
     "r6,2024-05-04,11,,,,,checkout",
     ",,,,,,,",
 ]
-
-
-@pytest.fixture
-def survey_map(five_phase_map, editor):
-    """A map with two touchpoints, coded for matching, and an upload source on it."""
-    phases = five_phase_map.phases
-    checkout = touchpoint_services.touchpoint_create(
-        actor=editor,
-        journey_id=five_phase_map.journey.pk,
-        phase_id=phases[2].pk,
-        name="Online checkout",
-        code="checkout",
-    )
-    store = touchpoint_services.touchpoint_create(
-        actor=editor,
-        journey_id=five_phase_map.journey.pk,
-        phase_id=phases[1].pk,
-        name="Store visit",
-        code="store-visit",
-    )
-    five_phase_map.checkout, five_phase_map.store = checkout, store
-    five_phase_map.source = SurveySourceFactory(journey=five_phase_map.journey)
-    return five_phase_map
 
 
 def _upload(content: str | bytes, name: str = "survey.csv") -> SimpleUploadedFile:

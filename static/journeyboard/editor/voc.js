@@ -68,7 +68,14 @@ export class SurveyImport {
       source, file, h("button", { type: "submit", class: "primary", text: "Import" }));
     form.addEventListener("submit", (event) => { event.preventDefault(); this.start(source.value, file.files[0]); });
     this.status = h("div", { class: "import-status", "aria-live": "polite" });
-    this.root.replaceChildren(h("h2", { text: "Survey data" }), form, this.status);
+    // Each source's responses as CSV (comments that look like formulas are written as text).
+    this.downloads = h("ul", { class: "source-downloads", "aria-label": "Responses by source" },
+      this.sources.map((s) => this.downloadItem(s)));
+    this.root.replaceChildren(h("h2", { text: "Survey data" }), form, this.status, this.downloads);
+  }
+
+  downloadItem(source) {
+    return h("li", {}, h("a", { href: `/api/survey-sources/${source.id}/responses.csv/`, download: true, text: `Download the responses of ${source.name} (CSV)` }));
   }
 
   async start(sourceId, file) {
@@ -82,6 +89,7 @@ export class SurveyImport {
         const select = this.root.querySelector('select[name="source"]');
         select.prepend(h("option", { value: created.id, text: created.name }));
         select.value = String(created.id);
+        this.downloads.prepend(this.downloadItem(created));
       }
       const body = new FormData();
       body.append("file", file);

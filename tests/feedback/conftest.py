@@ -1,0 +1,27 @@
+import pytest
+
+from tests.factories import SurveySourceFactory
+from touchpoints import services as touchpoint_services
+
+
+@pytest.fixture
+def survey_map(five_phase_map, editor):
+    """A map with two touchpoints, coded for matching, and an upload source on it."""
+    phases = five_phase_map.phases
+    checkout = touchpoint_services.touchpoint_create(
+        actor=editor,
+        journey_id=five_phase_map.journey.pk,
+        phase_id=phases[2].pk,
+        name="Online checkout",
+        code="checkout",
+    )
+    store = touchpoint_services.touchpoint_create(
+        actor=editor,
+        journey_id=five_phase_map.journey.pk,
+        phase_id=phases[1].pk,
+        name="Store visit",
+        code="store-visit",
+    )
+    five_phase_map.checkout, five_phase_map.store = checkout, store
+    five_phase_map.source = SurveySourceFactory(journey=five_phase_map.journey)
+    return five_phase_map
