@@ -16,6 +16,7 @@ from django.db import DataError, connection, transaction
 from feedback.models import MAPPED_FIELDS, ImportRowError, SurveyResponse, SurveySource
 from feedback.rows import LIMITS, SCALES
 from feedback.writer import ChunkResult, quote, touchpoint_scope
+from journeys.exports.cells import CELL_IN_PATTERN
 from touchpoints.models import Touchpoint
 
 RAW = "feedback_raw_upload"
@@ -23,6 +24,7 @@ CHECKED = "feedback_checked_upload"
 # ISO 8601 as the row-by-row path reads it: a date, optionally a time and a zone.
 DATE_START = r"^\d{4}-\d\d-\d\d([T ]\d\d:\d\d|$)"
 SCORE = r"^\d+([.,]0+)?$"
+QUOTED_CELL_IN = "'" + CELL_IN_PATTERN.replace("'", "''") + "'"  # as an SQL literal
 
 
 class FastPathUnavailable(Exception):
@@ -50,12 +52,17 @@ def _copy(raw: IO[bytes], width: int, delimiter: str, encoding: str) -> None:
 
 
 def _trimmed(columns: dict[str, int]) -> dict[str, str]:
-    """SQL for each of our fields from the raw upload: the trimmed cell, or '' where the file
-    has no such column."""
-    return {
-        field: f"btrim(coalesce(c{columns[field]}, ''))" if field in columns else "''"
-        for field in MAPPED_FIELDS
-    }
+    """SQL for each of our fields from the raw upload: the cell trimmed of whitespace as
+    Python's ``str.strip`` would (ASCII), without the quote our own downloads put before a
+    formula (``cell_in``), or '' where the file has no such column."""
+
+    def cell(index: int) -> str:
+        trimmed = f"btrim(coalesce(c{index}, ''), E' \\t\\n\\r\\f\\v')"
+        return (
+            f"CASE WHEN {trimmed} ~ {QUOTED_CELL_IN} THEN substr({trimmed}, 2) ELSE {trimmed} END"
+        )
+
+    return {field: cell(columns[field]) if field in columns else "''" for field in MAPPED_FIELDS}
 
 
 def _empty(f: dict[str, str]) -> str:

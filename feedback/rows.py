@@ -13,6 +13,7 @@ from typing import Any
 
 from feedback.exceptions import ImportRefused
 from feedback.models import MAPPED_FIELDS, REQUIRED_FIELDS
+from journeys.exports.cells import cell_in
 
 ISO_DATE = re.compile(
     r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?(Z|[+-]\d{2}(:?\d{2})?)?$"
@@ -101,9 +102,14 @@ def row_getter(columns: dict[str, int]) -> Callable[[list[Any]], dict[str, Any]]
     """Turns a file row (cells) into our fields by the checked column indexes."""
 
     def get(cells: list[Any]) -> dict[str, Any]:
-        return {field: cells[i] if i < len(cells) else None for field, i in columns.items()}
+        return {field: _cell(cells[i]) if i < len(cells) else None for field, i in columns.items()}
 
     return get
+
+
+def _cell(value: Any) -> Any:
+    # A file may be one of our own downloads: the quote put before a formula comes off again.
+    return cell_in(value.strip()) if isinstance(value, str) else value
 
 
 def record_getter(mapping: Mapping[str, str]) -> Callable[[dict[str, Any]], dict[str, Any]]:

@@ -32,17 +32,10 @@ from feedback.selectors import (
 )
 from feedback.serializers import ImportRunSerializer, SurveySourceSerializer
 from journeys.exceptions import NotFound
+from journeys.exports.cells import cell_out
 from journeys.permissions import visible_journeys
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 CSV_PIECE_ROWS = 500  # rows per piece sent: few hand-overs between threads, small pieces
-
-
-def spreadsheet_safe(value: object) -> object:
-    """A cell a spreadsheet will show as text, never run as a formula."""
-    if isinstance(value, str) and value.startswith(FORMULA_START):
-        return "'" + value
-    return value
 
 
 def _csv_pieces(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Iterator[str]:
@@ -53,9 +46,7 @@ def _csv_pieces(header: Sequence[str], rows: Iterable[Sequence[object]]) -> Iter
     buffer.write("\ufeff")
     writer.writerow(header)
     for number, row in enumerate(rows, start=1):
-        writer.writerow(
-            [v.isoformat() if isinstance(v, datetime) else spreadsheet_safe(v) for v in row]
-        )
+        writer.writerow([v.isoformat() if isinstance(v, datetime) else cell_out(v) for v in row])
         if number % CSV_PIECE_ROWS == 0:
             yield buffer.getvalue()
             buffer.seek(0)

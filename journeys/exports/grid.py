@@ -7,8 +7,8 @@ last column, ``Lane kind``, keeps each lane's kind (hidden in XLSX); without it,
 inferred from the lane's name. A line break inside one item is written as U+2028 (LINE
 SEPARATOR), so it is not read back as two items.
 
-A cell that a spreadsheet would run as a formula gets a leading ``'`` (feedback's rule); the
-import takes exactly that quote off again, so a round trip is equal.
+A cell that a spreadsheet would run as a formula gets a leading ``'`` (``journeys.exports.cells``);
+the import takes exactly that quote off again, so a round trip is equal.
 """
 
 import csv
@@ -20,8 +20,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 
-# The survey errors CSV's rule: one definition of what a spreadsheet would run.
-from feedback.views import FORMULA_START, spreadsheet_safe
+from journeys.exports.cells import cell_in, cell_out
 from journeys.exports.document import FORMAT, SCHEMA_VERSION, MapView
 from journeys.models import Lane
 
@@ -29,28 +28,6 @@ KIND_HEADER = "Lane kind"
 CORNER = "Lane \\ Phase"
 ITEM_BREAK = "\u2028"
 MAX_ROWS, MAX_COLUMNS = 101, 102  # the schema's 100 lanes and 100 phases, plus headers
-
-
-def _looks_neutralised(text: str) -> bool:
-    """Text the import would take a quote off: a formula start, or quotes before one."""
-    stripped = text.lstrip("'")
-    return stripped != text and stripped.startswith(FORMULA_START)
-
-
-def cell_out(text: str) -> str:
-    """Formula-safe; text that already starts with a neutralising quote keeps its own."""
-    if _looks_neutralised(text):
-        return "'" + text
-    return spreadsheet_safe(text)
-
-
-def cell_in(text: str) -> str:
-    """Exactly the quote ``cell_out`` added, taken off."""
-    if text.startswith("'") and (
-        text[1:].startswith(FORMULA_START) or _looks_neutralised(text[1:])
-    ):
-        return text[1:]
-    return text
 
 
 def grid_rows(document: dict[str, Any]) -> list[list[str]]:
