@@ -99,13 +99,15 @@ def time_key(value: Any) -> tuple[int, datetime]:
     return (1, moment) if moment else (0, datetime.min.replace(tzinfo=UTC))
 
 
-def resume_since(records: list[dict[str, Any]], previous: dict[str, Any]) -> dict[str, Any]:
-    """``{"since": <latest submitted_at>}`` of time-sorted records (or of the latest record
+def resume_since(
+    records: list[dict[str, Any]], previous: dict[str, Any], key: str = "submitted_at"
+) -> dict[str, Any]:
+    """``{"since": <latest key>}`` of records sorted by ``key`` (or of the latest record
     alone); the previous cursor when none has a readable date (resuming from a date that
     cannot be read would fail)."""
     for record in reversed(records):
-        if parse_time(record.get("submitted_at")) is not None:
-            return {"since": record["submitted_at"]}
+        if parse_time(record.get(key)) is not None:
+            return {"since": record[key]}
     return dict(previous or {})
 
 

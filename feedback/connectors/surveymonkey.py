@@ -46,7 +46,8 @@ def _answer_text(answer: dict[str, Any]) -> Any:
 def record_of(response: dict[str, Any]) -> dict[str, Any]:
     """One response as a flat record.
 
-    Keys: ``response_id``, ``submitted_at`` (date_modified), ``collector_id``,
+    Keys: ``response_id``, ``submitted_at`` (date_created: when the customer answered, which
+    metrics count by), ``modified_at`` (date_modified: what a sync resumes by), ``collector_id``,
     ``response_status``, one per question id (several answers, as in a multiple choice, are
     joined with ", "), ``<question id>.<row id>`` for matrix rows, and ``custom.<name>`` for
     custom variables.
@@ -78,7 +79,8 @@ def record_of(response: dict[str, Any]) -> dict[str, Any]:
         if response.get(key) is not None:
             record[key] = response[key]
     record["response_id"] = str(response.get("id") or "")
-    record["submitted_at"] = iso_time(response.get("date_modified"))
+    record["submitted_at"] = iso_time(response.get("date_created") or response.get("date_modified"))
+    record["modified_at"] = iso_time(response.get("date_modified"))
     return record
 
 
@@ -119,10 +121,10 @@ class SurveyMonkeyConnector:
                 if not isinstance(page, dict) or not isinstance(page.get("data"), list):
                     raise ConnectorError("vendor_error", "SurveyMonkey answered without data.")
                 records = [record_of(r) for r in page["data"] if isinstance(r, dict)]
-                records.sort(key=lambda r: time_key(r["submitted_at"]))
+                records.sort(key=lambda r: time_key(r["modified_at"]))
                 total = page.get("total") if isinstance(page.get("total"), int) else None
                 if records:
-                    position = resume_since(records, position)
+                    position = resume_since(records, position, key="modified_at")
                     yield Batch(records, position, total)
                 links = page.get("links") if isinstance(page.get("links"), dict) else {}
                 next_url = links.get("next")

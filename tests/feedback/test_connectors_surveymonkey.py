@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from feedback.connectors import ConnectorError, connector_for
+from feedback.connectors.base import iso_time
 from tests.feedback.fake_vendors import FakeSurveyMonkey, Waits, surveymonkey_response
 
 TOKEN = "surveymonkey-secret-token"
@@ -76,6 +77,7 @@ def test_answers_become_flat_records_keyed_by_question_id():
         {
             "response_id": "114009999",
             "submitted_at": "2024-05-01T10:00:00+00:00",
+            "modified_at": "2024-05-01T10:00:00+00:00",
             "201": 9,
             "202": "The app kept logging me out",
             "203": "Phone, Chat",
@@ -126,6 +128,9 @@ def test_an_edited_response_comes_back_on_the_next_sync():
 
     assert [r["response_id"] for r in later.records] == ["114000003", "114000000"]
     assert later.cursor == {"since": at(30)}
+    # It still counts on the day the customer answered, not the day they edited it.
+    edited = next(r for r in later.records if r["response_id"] == "114000000")
+    assert edited["submitted_at"] == iso_time(oldest["date_created"]) != edited["modified_at"]
 
 
 def test_next_links_naming_another_host_keep_the_token_on_the_configured_one():
