@@ -224,3 +224,23 @@ def test_every_wrong_reference_is_named_at_once(five_phase_map, editor, other_ed
         )
     assert set(refused.value.details["errors"]) == {"phase", "lane"}
     assert not Card.objects.filter(text="Lost").exists()
+
+
+def test_the_journey_read_compiled_once_answers_for_each_edits_own_ids(
+    five_phase_map, editor, other_editor
+):
+    # Edits of one shape share one compiled query; each must still read its own cell and refs.
+    first = _card(five_phase_map, editor, phase="Awareness")
+    second = _card(five_phase_map, editor, phase="Awareness")
+    elsewhere_cell = _card(five_phase_map, editor, phase="Conversion")
+    assert (first.position, second.position, elsewhere_cell.position) == (GAP, 2 * GAP, GAP)
+    elsewhere = services.journey_create(actor=other_editor, title="Other", template="five_phase")
+    with pytest.raises(InvalidInput) as refused:
+        services.card_create(
+            actor=editor,
+            journey_id=five_phase_map.journey.pk,
+            phase_id=elsewhere.phases.first().pk,
+            lane_id=five_phase_map.actions.pk,
+            text="Lost",
+        )
+    assert set(refused.value.details["errors"]) == {"phase"}
