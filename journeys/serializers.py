@@ -1,6 +1,7 @@
 """Journey map serializers: input validation at the edge, and the one output shape used by
 REST responses and broadcast events alike."""
 
+import copy
 import functools
 
 from django.contrib.auth import get_user_model
@@ -44,6 +45,18 @@ class UserSummarySerializer(serializers.ModelSerializer):
 
 class _ItemSerializer(serializers.ModelSerializer):
     journey = serializers.IntegerField(source="journey_id")
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        # DRF builds a model serializer's fields from the model for every instance (and would
+        # deep-copy them), though they depend only on the class: most of a live edit's
+        # validation time. Built once per class; each instance binds its own shallow copies
+        # (binding sets only the copy's name and parent; these fields nest no serializers).
+        cls = type(self)
+        built = cls.__dict__.get("_built_fields")
+        if built is None:
+            built = cls._built_fields = super().get_fields()
+        return {name: copy.copy(field) for name, field in built.items()}
+
     version = serializers.IntegerField(min_value=1, required=False)
     updated_by = serializers.IntegerField(source="updated_by_id", read_only=True)
 
