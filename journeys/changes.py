@@ -269,7 +269,16 @@ def position_for(
 
 def journey_id_of(model: type[models.Model], pk: int) -> int:
     """The journey an item belongs to (read before locking that journey), or 404."""
-    journey_id = model.objects.filter(pk=pk).values_list("journey_id", flat=True).first()
+    # Plain SQL: through the ORM (with the model's ordering) this one-column read cost a live
+    # edit about 2 ms of CPU, and an edit makes it twice (the frame's check, the service).
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT journey_id FROM {connection.ops.quote_name(model._meta.db_table)} "
+            f"WHERE {connection.ops.quote_name(model._meta.pk.column)} = %s",
+            [pk],
+        )
+        row = cursor.fetchone()
+    journey_id = row[0] if row else None
     if journey_id is None:
         raise NotFound(f"No such {model._meta.verbose_name}.")
     return journey_id
