@@ -18,12 +18,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from datetime import date, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 TARGET_RATIO, TARGET_RSS_MB, TARGET_READ_MS = 2.0, 300, 20.0
+YEAR_START = date(2024, 1, 1)
 COMMENTS = [
     "The checkout was quick and the staff were lovely",
     "Payment failed twice and nobody answered the chat",
@@ -54,7 +56,8 @@ def survey_file(path: Path, rows: int, codes: list[str]) -> None:
             writer.writerow(
                 [
                     f"resp-{n:08d}",
-                    f"2024-{n % 12 + 1:02d}-{n % 28 + 1:02d}T{n % 24:02d}:{n % 60:02d}:00Z",
+                    # Every day of a year: a year of a map's daily rollups for the read below.
+                    f"{YEAR_START + timedelta(days=n % 366):%Y-%m-%d}T{n % 24:02d}:{n % 60:02d}:00Z",
                     rng.randint(0, 10),
                     rng.randint(1, 5),
                     rng.randint(1, 7),

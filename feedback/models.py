@@ -4,7 +4,8 @@ bring them.
 Invariants kept by the database: one response per (source, external id) — so re-running an
 import, retrying it or a redelivered message never duplicates a response; scores within their
 scales (NPS 0–10, CSAT 1–5, CES 1–7); at most one pending or running import per source.
-Maps and dashboards read ``ResponseRollup`` (per touchpoint and day), never raw responses.
+Maps and dashboards read ``ResponseRollup`` (per touchpoint and day) and ``MonthlyRollup``
+(per touchpoint and month), never raw responses.
 """
 
 from django.conf import settings
@@ -234,14 +235,29 @@ class SurveyResponse(models.Model):
         return f"{self.source} #{self.external_id}"
 
 
-class ResponseRollup(models.Model):
-    """Sums of one touchpoint's responses on one day: every metric over any window is a SUM."""
+# The counters a rollup keeps, summed over any window to give every metric.
+ROLLUP_COUNTERS = (
+    "responses",
+    "nps_count",
+    "promoters",
+    "detractors",
+    "csat_count",
+    "csat_satisfied",
+    "ces_count",
+    "ces_sum",
+    "ces_sum_squares",
+    "sentiment_count",
+    "sentiment_sum",
+)
 
-    touchpoint = models.ForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="rollups")
+
+class _RollupCounters(models.Model):
+    """The counters every metric is computed from, summed over any set of rollups."""
+
+    touchpoint = models.ForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="+")
     # The touchpoint's journey, for journey-wide sums; phases are read through the touchpoint
     # (a touchpoint moved to another phase takes its history along).
     journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="+")
-    day = models.DateField()
     responses = models.PositiveIntegerField(default=0)
     nps_count = models.PositiveIntegerField(default=0)
     promoters = models.PositiveIntegerField(default=0)
@@ -255,6 +271,16 @@ class ResponseRollup(models.Model):
     sentiment_sum = models.FloatField(default=0)
 
     class Meta:
+        abstract = True
+
+
+class ResponseRollup(_RollupCounters):
+    """Sums of one touchpoint's responses on one day: every metric over any window is a SUM."""
+
+    touchpoint = models.ForeignKey(Touchpoint, on_delete=models.CASCADE, related_name="rollups")
+    day = models.DateField()
+
+    class Meta:
         indexes = [models.Index(fields=["journey", "day"])]
         constraints = [
             models.UniqueConstraint(fields=["touchpoint", "day"], name="one_rollup_per_day")
@@ -262,3 +288,22 @@ class ResponseRollup(models.Model):
 
     def __str__(self) -> str:
         return f"{self.touchpoint_id} on {self.day}: {self.responses} responses"
+
+
+class MonthlyRollup(_RollupCounters):
+    """The daily rollups of one touchpoint summed over a calendar month, kept with them.
+
+    A year of a map's daily rollups is ~36,500 rows (100 touchpoints × 365 days); the map's
+    metrics read whole months here (~1,200 rows) and only the days of a window's partial
+    first and last months from the daily rollups."""
+
+    month = models.DateField()  # its first day
+
+    class Meta:
+        indexes = [models.Index(fields=["journey", "month"])]
+        constraints = [
+            models.UniqueConstraint(fields=["touchpoint", "month"], name="one_rollup_per_month")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.touchpoint_id} in {self.month:%Y-%m}: {self.responses} responses"

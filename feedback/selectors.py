@@ -10,15 +10,24 @@ With n < 2 there is no interval (None).
 """
 
 import math
+import operator
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
+from functools import reduce
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
-from feedback.models import MAPPED_FIELDS, ResponseRollup, SurveyResponse, SurveySource
+from feedback.models import (
+    MAPPED_FIELDS,
+    ROLLUP_COUNTERS,
+    MonthlyRollup,
+    ResponseRollup,
+    SurveyResponse,
+    SurveySource,
+)
 from journeys.permissions import is_admin, visible_journeys
 
 Z_95 = 1.96
@@ -43,20 +52,7 @@ class Metrics:
         return asdict(self)
 
 
-# The counters a daily rollup keeps, summed over any window to give every metric.
-ROLLUP_SUMS = (
-    "responses",
-    "nps_count",
-    "promoters",
-    "detractors",
-    "csat_count",
-    "csat_satisfied",
-    "ces_count",
-    "ces_sum",
-    "ces_sum_squares",
-    "sentiment_count",
-    "sentiment_sum",
-)
+ROLLUP_SUMS = ROLLUP_COUNTERS  # the counters, summed over any window to give every metric
 
 
 def metrics_from_sums(s: dict[str, Any]) -> Metrics:
@@ -105,33 +101,86 @@ def _window(rows: QuerySet, since: date | None, until: date | None) -> QuerySet:
     return rows
 
 
+def _next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def _window_split(
+    journey_id: int, since: date | None, until: date | None
+) -> tuple[QuerySet | None, QuerySet | None]:
+    """The window's whole months (monthly rollups, ordered by nothing) and the days of its
+    partial first and last months (daily rollups); None where the window has none."""
+    # Whole months are those from first_whole up to (not including) after_whole.
+    first_whole = since if since is None or since.day == 1 else _next_month(since)
+    after_whole = None
+    if until is not None:
+        after_whole = _next_month(until)
+        if after_whole - timedelta(days=1) != until:  # until is not a month's last day
+            after_whole = until.replace(day=1)
+    if first_whole and after_whole and first_whole >= after_whole:  # no whole month inside
+        daily = _window(ResponseRollup.objects.filter(journey_id=journey_id), since, until)
+        return None, daily.order_by()
+    months = MonthlyRollup.objects.filter(journey_id=journey_id)
+    if first_whole:
+        months = months.filter(month__gte=first_whole)
+    if after_whole:
+        months = months.filter(month__lt=after_whole)
+    edges = []
+    if since is not None and since != first_whole:
+        edges.append(Q(day__lt=first_whole))
+    if until is not None and after_whole != until + timedelta(days=1):
+        edges.append(Q(day__gte=after_whole))
+    daily = None
+    if edges:
+        daily = _window(ResponseRollup.objects.filter(journey_id=journey_id), since, until)
+        daily = daily.filter(reduce(operator.or_, edges)).order_by()
+    return months.order_by(), daily
+
+
 def journey_metrics(
     *, journey_id: int, since: date | None = None, until: date | None = None
 ) -> dict[str, Any]:
     """Metrics per touchpoint, per phase and for the whole journey, plus a monthly trend.
 
-    Three queries over the rollups, whatever the number of responses."""
-    rollups = _window(ResponseRollup.objects.filter(journey_id=journey_id), since, until)
+    At most three queries over the rollups, whatever the number of responses: the months the
+    window holds whole, by touchpoint and by month, from the monthly rollups; the days of its
+    partial first and last months, by touchpoint and month, from the daily ones."""
     sums = {name: Sum(name) for name in ROLLUP_SUMS}
-    by_touchpoint = {
-        row["touchpoint_id"]: row
-        for row in rollups.values("touchpoint_id", "touchpoint__phase_id")
-        .annotate(**sums)
-        .order_by()
-    }
+    whole_months, edge_days = _window_split(journey_id, since, until)
+    by_touchpoint: dict[int, dict[str, Any]] = {}
     by_phase: dict[int, dict[str, Any]] = {}
+    by_month: dict[date, dict[str, Any]] = {}
     total: dict[str, Any] = dict.fromkeys(ROLLUP_SUMS, 0)
-    for row in by_touchpoint.values():
-        phase = by_phase.setdefault(row["touchpoint__phase_id"], dict.fromkeys(ROLLUP_SUMS, 0))
+
+    def add(into: dict[Any, dict[str, Any]], key: Any, row: dict[str, Any]) -> None:
+        bucket = into.setdefault(key, dict.fromkeys(ROLLUP_SUMS, 0))
         for name in ROLLUP_SUMS:
-            phase[name] += row[name] or 0
+            bucket[name] += row[name] or 0
+
+    touchpoint_rows = []
+    if whole_months is not None:
+        touchpoint_rows += whole_months.values("touchpoint_id", "touchpoint__phase_id").annotate(
+            **sums
+        )
+        for row in whole_months.values("month").annotate(**sums):
+            add(by_month, row["month"], row)
+    if edge_days is not None:
+        for row in (
+            edge_days.annotate(month=TruncMonth("day"))
+            .values("touchpoint_id", "touchpoint__phase_id", "month")
+            .annotate(**sums)
+        ):
+            touchpoint_rows.append(row)
+            month = row["month"]
+            add(by_month, month.date() if isinstance(month, datetime) else month, row)
+    for row in touchpoint_rows:
+        add(by_touchpoint, row["touchpoint_id"], row)
+        add(by_phase, row["touchpoint__phase_id"], row)
+        for name in ROLLUP_SUMS:
             total[name] += row[name] or 0
     trend = [
-        {"month": row["month"].isoformat(), **metrics_from_sums(row).as_dict()}
-        for row in rollups.annotate(month=TruncMonth("day"))
-        .values("month")
-        .annotate(**sums)
-        .order_by("month")
+        {"month": month.isoformat(), **metrics_from_sums(by_month[month]).as_dict()}
+        for month in sorted(by_month)
     ]
     return {
         "journey": journey_id,

@@ -8,9 +8,15 @@ from dataclasses import dataclass, field
 
 from django.db import connection
 from django.db.models import Count, F, FloatField, Q, Sum
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 
-from feedback.models import ResponseRollup, SurveyResponse, SurveySource
+from feedback.models import (
+    ROLLUP_COUNTERS,
+    MonthlyRollup,
+    ResponseRollup,
+    SurveyResponse,
+    SurveySource,
+)
 from feedback.rows import CleanResponse
 from touchpoints.models import Touchpoint
 
@@ -220,5 +226,23 @@ def rollups_rebuild(touchpoint_ids: Iterable[int]) -> None:
         "sentiment_sum"
     )
     table = quote(ResponseRollup._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} ({columns}) {select}", params)
+    monthly_rollups_rebuild(ids)
+
+
+def monthly_rollups_rebuild(touchpoint_ids: list[int]) -> None:
+    """Sum these touchpoints' daily rollups per calendar month (inside a transaction)."""
+    MonthlyRollup.objects.filter(touchpoint_id__in=touchpoint_ids).delete()
+    sums = (
+        ResponseRollup.objects.filter(touchpoint_id__in=touchpoint_ids)
+        .annotate(month=TruncMonth("day"))
+        .values("touchpoint_id", "journey_id", "month")
+        .annotate(**{name: Sum(name) for name in ROLLUP_COUNTERS})
+        .order_by()
+    )
+    select, params = sums.query.sql_with_params()
+    columns = ", ".join(("touchpoint_id", "journey_id", "month", *ROLLUP_COUNTERS))
+    table = quote(MonthlyRollup._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {table} ({columns}) {select}", params)

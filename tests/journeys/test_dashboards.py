@@ -454,32 +454,35 @@ def _map_of(size: int) -> Journey:
     return journey
 
 
-@pytest.mark.parametrize("size", [1, 15])
-def test_the_journey_dashboard_costs_the_same_queries_whatever_the_map_size(
-    client_for, viewer, size, django_assert_num_queries
-):
-    journey = _map_of(size)
+def test_the_journey_dashboard_costs_the_same_queries_whatever_the_map_size(client_for, viewer):
     client = client_for(viewer)
+    counts = {}
+    for size in (1, 15):
+        journey = _map_of(size)
+        client.get(f"/api/journeys/{journey.pk}/dashboard/")  # what is read once per process
+        with CaptureQueriesContext(connection) as queries:
+            data = client.get(f"/api/journeys/{journey.pk}/dashboard/").json()
+        assert len(data["phases"]) == size and len(data["comments"]) == min(size, 10)
+        counts[size] = len(queries)
     # The user's role, the journey (with its persona) and its collaborators, then phases,
-    # touchpoints, emotions, opportunities with owners, two rollup reads (journey_metrics),
-    # the previous window, the last response, pain points and comments.
-    with django_assert_num_queries(13):
-        data = client.get(f"/api/journeys/{journey.pk}/dashboard/").json()
-    assert len(data["phases"]) == size and len(data["comments"]) == min(size, 10)
+    # touchpoints, emotions, opportunities with owners, the rollup reads of journey_metrics
+    # (whole months; the days of a partial first or last month), the previous window, the
+    # last response, pain points and comments.
+    assert counts[1] == counts[15] <= 14, counts
 
 
-@pytest.mark.parametrize("size", [1, 15])
-def test_the_journey_dashboard_page_costs_the_same_queries_whatever_the_map_size(
-    client, viewer, size
-):
-    journey = _map_of(size)
+def test_the_journey_dashboard_page_costs_the_same_queries_whatever_the_map_size(client, viewer):
     client.force_login(viewer)
-    client.get(f"/journeys/{journey.pk}/dashboard/")
-    with CaptureQueriesContext(connection) as queries:
-        page = client.get(f"/journeys/{journey.pk}/dashboard/")
-    assert page.status_code == 200
-    # The API's thirteen, and the session and the user.
-    assert len(queries) == 15, [q["sql"][:80] for q in queries]
+    counts = {}
+    for size in (1, 15):
+        journey = _map_of(size)
+        client.get(f"/journeys/{journey.pk}/dashboard/")
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(f"/journeys/{journey.pk}/dashboard/")
+        assert page.status_code == 200
+        counts[size] = len(queries)
+    # The API's, and the session and the user.
+    assert counts[1] == counts[15] <= 16, counts
 
 
 def dashboard_data(response) -> dict:
