@@ -57,7 +57,8 @@ def survey_file(path: Path, rows: int, codes: list[str]) -> None:
                 [
                     f"resp-{n:08d}",
                     # Every day of a year: a year of a map's daily rollups for the read below.
-                    f"{YEAR_START + timedelta(days=n % 366):%Y-%m-%d}T{n % 24:02d}:{n % 60:02d}:00Z",
+                    f"{YEAR_START + timedelta(days=n % 366):%Y-%m-%d}"
+                    f"T{n % 24:02d}:{n % 60:02d}:00Z",
                     rng.randint(0, 10),
                     rng.randint(1, 5),
                     rng.randint(1, 7),
