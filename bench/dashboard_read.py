@@ -35,6 +35,7 @@ def build_portfolio():
     from django.utils import timezone
 
     from feedback.models import ResponseRollup
+    from feedback.writer import monthly_rollups_rebuild
     from journeys.models import Card, Emotion, Journey, Lane, Opportunity, Phase
     from journeys.positions import GAP
     from journeys.roles import ensure_role_groups
@@ -108,6 +109,7 @@ def build_portfolio():
             ),
             batch_size=5000,
         )
+    monthly_rollups_rebuild([t.pk for t in touchpoints])  # as imports leave them
     return user, journeys[0]
 
 

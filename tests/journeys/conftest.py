@@ -5,6 +5,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from feedback import services as feedback_services
 from feedback.models import ResponseRollup, SurveySource
+from feedback.writer import monthly_rollups_rebuild
 from journeys import services
 from journeys.models import Emotion
 from tests.conftest import MapFixture
@@ -96,6 +97,7 @@ def rich_map(editor) -> MapFixture:
         promoters=6,
         detractors=2,
     )
+    monthly_rollups_rebuild([ad.pk])  # as an import leaves them
     return MapFixture(journey)
 
 
