@@ -15,7 +15,7 @@ from django.db import DataError, connection, transaction
 
 from feedback.models import MAPPED_FIELDS, ImportRowError, SurveyResponse, SurveySource
 from feedback.rows import LIMITS, SCALES
-from feedback.writer import ChunkResult, quote, touchpoint_scope
+from feedback.writer import ChunkResult, parents_lock, quote, touchpoint_scope
 from journeys.exports.cells import CELL_IN_PATTERN
 from touchpoints.models import Touchpoint
 
@@ -191,6 +191,7 @@ def file_import_set_based(
             _copy(raw, len(header), delimiter, encoding)
             cursor.execute(f"SELECT count(*) FROM {RAW}")
             read = cursor.fetchone()[0]
+            parents_lock(source)
             # OFFSET 0 keeps the trimming in the inner query: done once per cell, not per check.
             cursor.execute(
                 f"CREATE TEMPORARY TABLE {CHECKED} ON COMMIT DROP AS "

@@ -262,3 +262,29 @@ def test_on_postgresql_a_csv_goes_through_copy_and_agrees_with_the_row_path(
         assert "goes row by row" not in caplog.text
     assert (slow.imported, slow.failed) == (4, 1)  # the blank line: an empty row
     assert (fast.read, fast.imported, fast.updated, fast.unchanged) == (4, 0, 0, 4)
+
+
+def test_deleting_a_touchpoint_leaves_its_responses_unmatched(survey_map, editor):
+    from feedback.selectors import unmatched_groups
+    from touchpoints import services as touchpoint_services
+
+    _import(survey_map, editor, HEADER + "\n".join(ROWS) + "\n")
+    touchpoint_services.touchpoint_delete(actor=editor, touchpoint_id=survey_map.checkout.pk)
+
+    assert SurveyResponse.objects.count() == 4
+    assert SurveyResponse.objects.filter(touchpoint__isnull=True).count() == 3
+    groups = unmatched_groups(source_id=survey_map.source.pk)
+    assert sum(g["responses"] for g in groups if g["touchpoint_code"] == "checkout") == 2
+    assert journey_metrics(journey_id=survey_map.journey.pk)["journey_metrics"]["responses"] == 1
+
+
+def test_deleting_a_source_deletes_its_responses(survey_map, editor):
+    other = SurveySourceFactory(journey=survey_map.journey)
+    _import(survey_map, editor, HEADER + "\n".join(ROWS) + "\n")
+    services.import_run_execute(
+        services.import_file_start(
+            actor=editor, source=other, upload=_upload(HEADER + ROWS[0] + "\n")
+        ).pk
+    )
+    services.survey_source_delete(actor=editor, source=survey_map.source)
+    assert list(SurveyResponse.objects.values_list("source_id", flat=True)) == [other.pk]
