@@ -11,16 +11,17 @@ Anything it cannot take (a row COPY rejects, an impossible calendar date) raises
 from typing import IO
 
 import psycopg
-from django.db import DataError, connection, transaction
+from django.db import DataError, IntegrityError, connection, transaction
 
 from feedback.models import MAPPED_FIELDS, ImportRowError, SurveyResponse, SurveySource
 from feedback.rows import LIMITS, SCALES
-from feedback.writer import ChunkResult, quote, touchpoint_scope
+from feedback.writer import ChunkResult, parents_lock, quote, touchpoint_scope
 from journeys.exports.cells import CELL_IN_PATTERN
 from touchpoints.models import Touchpoint
 
 RAW = "feedback_raw_upload"
-CHECKED = "feedback_checked_upload"
+TYPED = "feedback_typed_upload"
+UNIQUE_KEY = "one_response_per_external_id"
 # ISO 8601 as the row-by-row path reads it: a date, optionally a time and a zone.
 DATE_START = r"^\d{4}-\d\d-\d\d([T ]\d\d:\d\d|$)"
 SCORE = r"^\d+([.,]0+)?$"
@@ -31,11 +32,12 @@ class FastPathUnavailable(Exception):
     """This file needs the row-by-row path (its reasons stay per row there)."""
 
 
-def _copy(raw: IO[bytes], width: int, delimiter: str, encoding: str) -> None:
+def _copy(raw: IO[bytes], width: int, delimiter: str, encoding: str) -> int:
+    """The upload into a temporary table of text cells, as it is; returns how many rows."""
     columns = ", ".join(f"c{i} text" for i in range(width))
     with connection.cursor() as cursor:
         # Dropped at commit; a test's outer transaction (or a savepoint) may still hold one.
-        cursor.execute(f"DROP TABLE IF EXISTS {RAW}, {CHECKED}")
+        cursor.execute(f"DROP TABLE IF EXISTS {RAW}, {TYPED}")
         cursor.execute(
             f"CREATE TEMPORARY TABLE {RAW} ({columns}, "
             "row_no bigint GENERATED ALWAYS AS IDENTITY) ON COMMIT DROP"
@@ -49,6 +51,7 @@ def _copy(raw: IO[bytes], width: int, delimiter: str, encoding: str) -> None:
         ) as copy:
             while chunk := raw.read(1 << 20):
                 copy.write(chunk)
+        return cursor.cursor.rowcount
 
 
 def _trimmed(columns: dict[str, int]) -> dict[str, str]:
@@ -57,9 +60,14 @@ def _trimmed(columns: dict[str, int]) -> dict[str, str]:
     formula (``cell_in``), or '' where the file has no such column."""
 
     def cell(index: int) -> str:
-        trimmed = f"btrim(coalesce(c{index}, ''), E' \\t\\n\\r\\f\\v')"
+        raw = f"c{index}"
+        trimmed = f"btrim(coalesce({raw}, ''), E' \\t\\n\\r\\f\\v')"
+        # Most cells start with neither whitespace nor a quote and end in no whitespace: they
+        # are taken as they are, without the trim and the pattern (a third of the import's CPU).
         return (
-            f"CASE WHEN {trimmed} ~ {QUOTED_CELL_IN} THEN substr({trimmed}, 2) ELSE {trimmed} END"
+            f"CASE WHEN ascii({raw}) > 32 AND ascii({raw}) <> 39 AND ascii(right({raw}, 1)) > 32 "
+            f"THEN {raw} WHEN {trimmed} ~ {QUOTED_CELL_IN} THEN substr({trimmed}, 2) "
+            f"ELSE {trimmed} END"
         )
 
     return {field: cell(columns[field]) if field in columns else "''" for field in MAPPED_FIELDS}
@@ -89,11 +97,14 @@ def _checks(f: dict[str, str]) -> list[tuple[str, str, str]]:
     ]
     for field, (low, high) in SCALES.items():
         value = f[field]
+        # A plain whole number on the scale is found by hashing (the usual case); anything else
+        # is parsed, and |2x − (low + high)| > high − low casts it once where BETWEEN would twice.
         checks.append(
             (
                 field,
-                f"{value} <> '' AND CASE WHEN {value} ~ '{SCORE}' THEN "
-                f"replace({value}, ',', '.')::numeric NOT BETWEEN {low} AND {high} ELSE true END",
+                f"{value} <> '' AND {value} NOT IN ({_whole(field)}) AND CASE WHEN "
+                f"{value} ~ '{SCORE}' THEN abs(2 * replace({value}, ',', '.')::numeric - "
+                f"{low + high}) > {high - low} ELSE true END",
                 f"format('%%s is not on the {field.upper()} scale ({low}–{high})', {value})",
             )
         )
@@ -104,8 +115,17 @@ def _checks(f: dict[str, str]) -> list[tuple[str, str, str]]:
     return checks
 
 
-def _score(sql: str) -> str:
-    return f"CASE WHEN {sql} = '' THEN NULL ELSE replace({sql}, ',', '.')::numeric::smallint END"
+def _whole(field: str) -> str:
+    """The scale's values as written plainly, as an SQL list: '0', '1', … '10'."""
+    low, high = SCALES[field]
+    return ", ".join(f"'{n}'" for n in range(low, high + 1))
+
+
+def _score(field: str) -> str:
+    return (
+        f"CASE WHEN {field} = '' THEN NULL WHEN {field} IN ({_whole(field)}) THEN "
+        f"{field}::smallint ELSE replace({field}, ',', '.')::numeric::smallint END"
+    )
 
 
 def _rules(source: SurveySource) -> tuple[str, list, str, str]:
@@ -138,6 +158,32 @@ def _rules(source: SurveySource) -> tuple[str, list, str, str]:
     return join, params + scope_params, "ru.id", "ru.journey_id"
 
 
+def _cells(columns: dict[str, int]) -> str:
+    """The raw upload's rows with each of our fields trimmed once. (OFFSET 0 keeps the trimming
+    in this subquery: done once per cell, not once per check that reads it.)"""
+    cells = ", ".join(f"{sql} AS {field}" for field, sql in _trimmed(columns).items())
+    return f"SELECT row_no, {cells} FROM {RAW} OFFSET 0"
+
+
+def _changed(responses: str) -> list[tuple[str, str]]:
+    """(column, value from the new row ``n``) for an update of a response whose content changed;
+    a person's match survives a re-import that cannot match."""
+    columns = ("submitted_at", "nps", "csat", "ces", "comment", "channel", "touchpoint_code")
+    return [
+        *((c, f"n.{c}") for c in (*columns, "phase_name", "content_hash", "journey_id")),
+        ("last_run_id", "%s"),
+        ("touchpoint_id", f"coalesce(n.touchpoint_id, {responses}.touchpoint_id)"),
+        ("sentiment", "NULL"),
+    ]
+
+
+def _tally(rows: list[tuple]) -> tuple[int, int, set[int]]:
+    """Written, unmatched and touched touchpoints from (touchpoint ids…, count) groups."""
+    written = sum(row[-1] for row in rows)
+    unmatched = sum(row[-1] for row in rows if row[-2] is None)
+    return written, unmatched, {t for row in rows for t in row[:-1] if t is not None}
+
+
 def file_import_set_based(
     *,
     source: SurveySource,
@@ -150,26 +196,32 @@ def file_import_set_based(
     size: int,
 ) -> ChunkResult:
     """Import a whole CSV in one transaction, the run's counts with it (so a worker killed
-    halfway leaves nothing, and one killed after leaves everything)."""
+    halfway leaves nothing, and one killed after leaves everything).
+
+    Each row is trimmed, checked, cast, matched and hashed in one pass. A first import of a
+    source (the usual case, and the big one) goes straight from the upload into the responses
+    with a plain INSERT; existing keys, or ids the file repeats, take a typed temporary table,
+    an UPDATE of the changed responses and an INSERT of the new ones."""
     from feedback.models import ImportRun
 
-    # Each cell is trimmed once, into CHECKED; the checks then read plain columns.
-    trimmed = _trimmed(columns)
-    f = {field: field for field in MAPPED_FIELDS}
+    f = {field: field for field in MAPPED_FIELDS}  # the checks read the trimmed cells by name
     empty = _empty(f)
     checks = _checks(f)
     broken = " OR ".join(f"({sql})" for _, sql, _ in checks)
     nothing = f"{f['comment']} = '' AND {f['nps']} = '' AND {f['csat']} = '' AND {f['ces']} = ''"
+    refused = f"({empty}) OR ({broken}) OR ({nothing})"
+    cells = _cells(columns)
     tp = quote(Touchpoint._meta.db_table)
     responses = quote(SurveyResponse._meta.db_table)
     errors = quote(ImportRowError._meta.db_table)
     scope, scope_params = touchpoint_scope(source, "by_code")
     rule_join, rule_params, rule_id, rule_journey = _rules(source)
-    moment = "v.submitted_at::timestamptz"  # a zone-less time is UTC (SET LOCAL TimeZone)
+    # Python's isoformat() in UTC: on whole seconds, the ISO text output (SET LOCAL DateStyle
+    # and TimeZone) with a T and the zone's minutes; to_char for the rare fractions.
     iso = (
-        "to_char(s.submitted_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS') || "
-        "CASE WHEN extract(microseconds FROM s.submitted_at)::bigint %% 1000000 <> 0 "
-        "THEN to_char(s.submitted_at AT TIME ZONE 'UTC', '.US') ELSE '' END || '+00:00'"
+        "CASE WHEN date_trunc('second', s.submitted_at) = s.submitted_at "
+        "THEN overlay(s.submitted_at::text PLACING 'T' FROM 11 FOR 1) || ':00' "
+        "ELSE to_char(s.submitted_at, 'YYYY-MM-DD\"T\"HH24:MI:SS.US') || '+00:00' END"
     )
 
     def text(v: str) -> str:
@@ -179,98 +231,143 @@ def file_import_set_based(
         f"md5(concat_ws(chr(31), {iso}, {text('s.nps')}, {text('s.csat')}, {text('s.ces')}, "
         "s.comment, s.channel, s.touchpoint_code, s.phase_name))"
     )
-    changing = ("submitted_at", "nps", "csat", "ces", "comment", "channel", "touchpoint_code")
-    changing += ("phase_name", "content_hash")
-    every_check = ", ".join(
-        f"(NOT ({empty}) AND ({sql}), '{field}', {reason})" for field, sql, reason in checks
+    # Every good row of the upload, typed (a zone-less time is UTC: SET LOCAL TimeZone),
+    # matched and hashed; each level behind OFFSET 0 so that no cast is done twice.
+    rows = f"""
+        SELECT s.*, {content_hash} AS content_hash FROM (
+            SELECT v.*, coalesce(by_code.id, {rule_id}) AS touchpoint_id,
+                   coalesce(by_code.journey_id, {rule_journey}, %s::bigint) AS journey_id
+            FROM (
+                SELECT row_no, response_id AS external_id,
+                       submitted_at::timestamptz AS submitted_at, {_score("nps")} AS nps,
+                       {_score("csat")} AS csat, {_score("ces")} AS ces, comment,
+                       lower(channel) AS channel, touchpoint AS touchpoint_code,
+                       phase AS phase_name
+                FROM ({cells}) c WHERE NOT ({refused}) OFFSET 0
+            ) v
+            LEFT JOIN {tp} by_code
+              ON v.touchpoint_code <> '' AND by_code.code = v.touchpoint_code AND {scope}
+            {rule_join}
+            OFFSET 0
+        ) s
+    """
+    rows_params = [source.journey_id, *scope_params, *rule_params]
+    inserted_columns = (
+        "source_id, last_run_id, external_id, journey_id, touchpoint_id, sentiment, "
+        "submitted_at, nps, csat, ces, comment, channel, touchpoint_code, phase_name, content_hash"
     )
+    inserted_values = (
+        "%s, %s, n.external_id, n.journey_id, n.touchpoint_id, NULL, n.submitted_at, n.nps, "
+        "n.csat, n.ces, n.comment, n.channel, n.touchpoint_code, n.phase_name, n.content_hash"
+    )
+    # What was written, grouped by touchpoint: the counts without a million rows coming back.
+    tally = "SELECT touchpoint_id, count(*) FROM written GROUP BY touchpoint_id"
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET LOCAL TimeZone = 'UTC'")
+            cursor.execute("SET LOCAL DateStyle = 'ISO, YMD'")
             cursor.execute("SET LOCAL work_mem = '256MB'")
-            _copy(raw, len(header), delimiter, encoding)
-            cursor.execute(f"SELECT count(*) FROM {RAW}")
-            read = cursor.fetchone()[0]
-            # OFFSET 0 keeps the trimming in the inner query: done once per cell, not per check.
-            cursor.execute(
-                f"CREATE TEMPORARY TABLE {CHECKED} ON COMMIT DROP AS "
-                f"SELECT *, ({empty}) OR ({broken}) OR ({nothing}) AS refused FROM (SELECT row_no, "
-                + ", ".join(f"{sql} AS {field}" for field, sql in trimmed.items())
-                + f" FROM {RAW} OFFSET 0) AS cells"
-            )
-            # Every broken rule of every refused row, as the row-by-row path reports them.
-            cursor.execute(
-                f"INSERT INTO {errors} (run_id, row, field, reason) "
-                f"SELECT %s, c.row_no, e.field, e.reason FROM {CHECKED} c, LATERAL (VALUES "
-                f"({empty}, '', 'The row is empty.'), {every_check}, "
-                f"(NOT ({empty}) AND NOT ({broken}) AND {nothing}, '', "
-                "'The row has no score and no comment.')) AS e(bad, field, reason) "
-                "WHERE c.refused AND e.bad",
-                [run_id],
-            )
-            cursor.execute(f"SELECT count(DISTINCT row) FROM {errors} WHERE run_id = %s", [run_id])
-            refused = cursor.fetchone()[0]
-            cursor.execute(
-                f"""
-                WITH valid AS MATERIALIZED (
-                    SELECT {f["response_id"]} AS external_id, {f["submitted_at"]} AS submitted_at,
-                           {_score(f["nps"])} AS nps, {_score(f["csat"])} AS csat,
-                           {_score(f["ces"])} AS ces, {f["comment"]} AS comment,
-                           lower({f["channel"]}) AS channel, {f["touchpoint"]} AS touchpoint_code,
-                           {f["phase"]} AS phase_name, row_no
-                    FROM {CHECKED} WHERE NOT refused
-                ),
-                latest AS MATERIALIZED (
-                    SELECT DISTINCT ON (external_id) * FROM valid
-                    ORDER BY external_id, row_no DESC
-                ),
-                s AS (
-                    SELECT v.external_id, {moment} AS submitted_at, v.nps, v.csat, v.ces,
-                           v.comment, v.channel, v.touchpoint_code, v.phase_name,
-                           coalesce(by_code.id, {rule_id}) AS touchpoint_id,
-                           coalesce(by_code.journey_id, {rule_journey}, %s::bigint) AS journey_id
-                    FROM latest v
-                    LEFT JOIN {tp} by_code
-                      ON v.touchpoint_code <> '' AND by_code.code = v.touchpoint_code AND {scope}
-                    {rule_join}
-                ),
-                upserted AS (
-                    INSERT INTO {responses} (source_id, last_run_id, external_id, journey_id,
-                        touchpoint_id, sentiment, {", ".join(changing)})
-                    SELECT %s, %s, s.external_id, s.journey_id, s.touchpoint_id, NULL,
-                           s.submitted_at, s.nps, s.csat, s.ces, s.comment, s.channel,
-                           s.touchpoint_code, s.phase_name, {content_hash}
-                    FROM s
-                    ON CONFLICT (source_id, external_id) DO UPDATE SET
-                        {", ".join(f"{c} = excluded.{c}" for c in changing)},
-                        last_run_id = excluded.last_run_id, journey_id = excluded.journey_id,
-                        touchpoint_id = coalesce(excluded.touchpoint_id, {responses}.touchpoint_id),
-                        sentiment = NULL
-                    WHERE {responses}.content_hash <> excluded.content_hash
-                    RETURNING (xmax = 0) AS inserted, touchpoint_id
+            read = _copy(raw, len(header), delimiter, encoding)
+            # The upload has no statistics: the planner would guess a few rows and join the
+            # touchpoints by nested loop (a million times a hundred comparisons).
+            cursor.execute("SET LOCAL enable_nestloop = off")
+            parents_lock(source)
+            cursor.execute(f"SELECT 1 FROM {responses} WHERE source_id = %s LIMIT 1", [source.pk])
+            fresh = cursor.fetchone() is None
+            first = None
+            if fresh:
+                first = _insert_fresh(
+                    cursor,
+                    f"WITH written AS (INSERT INTO {responses} ({inserted_columns}) "
+                    f"SELECT {inserted_values} FROM ({rows}) n RETURNING touchpoint_id) {tally}",
+                    [source.pk, run_id, *rows_params],
                 )
-                SELECT (SELECT count(*) FROM valid), (SELECT count(*) FROM latest),
-                       count(*) FILTER (WHERE inserted), count(*) FILTER (WHERE NOT inserted),
-                       count(*) FILTER (WHERE touchpoint_id IS NULL),
-                       array_remove(array_agg(DISTINCT touchpoint_id), NULL)
-                FROM upserted
-                """,
-                [source.journey_id, *scope_params, *rule_params, source.pk, run_id],
-            )
-            valid, distinct, inserted, updated, unmatched, touched = cursor.fetchone()
+            if first is not None:
+                valid = distinct = inserted = first[0]
+                updated, unmatched, touched = 0, first[1], first[2]
+            else:
+                cursor.execute(f"DROP TABLE IF EXISTS {TYPED}")
+                cursor.execute(
+                    f"CREATE TEMPORARY TABLE {TYPED} ON COMMIT DROP AS {rows}", rows_params
+                )
+                valid = cursor.rowcount
+                cursor.execute(f"SELECT count(*) FROM (SELECT DISTINCT external_id FROM {TYPED}) d")
+                distinct = cursor.fetchone()[0]
+                if distinct < valid:
+                    # A later row with the same id replaces the earlier one.
+                    cursor.execute(
+                        f"DELETE FROM {TYPED} t USING (SELECT external_id, max(row_no) AS last "
+                        f"FROM {TYPED} GROUP BY external_id HAVING count(*) > 1) d "
+                        "WHERE t.external_id = d.external_id AND t.row_no < d.last"
+                    )
+                updated, unmatched, touched = 0, 0, set()
+                if not fresh:
+                    changed = _changed(responses)
+                    cursor.execute(
+                        f"""
+                        WITH n AS (
+                            SELECT old.id, old.touchpoint_id AS old_touchpoint_id, t.*
+                            FROM {TYPED} t JOIN {responses} old
+                              ON old.source_id = %s AND old.external_id = t.external_id
+                            WHERE old.content_hash <> t.content_hash
+                        ),
+                        written AS (
+                            UPDATE {responses}
+                            SET {", ".join(f"{c} = {v}" for c, v in changed)}
+                            FROM n WHERE {responses}.id = n.id
+                            RETURNING n.old_touchpoint_id, {responses}.touchpoint_id
+                        )
+                        SELECT old_touchpoint_id, touchpoint_id, count(*) FROM written
+                        GROUP BY old_touchpoint_id, touchpoint_id
+                        """,
+                        [source.pk, run_id],
+                    )
+                    updated, unmatched, touched = _tally(cursor.fetchall())
+                new = (
+                    ""
+                    if fresh
+                    else (
+                        f"WHERE NOT EXISTS (SELECT 1 FROM {responses} old "
+                        "WHERE old.source_id = %s AND old.external_id = n.external_id)"
+                    )
+                )
+                cursor.execute(
+                    f"WITH written AS (INSERT INTO {responses} ({inserted_columns}) "
+                    f"SELECT {inserted_values} FROM {TYPED} n {new} RETURNING touchpoint_id) "
+                    f"{tally}",
+                    [source.pk, run_id] + ([] if fresh else [source.pk]),
+                )
+                inserted, new_unmatched, new_touched = _tally(cursor.fetchall())
+                unmatched += new_unmatched
+                touched |= new_touched
+            if read > valid:
+                # Every broken rule of every refused row, as the row-by-row path reports them.
+                every_check = ", ".join(
+                    f"(NOT ({empty}) AND ({sql}), '{field}', {reason})"
+                    for field, sql, reason in checks
+                )
+                cursor.execute(
+                    f"INSERT INTO {errors} (run_id, row, field, reason) "
+                    f"SELECT %s, c.row_no, e.field, e.reason FROM ({cells}) c, LATERAL (VALUES "
+                    f"({empty}, '', 'The row is empty.'), {every_check}, "
+                    f"(NOT ({empty}) AND NOT ({broken}) AND {nothing}, '', "
+                    "'The row has no score and no comment.')) AS e(bad, field, reason) "
+                    f"WHERE ({refused}) AND e.bad",
+                    [run_id],
+                )
             result = ChunkResult(
                 imported=inserted,
                 updated=updated + (valid - distinct),  # a later row replaced an earlier one
                 unchanged=distinct - inserted - updated,
                 unmatched=unmatched,
-                touchpoints=set(touched or []),
+                touchpoints=touched,
             )
             ImportRun.objects.filter(pk=run_id).update(
                 read=read,
                 imported=result.imported,
                 updated=result.updated,
                 unchanged=result.unchanged,
-                failed=refused,
+                failed=read - valid,
                 unmatched=result.unmatched,
                 rows_committed=read,
                 done=size,
@@ -280,3 +377,17 @@ def file_import_set_based(
         # A row COPY could not take, or a date that matches the pattern but does not exist.
         raise FastPathUnavailable(str(error)) from error
     return result
+
+
+def _insert_fresh(cursor, sql: str, params: list) -> tuple[int, int, set[int]] | None:
+    """Written, unmatched and touched for a source's first import, inserted without looking for
+    keys (there are none yet); None, with nothing kept, when the file repeats an id."""
+    try:
+        with transaction.atomic():
+            cursor.execute(sql, params)
+            return _tally(cursor.fetchall())
+    except IntegrityError as error:
+        cause = getattr(error.__cause__, "diag", None)
+        if getattr(cause, "constraint_name", None) != UNIQUE_KEY:
+            raise
+        return None

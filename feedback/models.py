@@ -161,8 +161,17 @@ class SurveyResponse(models.Model):
     # Index budget: a million-row import updates every index of this table, so each must earn
     # its place. Lookups by source go through the (source, external id) key, by touchpoint
     # through (touchpoint, submitted_at); the plain foreign-key indexes are left out.
+    # No database constraints on source and touchpoint either: checking a million rows at
+    # commit cost more than writing them. Locks keep them right instead: an import takes
+    # FOR KEY SHARE on its source and the touchpoints it may match, once; whoever deletes a
+    # source or touchpoint locks it FOR UPDATE before Django collects what to cascade or null,
+    # so the delete waits for an import in flight and then sees its rows.
     source = models.ForeignKey(
-        SurveySource, on_delete=models.CASCADE, related_name="responses", db_index=False
+        SurveySource,
+        on_delete=models.CASCADE,
+        related_name="responses",
+        db_index=False,
+        db_constraint=False,
     )
     external_id = models.CharField(max_length=200)
     # Denormalized (the source's or the touchpoint's journey) for deletes and filters; Django
@@ -183,6 +192,7 @@ class SurveyResponse(models.Model):
         on_delete=models.SET_NULL,
         related_name="survey_responses",
         db_index=False,
+        db_constraint=False,
     )
     submitted_at = models.DateTimeField()
     nps = models.PositiveSmallIntegerField(null=True, blank=True)

@@ -445,7 +445,13 @@ def survey_source_update(*, actor, source: SurveySource, changes: dict[str, Any]
 
 def survey_source_delete(*, actor, source: SurveySource) -> None:
     source_access_check(actor, source)
-    source.delete()
+    with transaction.atomic():
+        # Locked before Django collects what cascades: an import holds its source FOR KEY SHARE
+        # (responses have no foreign-key constraint), so this waits for one in flight and then
+        # deletes every response it wrote.
+        source = SurveySource.objects.select_for_update().filter(pk=source.pk).first()
+        if source is not None:
+            source.delete()
 
 
 # --- Schedules -------------------------------------------------------------------------------

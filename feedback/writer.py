@@ -57,6 +57,33 @@ def touchpoint_scope(source: SurveySource, alias: str) -> tuple[str, list]:
     return f"{alias}.code IN (SELECT code FROM {tp} GROUP BY code HAVING COUNT(*) = 1)", []
 
 
+def parents_lock(source: SurveySource) -> None:
+    """Hold the source, and the touchpoints its responses may match, until commit (inside the
+    transaction that writes the responses, before it matches them).
+
+    Responses have no foreign-key constraints (a million checks at commit cost more than the
+    writing): FOR KEY SHARE, taken once, keeps them right instead. A delete of the source or of
+    a touchpoint locks it FOR UPDATE before Django collects what to cascade or null, so it waits
+    for this transaction and then sees every row it wrote; one that committed first is simply
+    not found here. Source first, then touchpoints in pk order, like the deleting sides."""
+    if connection.vendor != "postgresql":
+        return  # SQLite has one writer at a time: a delete cannot interleave with an import
+    from feedback.exceptions import ImportRefused
+
+    tp = quote(Touchpoint._meta.db_table)
+    scope, params = touchpoint_scope(source, "t")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT 1 FROM {quote(SurveySource._meta.db_table)} WHERE id = %s FOR KEY SHARE",
+            [source.pk],
+        )
+        if cursor.fetchone() is None:
+            raise ImportRefused("source_deleted", "The survey source was deleted.")
+        cursor.execute(
+            f"SELECT 1 FROM {tp} t WHERE {scope} ORDER BY t.id FOR KEY SHARE OF t", params
+        )
+
+
 def _staging_prepare(cursor) -> None:
     timestamp = "timestamptz" if connection.vendor == "postgresql" else "text"
     # A temporary table: private to this connection, gone with it.
@@ -178,6 +205,7 @@ def responses_write(
     the same id."""
     latest = {r.external_id: r for r in responses}
     duplicates = len(responses) - len(latest)
+    parents_lock(source)
     with connection.cursor() as cursor:
         _staging_prepare(cursor)
         _staging_fill(cursor, latest.values())

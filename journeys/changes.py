@@ -198,9 +198,11 @@ def _revision_bump_and_log(event: JourneyEvent) -> None:
     event._state.adding = False
 
 
-def item_for_change(model: type[M], *, journey: Journey, pk: int) -> M:
-    """An item of the locked journey, or 404 (never another journey's item)."""
-    item = model.objects.filter(pk=pk, journey_id=journey.pk).first()
+def item_for_change(model: type[M], *, journey: Journey, pk: int, lock: bool = False) -> M:
+    """An item of the locked journey, or 404 (never another journey's item); ``lock`` holds
+    its row until commit."""
+    items = model.objects.select_for_update() if lock else model.objects
+    item = items.filter(pk=pk, journey_id=journey.pk).first()
     if item is None:
         raise NotFound(f"No such {model._meta.verbose_name} on this journey.")
     return item
@@ -454,7 +456,10 @@ def item_move(
 def item_delete(kind: ItemType, *, actor, pk: int, version: int | None = None) -> None:
     with transaction.atomic():
         journey = journey_for_change(journey_id=journey_id_of(kind.model, pk), actor=actor)
-        item = item_for_change(kind.model, journey=journey, pk=pk)
+        # Locked before Django collects what cascades: a survey import holds the touchpoints
+        # it matches FOR KEY SHARE (responses have no foreign-key constraint), so this waits
+        # for one in flight and then unmatches every response it wrote.
+        item = item_for_change(kind.model, journey=journey, pk=pk, lock=True)
         if version is not None and item.version != version:
             raise VersionConflict(item)
         item.delete()

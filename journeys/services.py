@@ -172,6 +172,10 @@ def journey_delete(*, actor, journey_id: int, version: int | None = None) -> Non
         if version is not None and journey.version != version:
             raise VersionConflict(journey)
         revision = journey.revision + 1
+        # Survey imports hold their source and touchpoints FOR KEY SHARE (responses have no
+        # foreign-key constraints): lock them (sources, then touchpoints, as imports do) so a
+        # delete waits for an import in flight and then cascades every response it wrote.
+        _survey_parents_lock(journey_id)
         journey.delete()
         message = {
             "kind": "journey_deleted",
@@ -181,6 +185,19 @@ def journey_delete(*, actor, journey_id: int, version: int | None = None) -> Non
             "payload": {"journey": {"id": journey_id}},
         }
         transaction.on_commit(partial(broadcast_journey_event, journey_id, message))
+
+
+def _survey_parents_lock(journey_id: int) -> None:
+    from feedback.models import SurveySource
+    from touchpoints.models import Touchpoint
+
+    for model in (SurveySource, Touchpoint):
+        list(
+            model.objects.select_for_update()
+            .filter(journey_id=journey_id)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
 
 
 # --- Share links ------------------------------------------------------------------------------
@@ -365,7 +382,10 @@ def phase_delete(
             "opportunities": Opportunity.objects.filter(phase_id=phase_id),
             "emotions": Emotion.objects.filter(phase_id=phase_id),
             "cards": Card.objects.filter(phase_id=phase_id),
-            "touchpoints": Touchpoint.objects.filter(phase_id=phase_id),
+            # Locked (see item_delete): a survey import may be matching responses to them.
+            "touchpoints": Touchpoint.objects.filter(phase_id=phase_id)
+            .select_for_update()
+            .order_by("pk"),
         },
     )
 
@@ -381,7 +401,10 @@ def lane_delete(*, actor, lane_id: int, version: int | None = None, cascade: boo
         cascade=cascade,
         contents={
             "cards": Card.objects.filter(lane_id=lane_id),
-            "touchpoints": Touchpoint.objects.filter(lane_id=lane_id),
+            # Locked (see item_delete): a survey import may be matching responses to them.
+            "touchpoints": Touchpoint.objects.filter(lane_id=lane_id)
+            .select_for_update()
+            .order_by("pk"),
         },
     )
 

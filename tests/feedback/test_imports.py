@@ -262,3 +262,93 @@ def test_on_postgresql_a_csv_goes_through_copy_and_agrees_with_the_row_path(
         assert "goes row by row" not in caplog.text
     assert (slow.imported, slow.failed) == (4, 1)  # the blank line: an empty row
     assert (fast.read, fast.imported, fast.updated, fast.unchanged) == (4, 0, 0, 4)
+
+
+def test_a_later_row_with_the_same_id_replaces_the_earlier_one(survey_map, editor):
+    twice = HEADER + ROWS[0] + "\n" + ROWS[0].replace(",10,5,", ",6,5,") + "\n" + ROWS[2] + "\n"
+    first = _import(survey_map, editor, twice)
+    assert (first.read, first.imported, first.updated, first.unchanged) == (3, 2, 1, 0)
+    assert SurveyResponse.objects.get(external_id="r1").nps == 6
+
+    # Against existing responses too: r1 changes back, r3 is given again unchanged, twice.
+    again = _import(survey_map, editor, HEADER + "\n".join([ROWS[0], ROWS[2], ROWS[2]]) + "\n")
+    assert (again.read, again.imported, again.updated, again.unchanged) == (3, 0, 2, 1)
+    assert SurveyResponse.objects.get(external_id="r1").nps == 10
+    assert SurveyResponse.objects.count() == 2
+
+
+def test_a_new_row_beside_existing_ones_is_imported_and_the_rest_left_alone(survey_map, editor):
+    _import(survey_map, editor, HEADER + "\n".join(ROWS[:2]) + "\n")
+    run = _import(survey_map, editor, HEADER + "\n".join(ROWS) + "\n")
+    assert (run.read, run.imported, run.updated, run.unchanged, run.failed) == (7, 2, 0, 2, 3)
+    assert run.unmatched == 1  # r4, new and unmatched
+    assert {(e.row, e.field) for e in run.row_errors.all()} == {
+        (5, "submitted_at"),
+        (6, "nps"),
+        (7, ""),
+    }
+
+
+def test_a_person_s_match_survives_a_reimport_that_cannot_match(survey_map, editor):
+    _import(survey_map, editor, HEADER + ROWS[3] + "\n")  # r4 names an unknown code
+    group = {"touchpoint_code": "unknown-code", "channel": "", "phase_name": ""}
+    services.unmatched_assign(
+        actor=editor, source=survey_map.source, touchpoint_id=survey_map.store.pk, group=group
+    )
+    changed = _import(survey_map, editor, HEADER + ROWS[3].replace(",7,4,", ",9,4,") + "\n")
+    assert (changed.updated, changed.unmatched) == (1, 0)
+    response = SurveyResponse.objects.get(external_id="r4")
+    assert (response.nps, response.touchpoint) == (9, survey_map.store)
+    assert ResponseRollup.objects.get(touchpoint=survey_map.store, day="2024-05-03").promoters == 1
+
+
+def test_a_response_moved_to_another_touchpoint_leaves_the_old_one_s_numbers(survey_map, editor):
+    _import(survey_map, editor, HEADER + ROWS[0] + "\n")
+    moved = _import(survey_map, editor, HEADER + ROWS[0].replace("checkout", "store-visit") + "\n")
+    assert moved.updated == 1
+    assert SurveyResponse.objects.get(external_id="r1").touchpoint == survey_map.store
+    assert not ResponseRollup.objects.filter(touchpoint=survey_map.checkout).exists()
+    assert ResponseRollup.objects.get(touchpoint=survey_map.store).responses == 1
+
+
+def test_matching_rules_place_responses_that_name_no_code(survey_map, editor):
+    source = survey_map.source
+    source.matching_rules = [
+        {"channel": "chat", "phase": "Nowhere", "touchpoint": "checkout"},
+        {"channel": "chat", "touchpoint": "store-visit"},
+    ]
+    source.save()
+    content = (
+        HEADER
+        + "c1,2024-05-01,9,,,,Chat,\nc2,2024-05-01,9,,,,web,\nc3,2024-05-01,9,,,,chat,checkout\n"
+    )
+    run = _import(survey_map, editor, content)
+    assert (run.imported, run.unmatched) == (3, 1)
+    placed = dict(SurveyResponse.objects.values_list("external_id", "touchpoint__code"))
+    assert placed == {"c1": "store-visit", "c2": None, "c3": "checkout"}
+
+
+def test_deleting_a_touchpoint_leaves_its_responses_unmatched(survey_map, editor):
+    from feedback.selectors import unmatched_groups
+    from touchpoints import services as touchpoint_services
+
+    _import(survey_map, editor, HEADER + "\n".join(ROWS) + "\n")
+    touchpoint_services.touchpoint_delete(actor=editor, touchpoint_id=survey_map.checkout.pk)
+
+    assert SurveyResponse.objects.count() == 4
+    assert SurveyResponse.objects.filter(touchpoint__isnull=True).count() == 3
+    groups = unmatched_groups(source_id=survey_map.source.pk)
+    assert sum(g["responses"] for g in groups if g["touchpoint_code"] == "checkout") == 2
+    assert journey_metrics(journey_id=survey_map.journey.pk)["journey_metrics"]["responses"] == 1
+
+
+def test_deleting_a_source_deletes_its_responses(survey_map, editor):
+    other = SurveySourceFactory(journey=survey_map.journey)
+    _import(survey_map, editor, HEADER + "\n".join(ROWS) + "\n")
+    services.import_run_execute(
+        services.import_file_start(
+            actor=editor, source=other, upload=_upload(HEADER + ROWS[0] + "\n")
+        ).pk
+    )
+    services.survey_source_delete(actor=editor, source=survey_map.source)
+    assert list(SurveyResponse.objects.values_list("source_id", flat=True)) == [other.pk]
