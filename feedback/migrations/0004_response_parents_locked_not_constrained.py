@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('feedback', '0002_lean_response_indexes'),
+        ('feedback', '0003_monthly_rollups'),
         ('touchpoints', '0002_updated_by'),
     ]
 
