@@ -66,6 +66,15 @@ class SurveySourceAdmin(admin.ModelAdmin):
             changes["credentials"] = secrets
         services.survey_source_update(actor=request.user, source=obj, changes=changes)
 
+    # Through the service, which locks the source first: an import in flight keeps its
+    # responses by that lock, not by a foreign-key constraint.
+    def delete_model(self, request, obj):
+        services.survey_source_delete(actor=request.user, source=obj)
+
+    def delete_queryset(self, request, queryset):
+        for source in queryset.order_by("pk"):
+            self.delete_model(request, source)
+
 
 @admin.register(ImportRun)
 class ImportRunAdmin(admin.ModelAdmin):

@@ -157,6 +157,21 @@ def test_an_admin_sets_a_survey_secret_that_is_never_shown_again(admin_browser):
     assert source.credentials == {"access_token": "tfp_very_secret"}
 
 
+def test_an_admin_deletes_a_survey_source_with_its_responses_through_the_service(
+    admin_browser,
+):
+    from feedback.models import SurveyResponse, SurveySource
+
+    source = SurveySource.objects.filter(responses__isnull=False).distinct().first()
+    assert source is not None and source.responses.exists()  # the demo's survey
+    deleted = admin_browser.post(
+        reverse("admin:feedback_surveysource_delete", args=[source.pk]), {"post": "yes"}
+    )
+    assert deleted.status_code == 302
+    assert not SurveySource.objects.filter(pk=source.pk).exists()
+    assert not SurveyResponse.objects.filter(source_id=source.pk).exists()
+
+
 def test_an_admin_audits_share_links_and_revokes_one_through_the_service(admin_browser):
     from django.contrib.auth import get_user_model
 
