@@ -22,6 +22,18 @@ def django_db_setup(django_db_setup, django_db_blocker):
 
 
 @pytest.fixture(autouse=True)
+def _fresh_channel_layer():
+    """A channel layer of the test's own. Every async test runs on an event loop of its own,
+    and a Redis layer's receive state belongs to the loop that first received on it: a
+    consumer a test leaves receiving would break the next test's sockets."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.clear()
+    yield
+    channel_layers.backends.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     # Hashing strength is Django's business; tests only need passwords that check.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
