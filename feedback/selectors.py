@@ -13,7 +13,7 @@ import math
 import operator
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from functools import reduce
 from typing import Any
 
@@ -54,12 +54,9 @@ class Metrics:
         return dict(vars(self))
 
 
-ROLLUP_SUMS = ROLLUP_COUNTERS  # the counters, summed over any window to give every metric
-
-
 def metrics_from_sums(s: dict[str, Any]) -> Metrics:
     """NPS, CSAT, CES and sentiment, with margins of error, from summed rollup counters."""
-    s = {k: s.get(k) or 0 for k in ROLLUP_SUMS}
+    s = {k: s.get(k) or 0 for k in ROLLUP_COUNTERS}
     nps = nps_margin = csat = csat_margin = ces = ces_margin = sentiment = None
     if n := s["nps_count"]:
         p, d = s["promoters"] / n, s["detractors"] / n
@@ -147,16 +144,16 @@ def journey_metrics(
     At most three queries over the rollups, whatever the number of responses: the months the
     window holds whole, by touchpoint and by month, from the monthly rollups; the days of its
     partial first and last months, by touchpoint and month, from the daily ones."""
-    sums = {name: Sum(name) for name in ROLLUP_SUMS}
+    sums = {name: Sum(name) for name in ROLLUP_COUNTERS}
     whole_months, edge_days = _window_split(journey_id, since, until)
     by_touchpoint: dict[int, dict[str, Any]] = {}
     by_phase: dict[int, dict[str, Any]] = {}
     by_month: dict[date, dict[str, Any]] = {}
-    total: dict[str, Any] = dict.fromkeys(ROLLUP_SUMS, 0)
+    total: dict[str, Any] = dict.fromkeys(ROLLUP_COUNTERS, 0)
 
     def add(into: dict[Any, dict[str, Any]], key: Any, row: dict[str, Any]) -> None:
-        bucket = into.setdefault(key, dict.fromkeys(ROLLUP_SUMS, 0))
-        for name in ROLLUP_SUMS:
+        bucket = into.setdefault(key, dict.fromkeys(ROLLUP_COUNTERS, 0))
+        for name in ROLLUP_COUNTERS:
             bucket[name] += row[name] or 0
 
     touchpoint_rows = []
@@ -173,12 +170,11 @@ def journey_metrics(
             .annotate(**sums)
         ):
             touchpoint_rows.append(row)
-            month = row["month"]
-            add(by_month, month.date() if isinstance(month, datetime) else month, row)
+            add(by_month, row["month"], row)
     for row in touchpoint_rows:
         add(by_touchpoint, row["touchpoint_id"], row)
         add(by_phase, row["touchpoint__phase_id"], row)
-        for name in ROLLUP_SUMS:
+        for name in ROLLUP_COUNTERS:
             total[name] += row[name] or 0
     trend = [
         {"month": month.isoformat(), **metrics_from_sums(by_month[month]).as_dict()}

@@ -248,11 +248,7 @@ def rollups_rebuild(touchpoint_ids: Iterable[int]) -> None:
         .order_by()
     )
     select, params = sums.query.sql_with_params()
-    columns = (
-        "touchpoint_id, journey_id, day, responses, nps_count, promoters, detractors, "
-        "csat_count, csat_satisfied, ces_count, ces_sum, ces_sum_squares, sentiment_count, "
-        "sentiment_sum"
-    )
+    columns = ", ".join(("touchpoint_id", "journey_id", "day", *ROLLUP_COUNTERS))
     table = quote(ResponseRollup._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(f"INSERT INTO {table} ({columns}) {select}", params)

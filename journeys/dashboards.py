@@ -34,8 +34,8 @@ from django.conf import settings
 from django.db.models import Avg, Case, Count, Max, Sum, Value, When
 from django.utils import timezone
 
-from feedback.models import ResponseRollup, SurveyResponse
-from feedback.selectors import ROLLUP_SUMS, journey_metrics, metrics_from_sums
+from feedback.models import ROLLUP_COUNTERS, ResponseRollup, SurveyResponse
+from feedback.selectors import journey_metrics, metrics_from_sums
 from feedback.voc import voc_score
 from journeys.exceptions import InvalidInput
 from journeys.models import Card, Emotion, Journey, Lane, Opportunity, Phase
@@ -296,11 +296,11 @@ def health_score(
 
 
 def _zero() -> dict[str, Any]:
-    return dict.fromkeys(ROLLUP_SUMS, 0)
+    return dict.fromkeys(ROLLUP_COUNTERS, 0)
 
 
 def _add(into: dict[str, Any], row: dict[str, Any], prefix: str = "") -> None:
-    for name in ROLLUP_SUMS:
+    for name in ROLLUP_COUNTERS:
         into[name] += row.get(prefix + name) or 0
 
 
@@ -396,11 +396,11 @@ def portfolio_get(
         .annotate(current=period)
         .values("touchpoint_id", "current")
         # Prefixed: an annotation may not take the name of a field it sums.
-        .annotate(**{f"sum_{name}": Sum(name) for name in ROLLUP_SUMS})
+        .annotate(**{f"sum_{name}": Sum(name) for name in ROLLUP_COUNTERS})
         .order_by()
     ):
         into = current_sums if row["current"] else previous_sums
-        into[row["touchpoint_id"]] = {name: row[f"sum_{name}"] or 0 for name in ROLLUP_SUMS}
+        into[row["touchpoint_id"]] = {name: row[f"sum_{name}"] or 0 for name in ROLLUP_COUNTERS}
     sparklines = _sparklines(ids, window)
     last_response = dict(
         ResponseRollup.objects.filter(journey_id__in=ids, day__lte=window.until)
@@ -595,7 +595,7 @@ def journey_dashboard_get(
     if previous:
         prior_sums = ResponseRollup.objects.filter(
             journey_id=journey.pk, day__gte=previous.since, day__lte=previous.until
-        ).aggregate(**{name: Sum(name) for name in ROLLUP_SUMS})
+        ).aggregate(**{name: Sum(name) for name in ROLLUP_COUNTERS})
         prior = metrics_from_sums(prior_sums).as_dict()
     last_day = ResponseRollup.objects.filter(
         journey_id=journey.pk, day__lte=window.until

@@ -45,6 +45,8 @@ class UserSummarySerializer(serializers.ModelSerializer):
 
 class _ItemSerializer(serializers.ModelSerializer):
     journey = serializers.IntegerField(source="journey_id")
+    version = serializers.IntegerField(min_value=1, required=False)
+    updated_by = serializers.IntegerField(source="updated_by_id", read_only=True)
 
     def get_fields(self) -> dict[str, serializers.Field]:
         # DRF builds a model serializer's fields from the model for every instance (and would
@@ -56,9 +58,6 @@ class _ItemSerializer(serializers.ModelSerializer):
         if built is None:
             built = cls._built_fields = super().get_fields()
         return {name: copy.copy(field) for name, field in built.items()}
-
-    version = serializers.IntegerField(min_value=1, required=False)
-    updated_by = serializers.IntegerField(source="updated_by_id", read_only=True)
 
 
 class _PlacedItemSerializer(_ItemSerializer):
