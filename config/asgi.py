@@ -14,7 +14,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 
 from config.serving import tune_for_live_serving  # noqa: E402
 from config.ws_auth import SessionUserMiddleware  # noqa: E402
-from journeys.routing import websocket_urlpatterns  # noqa: E402
+from journeys.realtime.routing import websocket_urlpatterns  # noqa: E402
 
 application = ProtocolTypeRouter(
     {

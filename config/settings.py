@@ -126,7 +126,7 @@ if REDIS_URL:
                 "hosts": [REDIS_URL],
                 "capacity": 1000,
                 "expiry": 30,
-                # Connections re-join their map's group every few seconds (journeys.presence), so
+                # Connections re-join their map's group every few seconds (realtime.presence), so
                 # the sockets of a server that died leave the group within a minute, not a day.
                 "group_expiry": 60,
                 # Separate deployments (or test runs) sharing one Redis keep their own groups.

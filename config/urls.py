@@ -14,11 +14,8 @@ from feedback.views import (
     touchpoint_voc_comments,
     typeform_webhook,
 )
-from journeys import dashboard_api
-from journeys.export_views import JourneyExportView, JourneyImportView
-from journeys.permissions import role_of
-from journeys.share_views import journey_share_links, share_link_revoke
-from journeys.views import (
+from journeys.api import dashboards as dashboard_api
+from journeys.api.items import (
     CardViewSet,
     EmotionViewSet,
     JourneyViewSet,
@@ -27,6 +24,9 @@ from journeys.views import (
     OpportunityViewSet,
     PhaseViewSet,
 )
+from journeys.api.mapfile import JourneyExportView, JourneyImportView
+from journeys.api.sharing import journey_share_links, share_link_revoke
+from journeys.permissions import role_of
 from personas.views import PersonaGroupViewSet, PersonaViewSet
 from touchpoints.views import TouchpointViewSet
 
@@ -83,7 +83,7 @@ urlpatterns = [
     path("api/auth/", include("rest_framework.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
-    path("", include("journeys.urls")),
+    path("", include("journeys.web.urls")),
 ]
 
 

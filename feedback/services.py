@@ -405,7 +405,7 @@ def _progress_broadcast(run: ImportRun) -> None:
     if journey_id is None:
         return
     from feedback.serializers import ImportRunSerializer
-    from journeys.broadcast import broadcast_journey_message
+    from journeys.realtime.broadcast import broadcast_journey_message
 
     frame = {"type": "import", "run": ImportRunSerializer(run).data}
     transaction.on_commit(lambda: broadcast_journey_message(journey_id, frame))

@@ -23,11 +23,11 @@ from django.db import IntegrityError, connection, models, transaction
 from django.db.models import Exists, F, Max, Subquery
 from django.utils import timezone
 
-from journeys.broadcast import broadcast_journey_event, event_message
 from journeys.exceptions import AccessDenied, InvalidInput, NotFound, VersionConflict
 from journeys.models import Journey, JourneyEvent
 from journeys.permissions import can_edit_journey, can_view_journey
 from journeys.positions import GAP, position_at, renumbered
+from journeys.realtime.broadcast import broadcast_journey_event, event_message
 
 M = TypeVar("M", bound=models.Model)
 
@@ -48,81 +48,18 @@ def journey_for_change(
     (``<name>_found``, see ``reference_checks``) and ``last_position_in`` a cell
     (``cell_last_position``), sparing the hot path round trips.
     """
-    journey = _journey_read(
-        journey_id=journey_id, lock=lock, references=references, cell=last_position_in
-    )
+    also: dict[str, Any] = reference_checks(journey_id, references or {})
+    if last_position_in is not None:
+        model, scope = last_position_in
+        cell = model.objects.filter(journey_id=journey_id, **scope).order_by("-position")
+        also["cell_last_position"] = Subquery(cell.values("position")[:1])
+    journeys = Journey.objects.select_for_update(of=("self",)) if lock else Journey.objects
+    journey = journeys.annotate(**also).filter(pk=journey_id).order_by().first()
     if journey is None or not can_view_journey(actor, journey):
         raise NotFound("No such journey.")
     if not can_edit_journey(actor, journey):
         raise AccessDenied("You have read-only access to this journey.")
     return journey
-
-
-# Compiling that annotated query costs about 3 ms of CPU, more than the rest of an edit's Python
-# together, and it competes with the event loop for the GIL on a busy server. Its SQL depends
-# only on its shape, so each shape is compiled once, with stand-in ids that show which parameter
-# is which, and then run with each edit's own ids.
-_COMPILED_READS: dict[tuple, tuple[str, tuple, dict]] = {}
-# Within a 32-bit id's range (Django compiles an out-of-range id to a constant false).
-_STAND_IN = 2_147_000_000
-
-
-def _journey_read(
-    *,
-    journey_id: int,
-    lock: bool,
-    references: dict[str, Any] | None,
-    cell: tuple[type[models.Model], dict[str, int]] | None,
-) -> Journey | None:
-    references = references or {}
-    # In reference_checks' order: the shape, the annotations and the row all follow it.
-    named = {f: references[f] for f in _REFERENCED if references.get(f) is not None}
-    model, scope = cell or (None, {})
-    values = {"journey": journey_id, **named, **{f"cell:{f}": v for f, v in scope.items()}}
-    shape = (connection.alias, lock, tuple(values), model)
-    compiled = _COMPILED_READS.get(shape)
-    if compiled is None:
-        compiled = _COMPILED_READS[shape] = _journey_read_compile(lock, list(values), model)
-    sql, slots, converters = compiled
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [values[name] if name else constant for name, constant in slots])
-        row = cursor.fetchone()
-    if row is None:
-        return None
-    row = list(row)
-    for position, (functions, expression) in converters.items():
-        for convert in functions:
-            row[position] = convert(row[position], expression, connection)
-    fields = Journey._meta.concrete_fields
-    journey = Journey.from_db(connection.alias, [f.attname for f in fields], row[: len(fields)])
-    for name, value in zip(_annotation_names(values, model), row[len(fields) :], strict=True):
-        setattr(journey, name, value)
-    return journey
-
-
-def _annotation_names(values: dict[str, Any], model: type[models.Model] | None) -> list[str]:
-    names = [_found(f) for f in values if f in _REFERENCED]
-    return names + (["cell_last_position"] if model is not None else [])
-
-
-def _journey_read_compile(lock: bool, names: list[str], model) -> tuple[str, tuple, dict]:
-    stand_in = {name: _STAND_IN + i for i, name in enumerate(names)}
-    also: dict[str, Any] = reference_checks(stand_in["journey"], stand_in)
-    if model is not None:
-        scope = {n.removeprefix("cell:"): v for n, v in stand_in.items() if n.startswith("cell:")}
-        cell = model.objects.filter(journey_id=stand_in["journey"], **scope)
-        also["cell_last_position"] = Subquery(cell.order_by("-position").values("position")[:1])
-    journeys = (Journey.objects.select_for_update() if lock else Journey.objects).annotate(**also)
-    compiler = journeys.filter(pk=stand_in["journey"])[:1].query.get_compiler(connection.alias)
-    sql, params = compiler.as_sql()
-    if list(also) != _annotation_names(stand_in, model):
-        raise AssertionError("The journey read's annotations are out of order.")
-    by_value = {value: name for name, value in stand_in.items()}
-    slots = tuple(
-        (by_value[p], None) if type(p) is int and p in by_value else (None, p) for p in params
-    )
-    converters = compiler.get_converters([column for column, _, _ in compiler.select])
-    return sql, slots, converters
 
 
 def _found(field: str) -> str:
@@ -201,8 +138,10 @@ def _revision_bump_and_log(event: JourneyEvent) -> None:
 def item_for_change(model: type[M], *, journey: Journey, pk: int, lock: bool = False) -> M:
     """An item of the locked journey, or 404 (never another journey's item); ``lock`` holds
     its row until commit."""
-    items = model.objects.select_for_update() if lock else model.objects
-    item = items.filter(pk=pk, journey_id=journey.pk).first()
+    # FOR UPDATE OF its own row: the model's ordering joins the journey, phase and lane, and a
+    # plain FOR UPDATE would lock those too, against the one lock order (see the module).
+    items = model.objects.select_for_update(of=("self",)) if lock else model.objects
+    item = items.filter(pk=pk, journey_id=journey.pk).order_by("pk").first()
     if item is None:
         raise NotFound(f"No such {model._meta.verbose_name} on this journey.")
     return item
@@ -264,26 +203,19 @@ def position_for(
     position = fresh.pop(index)
     moved = {pk: new for (pk, _), new in zip(siblings, fresh, strict=True)}
     # Rows in id order, so two renumbers of one cell cannot deadlock.
-    list(model.objects.select_for_update().filter(pk__in=moved).order_by("pk").values_list("pk"))
+    siblings_locked = model.objects.select_for_update(of=("self",)).filter(pk__in=moved)
+    list(siblings_locked.order_by("pk").values_list("pk"))
     model.objects.bulk_update([model(pk=pk, position=p) for pk, p in moved.items()], ["position"])
     return position, moved
 
 
 def journey_id_of(model: type[models.Model], pk: int) -> int:
     """The journey an item belongs to (read before locking that journey), or 404."""
-    # Plain SQL: through the ORM (with the model's ordering) this one-column read cost a live
-    # edit about 2 ms of CPU, and an edit makes it twice (the frame's check, the service).
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT journey_id FROM {connection.ops.quote_name(model._meta.db_table)} "
-            f"WHERE {connection.ops.quote_name(model._meta.pk.column)} = %s",
-            [pk],
-        )
-        row = cursor.fetchone()
-    journey_id = row[0] if row else None
-    if journey_id is None:
+    journey_id = model.objects.filter(pk=pk).order_by().values_list("journey_id", flat=True)
+    found = journey_id.first()
+    if found is None:
         raise NotFound(f"No such {model._meta.verbose_name}.")
-    return journey_id
+    return found
 
 
 # --- The four changes every map item supports ------------------------------------------------
@@ -403,13 +335,25 @@ def item_create(
 
 
 def item_update(
-    kind: ItemType, *, actor, pk: int, version: int, changes: dict[str, Any]
+    kind: ItemType,
+    *,
+    actor,
+    pk: int,
+    version: int | None,
+    changes: dict[str, Any],
+    journey_id: int | None = None,
 ) -> models.Model:
+    """Change an item's fields if it is still at ``version``.
+
+    ``journey_id``, when the caller knows the map (a socket is on one), saves reading it and
+    refuses an item of another map as not found; every write below is scoped to it anyway."""
     unknown = set(changes) - kind.editable
     if unknown:
         raise InvalidInput(dict.fromkeys(sorted(unknown), "This field cannot be changed here."))
     with transaction.atomic():
-        journey = journey_for_change(journey_id=journey_id_of(kind.model, pk), actor=actor)
+        journey = journey_for_change(
+            journey_id=journey_id or journey_id_of(kind.model, pk), actor=actor
+        )
         references_check(journey, changes)
         with _clash_refused(kind):
             item = versioned_update(
@@ -425,11 +369,20 @@ def item_update(
 
 
 def item_move(
-    kind: ItemType, *, actor, pk: int, index: int, version: int | None, target: dict[str, Any]
+    kind: ItemType,
+    *,
+    actor,
+    pk: int,
+    index: int,
+    version: int | None,
+    target: dict[str, Any],
+    journey_id: int | None = None,
 ) -> models.Model:
     """Put an item at ``index`` in its target cell (its own cell for what ``target`` leaves out)."""
     with transaction.atomic():
-        journey = journey_for_change(journey_id=journey_id_of(kind.model, pk), actor=actor)
+        journey = journey_for_change(
+            journey_id=journey_id or journey_id_of(kind.model, pk), actor=actor
+        )
         item = item_for_change(kind.model, journey=journey, pk=pk)
         scope = {f: target.get(f) or getattr(item, f) for f in kind.scope}
         references_check(journey, scope)
@@ -453,9 +406,18 @@ def item_move(
     return item
 
 
-def item_delete(kind: ItemType, *, actor, pk: int, version: int | None = None) -> None:
+def item_delete(
+    kind: ItemType,
+    *,
+    actor,
+    pk: int,
+    version: int | None = None,
+    journey_id: int | None = None,
+) -> None:
     with transaction.atomic():
-        journey = journey_for_change(journey_id=journey_id_of(kind.model, pk), actor=actor)
+        journey = journey_for_change(
+            journey_id=journey_id or journey_id_of(kind.model, pk), actor=actor
+        )
         # Locked before Django collects what cascades: a survey import holds the touchpoints
         # it matches FOR KEY SHARE (responses have no foreign-key constraint), so this waits
         # for one in flight and then unmatches every response it wrote.

@@ -5,7 +5,6 @@ from typing import Any
 
 from django.db.models import Exists, OuterRef, QuerySet
 
-from journeys.broadcast import event_message
 from journeys.models import (
     Card,
     Emotion,
@@ -17,6 +16,7 @@ from journeys.models import (
     ShareLink,
 )
 from journeys.permissions import visible_journeys
+from journeys.realtime.broadcast import event_message
 from journeys.serializers import (
     CardSerializer,
     EmotionSerializer,

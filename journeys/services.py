@@ -15,12 +15,12 @@ from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
-from journeys.broadcast import broadcast_journey_event, broadcast_share_link_revoked
 from journeys.changes import (
     ItemType,
     change_record,
     item_create,
     item_delete,
+    item_for_change,
     item_move,
     item_update,
     journey_for_change,
@@ -31,6 +31,7 @@ from journeys.map_templates import TEMPLATES
 from journeys.models import Card, Emotion, Journey, Lane, Opportunity, Phase, ShareLink
 from journeys.permissions import Role, can_manage_journey, can_share_journey, has_role
 from journeys.positions import renumbered
+from journeys.realtime.broadcast import broadcast_journey_event, broadcast_share_link_revoked
 from journeys.serializers import (
     CardSerializer,
     EmotionSerializer,
@@ -300,12 +301,26 @@ def phase_create(*, actor, journey_id: int, name: str, index: int | None = None,
     )
 
 
-def phase_update(*, actor, phase_id: int, version: int, changes: dict[str, Any]) -> Phase:
-    return item_update(PHASE, actor=actor, pk=phase_id, version=version, changes=changes)
+def phase_update(
+    *, actor, phase_id: int, version: int, changes: dict[str, Any], journey_id: int | None = None
+) -> Phase:
+    return item_update(
+        PHASE, actor=actor, pk=phase_id, version=version, changes=changes, journey_id=journey_id
+    )
 
 
-def phase_move(*, actor, phase_id: int, index: int, version: int | None = None) -> Phase:
-    return item_move(PHASE, actor=actor, pk=phase_id, index=index, version=version, target={})
+def phase_move(
+    *, actor, phase_id: int, index: int, version: int | None = None, journey_id: int | None = None
+) -> Phase:
+    return item_move(
+        PHASE,
+        actor=actor,
+        pk=phase_id,
+        index=index,
+        version=version,
+        target={},
+        journey_id=journey_id,
+    )
 
 
 def lane_create(
@@ -316,12 +331,26 @@ def lane_create(
     )
 
 
-def lane_update(*, actor, lane_id: int, version: int, changes: dict[str, Any]) -> Lane:
-    return item_update(LANE, actor=actor, pk=lane_id, version=version, changes=changes)
+def lane_update(
+    *, actor, lane_id: int, version: int, changes: dict[str, Any], journey_id: int | None = None
+) -> Lane:
+    return item_update(
+        LANE, actor=actor, pk=lane_id, version=version, changes=changes, journey_id=journey_id
+    )
 
 
-def lane_move(*, actor, lane_id: int, index: int, version: int | None = None) -> Lane:
-    return item_move(LANE, actor=actor, pk=lane_id, index=index, version=version, target={})
+def lane_move(
+    *, actor, lane_id: int, index: int, version: int | None = None, journey_id: int | None = None
+) -> Lane:
+    return item_move(
+        LANE,
+        actor=actor,
+        pk=lane_id,
+        index=index,
+        version=version,
+        target={},
+        journey_id=journey_id,
+    )
 
 
 def _content_delete(
@@ -332,6 +361,7 @@ def _content_delete(
     version: int | None,
     cascade: bool,
     contents: dict[str, Any],
+    journey_id: int | None = None,
 ) -> None:
     """Delete a phase or lane; refuse while it holds content unless ``cascade`` is asked for.
 
@@ -339,11 +369,11 @@ def _content_delete(
     holds; with ``cascade`` those go first, in one transaction with the column or row.
     """
     with transaction.atomic():
-        journey = journey_for_change(journey_id=journey_id_of(kind.model, pk), actor=actor)
+        journey = journey_for_change(
+            journey_id=journey_id or journey_id_of(kind.model, pk), actor=actor
+        )
         # Lock the column or row itself: a card racing into it waits, then finds it gone.
-        item = kind.model.objects.select_for_update().filter(pk=pk, journey_id=journey.pk).first()
-        if item is None:
-            raise NotFound(f"No such {kind.name} on this journey.")
+        item = item_for_change(kind.model, journey=journey, pk=pk, lock=True)
         if version is not None and item.version != version:
             raise VersionConflict(item)
         held = {word: list(qs.values_list("pk", flat=True)) for word, qs in contents.items()}
@@ -368,7 +398,12 @@ def _content_delete(
 
 
 def phase_delete(
-    *, actor, phase_id: int, version: int | None = None, cascade: bool = False
+    *,
+    actor,
+    phase_id: int,
+    version: int | None = None,
+    cascade: bool = False,
+    journey_id: int | None = None,
 ) -> None:
     from touchpoints.models import Touchpoint
 
@@ -378,6 +413,7 @@ def phase_delete(
         pk=phase_id,
         version=version,
         cascade=cascade,
+        journey_id=journey_id,
         contents={
             "opportunities": Opportunity.objects.filter(phase_id=phase_id),
             "emotions": Emotion.objects.filter(phase_id=phase_id),
@@ -390,7 +426,14 @@ def phase_delete(
     )
 
 
-def lane_delete(*, actor, lane_id: int, version: int | None = None, cascade: bool = False) -> None:
+def lane_delete(
+    *,
+    actor,
+    lane_id: int,
+    version: int | None = None,
+    cascade: bool = False,
+    journey_id: int | None = None,
+) -> None:
     from touchpoints.models import Touchpoint
 
     _content_delete(
@@ -399,6 +442,7 @@ def lane_delete(*, actor, lane_id: int, version: int | None = None, cascade: boo
         pk=lane_id,
         version=version,
         cascade=cascade,
+        journey_id=journey_id,
         contents={
             "cards": Card.objects.filter(lane_id=lane_id),
             # Locked (see item_delete): a survey import may be matching responses to them.
@@ -429,8 +473,12 @@ def card_create(
     return item_create(CARD, actor=actor, journey_id=journey_id, fields=fields, index=index)
 
 
-def card_update(*, actor, card_id: int, version: int, changes: dict[str, Any]) -> Card:
-    return item_update(CARD, actor=actor, pk=card_id, version=version, changes=changes)
+def card_update(
+    *, actor, card_id: int, version: int, changes: dict[str, Any], journey_id: int | None = None
+) -> Card:
+    return item_update(
+        CARD, actor=actor, pk=card_id, version=version, changes=changes, journey_id=journey_id
+    )
 
 
 def card_move(
@@ -441,6 +489,7 @@ def card_move(
     phase_id: int | None = None,
     lane_id: int | None = None,
     version: int | None = None,
+    journey_id: int | None = None,
 ) -> Card:
     """Put a card at ``index`` in the cell (phase × lane); only its placement changes."""
     return item_move(
@@ -450,11 +499,14 @@ def card_move(
         index=index,
         version=version,
         target={"phase_id": phase_id, "lane_id": lane_id},
+        journey_id=journey_id,
     )
 
 
-def card_delete(*, actor, card_id: int, version: int | None = None) -> None:
-    item_delete(CARD, actor=actor, pk=card_id, version=version)
+def card_delete(
+    *, actor, card_id: int, version: int | None = None, journey_id: int | None = None
+) -> None:
+    item_delete(CARD, actor=actor, pk=card_id, version=version, journey_id=journey_id)
 
 
 # --- Emotions ---------------------------------------------------------------------------------
@@ -478,12 +530,18 @@ def emotion_create(
     return item_create(EMOTION, actor=actor, journey_id=journey_id, fields=fields)
 
 
-def emotion_update(*, actor, emotion_id: int, version: int, changes: dict[str, Any]) -> Emotion:
-    return item_update(EMOTION, actor=actor, pk=emotion_id, version=version, changes=changes)
+def emotion_update(
+    *, actor, emotion_id: int, version: int, changes: dict[str, Any], journey_id: int | None = None
+) -> Emotion:
+    return item_update(
+        EMOTION, actor=actor, pk=emotion_id, version=version, changes=changes, journey_id=journey_id
+    )
 
 
-def emotion_delete(*, actor, emotion_id: int, version: int | None = None) -> None:
-    item_delete(EMOTION, actor=actor, pk=emotion_id, version=version)
+def emotion_delete(
+    *, actor, emotion_id: int, version: int | None = None, journey_id: int | None = None
+) -> None:
+    item_delete(EMOTION, actor=actor, pk=emotion_id, version=version, journey_id=journey_id)
 
 
 # --- Opportunities ----------------------------------------------------------------------------
@@ -497,10 +555,20 @@ def opportunity_create(
 
 
 def opportunity_update(
-    *, actor, opportunity_id: int, version: int, changes: dict[str, Any]
+    *,
+    actor,
+    opportunity_id: int,
+    version: int,
+    changes: dict[str, Any],
+    journey_id: int | None = None,
 ) -> Opportunity:
     return item_update(
-        OPPORTUNITY, actor=actor, pk=opportunity_id, version=version, changes=changes
+        OPPORTUNITY,
+        actor=actor,
+        pk=opportunity_id,
+        version=version,
+        changes=changes,
+        journey_id=journey_id,
     )
 
 
@@ -511,6 +579,7 @@ def opportunity_move(
     index: int,
     phase_id: int | None = None,
     version: int | None = None,
+    journey_id: int | None = None,
 ) -> Opportunity:
     return item_move(
         OPPORTUNITY,
@@ -519,8 +588,11 @@ def opportunity_move(
         index=index,
         version=version,
         target={"phase_id": phase_id},
+        journey_id=journey_id,
     )
 
 
-def opportunity_delete(*, actor, opportunity_id: int, version: int | None = None) -> None:
-    item_delete(OPPORTUNITY, actor=actor, pk=opportunity_id, version=version)
+def opportunity_delete(
+    *, actor, opportunity_id: int, version: int | None = None, journey_id: int | None = None
+) -> None:
+    item_delete(OPPORTUNITY, actor=actor, pk=opportunity_id, version=version, journey_id=journey_id)

@@ -5,8 +5,8 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 
 from journeys.exceptions import VersionConflict
-from journeys.pages import signed_in
 from journeys.permissions import is_admin, visible_journeys
+from journeys.web.editor import signed_in
 from personas import services
 from personas.forms import PersonaForm
 from personas.models import Channel, Persona

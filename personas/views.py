@@ -3,9 +3,9 @@ from rest_framework import status, viewsets
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from journeys.api.items import _edit_input
 from journeys.permissions import AdminWritesOthersRead
 from journeys.serializers import DeleteSerializer
-from journeys.views import _edit_input
 from personas import services
 from personas.models import Persona, PersonaGroup
 from personas.serializers import PersonaGroupSerializer, PersonaSerializer

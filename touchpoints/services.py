@@ -79,7 +79,12 @@ def touchpoint_create(
 
 
 def touchpoint_update(
-    *, actor, touchpoint_id: int, version: int, changes: dict[str, Any]
+    *,
+    actor,
+    touchpoint_id: int,
+    version: int,
+    changes: dict[str, Any],
+    journey_id: int | None = None,
 ) -> Touchpoint:
     code = changes.get("code")
     if (
@@ -89,7 +94,14 @@ def touchpoint_update(
         .exists()
     ):
         raise InvalidInput(TOUCHPOINT.clash)
-    return item_update(TOUCHPOINT, actor=actor, pk=touchpoint_id, version=version, changes=changes)
+    return item_update(
+        TOUCHPOINT,
+        actor=actor,
+        pk=touchpoint_id,
+        version=version,
+        changes=changes,
+        journey_id=journey_id,
+    )
 
 
 def touchpoint_move(
@@ -100,6 +112,7 @@ def touchpoint_move(
     phase_id: int | None = None,
     lane_id: int | None = None,
     version: int | None = None,
+    journey_id: int | None = None,
 ) -> Touchpoint:
     return item_move(
         TOUCHPOINT,
@@ -108,8 +121,11 @@ def touchpoint_move(
         index=index,
         version=version,
         target={"phase_id": phase_id, "lane_id": lane_id},
+        journey_id=journey_id,
     )
 
 
-def touchpoint_delete(*, actor, touchpoint_id: int, version: int | None = None) -> None:
-    item_delete(TOUCHPOINT, actor=actor, pk=touchpoint_id, version=version)
+def touchpoint_delete(
+    *, actor, touchpoint_id: int, version: int | None = None, journey_id: int | None = None
+) -> None:
+    item_delete(TOUCHPOINT, actor=actor, pk=touchpoint_id, version=version, journey_id=journey_id)

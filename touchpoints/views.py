@@ -1,4 +1,4 @@
-from journeys.views import MapItemViewSet
+from journeys.api.items import MapItemViewSet
 from touchpoints import services
 from touchpoints.models import Touchpoint
 from touchpoints.serializers import TouchpointSerializer

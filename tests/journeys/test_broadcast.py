@@ -6,7 +6,7 @@ import pytest
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
-from journeys.broadcast import journey_group
+from journeys.realtime.broadcast import journey_group
 
 pytestmark = pytest.mark.django_db
 

@@ -7,10 +7,11 @@ from channels.db import database_sync_to_async
 from channels.routing import URLRouter
 from channels.testing.websocket import WebsocketCommunicator
 
-from journeys import consumers, services
+from journeys import services
 from journeys.models import Card, Lane
 from journeys.permissions import Role
-from journeys.routing import websocket_urlpatterns
+from journeys.realtime import consumers
+from journeys.realtime.routing import websocket_urlpatterns
 from tests.factories import CardFactory, JourneyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

@@ -16,7 +16,7 @@ from journeys import services
 from journeys.exceptions import AccessDenied, InvalidInput
 from journeys.models import JourneyEvent, ShareLink
 from journeys.permissions import Role
-from journeys.routing import websocket_urlpatterns
+from journeys.realtime.routing import websocket_urlpatterns
 from tests.factories import OpportunityFactory, PersonaFactory, UserFactory
 
 

@@ -1,8 +1,10 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from journeys import dashboard_pages, pages, share_pages
-from journeys.export_views import journey_import_page
+from journeys.api.mapfile import journey_import_page
+from journeys.web import dashboards as dashboard_pages
+from journeys.web import editor as pages
+from journeys.web import sharing as share_pages
 from personas import pages as persona_pages
 
 urlpatterns = [

@@ -22,8 +22,8 @@ from journeys.dashboards import (
 )
 from journeys.exceptions import InvalidInput
 from journeys.models import Journey
-from journeys.pages import signed_in
 from journeys.selectors import journey_get
+from journeys.web.editor import signed_in
 from personas.models import Persona
 
 TEXT_COLUMNS = ("title", "persona", "status", "state")

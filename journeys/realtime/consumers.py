@@ -25,12 +25,12 @@ from django.db import close_old_connections
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
-from journeys.broadcast import journey_group
-from journeys.commands import conflict_current, edit_apply
 from journeys.exceptions import JourneyboardError, VersionConflict
 from journeys.models import Journey
 from journeys.permissions import can_edit_journey, can_view_journey, role_of
-from journeys.presence import REFRESH_EVERY, presence_put, presence_remove, presence_roster
+from journeys.realtime.broadcast import journey_group
+from journeys.realtime.frames import conflict_current, edit_apply
+from journeys.realtime.presence import REFRESH_EVERY, presence_put, presence_remove, presence_roster
 from journeys.selectors import journey_events_after, journey_map_get, share_link_resolve
 
 CLOSE_NOT_SIGNED_IN = 4401

@@ -19,10 +19,10 @@ from journeys.exceptions import JourneyboardError, NotFound
 from journeys.exports import FORMATS, export_filename
 from journeys.exports.document import map_document
 from journeys.imports import MAX_IMPORT_BYTES, document_from_upload, journey_import
-from journeys.pages import signed_in
 from journeys.permissions import EditorWritesOthersRead
 from journeys.selectors import journey_get
 from journeys.serializers import JourneySerializer
+from journeys.web.editor import signed_in
 
 
 class _FormatIsOurs(DefaultContentNegotiation):

@@ -12,12 +12,12 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from journeys import services
-from journeys.dashboard_pages import WINDOW_CHOICES
 from journeys.dashboards import journey_dashboard_get, window_from_params
 from journeys.exceptions import InvalidInput
 from journeys.models import ShareLink
-from journeys.pages import editor_data_get
 from journeys.selectors import share_link_resolve
+from journeys.web.dashboards import WINDOW_CHOICES
+from journeys.web.editor import editor_data_get
 
 
 def _private(response: HttpResponse) -> HttpResponse:

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from journeys.consumers import JourneyConsumer, SharedJourneyConsumer
+from journeys.realtime.consumers import JourneyConsumer, SharedJourneyConsumer
 
 websocket_urlpatterns = [
     path("ws/journeys/<int:journey_id>/", JourneyConsumer.as_asgi()),

@@ -1,0 +1,1 @@
+"""The live map: WebSocket consumers, broadcast after commit, presence, routing."""

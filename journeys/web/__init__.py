@@ -1,0 +1,1 @@
+"""HTML pages: the journey list, the editor, dashboards and share-link pages."""
