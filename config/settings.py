@@ -115,6 +115,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Channels and Celery --------------------------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 REDIS_PREFIX = env.str("JOURNEYBOARD_REDIS_PREFIX", default="journeyboard")
+# How often a live map's socket confirms its presence (and re-checks its user's access
+# meanwhile); someone unconfirmed for three times this is taken off the map.
+JOURNEYBOARD_PRESENCE_REFRESH_SECONDS = env.float("JOURNEYBOARD_PRESENCE_REFRESH_SECONDS", 10.0)
 
 if REDIS_URL:
     CHANNEL_LAYERS = {

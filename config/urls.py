@@ -18,12 +18,11 @@ from journeys.api import dashboards as dashboard_api
 from journeys.api.items import (
     CardViewSet,
     EmotionViewSet,
-    JourneyViewSet,
     LaneViewSet,
-    MeView,
     OpportunityViewSet,
     PhaseViewSet,
 )
+from journeys.api.journeys import JourneyViewSet, MeView
 from journeys.api.mapfile import JourneyExportView, JourneyImportView
 from journeys.api.sharing import journey_share_links, share_link_revoke
 from journeys.permissions import role_of

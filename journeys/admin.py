@@ -1,8 +1,15 @@
-from django.contrib import admin
-from django.utils import timezone
+from typing import Any
 
+from django.contrib import admin, messages
+from django.http import HttpResponseRedirect
+from django.utils import timezone
+from rest_framework.exceptions import ValidationError
+
+from config.errors import error_answer
 from journeys import services
-from journeys.changes import ItemType, item_create, item_delete, item_move, item_update
+from journeys.actions import CREATE, DELETE, MOVE, UPDATE, actions_of
+from journeys.changes import ItemType
+from journeys.exceptions import JourneyboardError
 from journeys.models import (
     Card,
     Emotion,
@@ -16,58 +23,73 @@ from journeys.models import (
 
 
 class ThroughServicesAdmin(admin.ModelAdmin):
-    """Admin saves and deletes go through the services, so they bump the map's revision, are
-    logged as events and reach open maps like any other edit."""
+    """Admin saves and deletes are actions of the table (``journeys.actions``), like REST calls
+    and socket frames: the same input rules and services, so they bump the map's revision, are
+    logged as events, reach open maps and are refused for the same reasons. A refusal is shown
+    on the form's page as an error, and nothing is saved."""
 
     kind: ItemType
     placement: tuple[str, ...] = ()  # fields whose change is a move: ("phase", "lane")
 
-    def _value(self, form, field):
-        value = form.cleaned_data[field]
-        return value.pk if hasattr(value, "pk") else value
-
-    def _field_name(self, field: str) -> str | None:
-        if field in self.kind.editable:
-            return field
-        if f"{field}_id" in self.kind.editable:
-            return f"{field}_id"
-        return None
+    def _input(self, form, fields) -> dict[str, Any]:
+        """Form values in the API's input shape: related objects by id, under the field's name."""
+        values = {}
+        for field in fields:
+            value = form.cleaned_data[field]
+            values[field] = value.pk if hasattr(value, "pk") else value
+        return values
 
     def save_model(self, request, obj, form, change):
-        if not change:
-            fields = {
-                name: self._value(form, field)
-                for field in form.cleaned_data
-                if field != "journey"
-                and (
-                    name := self._field_name(field)
-                    or (f"{field}_id" if field in self.placement else None)
+        actions = actions_of(self.kind)
+        try:
+            if not change:
+                created = actions[CREATE].run(
+                    actor=request.user, data=self._input(form, form.cleaned_data)
                 )
-            }
-            created = item_create(
-                self.kind, actor=request.user, journey_id=obj.journey_id, fields=fields
-            )
-            obj.pk = created.pk
-            return
-        changes = {
-            name: self._value(form, field)
-            for field in form.changed_data
-            if (name := self._field_name(field))
-        }
-        if changes:
-            item_update(self.kind, actor=request.user, pk=obj.pk, version=None, changes=changes)
-        target = {f"{f}_id": self._value(form, f) for f in self.placement if f in form.changed_data}
-        if target:
-            item_move(
-                self.kind, actor=request.user, pk=obj.pk, index=10**9, version=None, target=target
-            )
+                obj.pk = created.pk
+                return
+            edited = [f for f in form.changed_data if f not in self.placement and f != "journey"]
+            if edited:
+                data = {**self._input(form, edited), "version": obj.version}
+                obj.version = actions[UPDATE].run(actor=request.user, data=data, pk=obj.pk).version
+            moved = [f for f in self.placement if f in form.changed_data]
+            if moved:
+                # To the end of the new cell, as a drop onto it would.
+                data = {**self._input(form, moved), "index": 10**9, "version": obj.version}
+                actions[MOVE].run(actor=request.user, data=data, pk=obj.pk)
+        except (JourneyboardError, ValidationError) as refused:
+            request._journeyboard_refused = refused
 
     def delete_model(self, request, obj):
-        item_delete(self.kind, actor=request.user, pk=obj.pk)
+        try:
+            actions_of(self.kind)[DELETE].run(actor=request.user, data={}, pk=obj.pk)
+        except (JourneyboardError, ValidationError) as refused:
+            request._journeyboard_refused = refused
 
     def delete_queryset(self, request, queryset):
         for obj in queryset:
             self.delete_model(request, obj)
+
+    def _refused(self, request) -> HttpResponseRedirect | None:
+        refused = getattr(request, "_journeyboard_refused", None)
+        if refused is None:
+            return None
+        _, body = error_answer(refused)
+        errors = "; ".join(
+            f"{field}: {' '.join(map(str, messages))}"
+            for field, messages in body.get("errors", {}).items()
+        )
+        self.message_user(request, f"Not saved: {body['detail']} {errors}".strip(), messages.ERROR)
+        return HttpResponseRedirect(request.get_full_path())
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return self._refused(request) or super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        return self._refused(request) or super().response_change(request, obj)
+
+    def response_delete(self, request, obj_display, obj_id):
+        return self._refused(request) or super().response_delete(request, obj_display, obj_id)
 
 
 class PhaseInline(admin.TabularInline):

@@ -46,6 +46,8 @@ def journey_list(*, user, filters: dict[str, Any] | None = None) -> QuerySet[Jou
 def journey_map_get(*, journey: Journey, context: dict[str, Any] | None = None) -> dict[str, Any]:
     """The whole map: journey, persona, phases, lanes, cells with cards, touchpoints, emotions,
     opportunities and the revision it reflects — one query per kind of item."""
+    # Serializers read their context as a dict: None (no request, as on a socket) would crash.
+    context = context or {}
     journey_id = journey.pk
     phases = Phase.objects.filter(journey_id=journey_id).order_by("position", "pk")
     lanes = Lane.objects.filter(journey_id=journey_id).order_by("position", "pk")
@@ -92,8 +94,14 @@ def journey_events_after(*, journey: Journey, after: int) -> list[dict[str, Any]
     """The events a client missed since ``after``, in order, or None when too many to replay."""
     if journey.revision - after > EVENT_REPLAY_LIMIT:
         return None
+    return journey_events_page(journey=journey, after=after, limit=EVENT_REPLAY_LIMIT)
+
+
+def journey_events_page(*, journey: Journey, after: int, limit: int) -> list[dict[str, Any]]:
+    """Up to ``limit`` events after revision ``after``, oldest first: the log read page by page,
+    however far back (a client catching up uses ``journey_events_after`` and a snapshot)."""
     events = JourneyEvent.objects.filter(journey_id=journey.pk, revision__gt=after)
-    return [event_message(event) for event in events.order_by("revision")]
+    return [event_message(event) for event in events.order_by("revision")[:limit]]
 
 
 def share_links_of(*, journey: Journey) -> QuerySet[ShareLink]:

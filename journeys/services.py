@@ -31,7 +31,11 @@ from journeys.map_templates import TEMPLATES
 from journeys.models import Card, Emotion, Journey, Lane, Opportunity, Phase, ShareLink
 from journeys.permissions import Role, can_manage_journey, can_share_journey, has_role
 from journeys.positions import renumbered
-from journeys.realtime.broadcast import broadcast_journey_event, broadcast_share_link_revoked
+from journeys.realtime.broadcast import (
+    broadcast_access_changed,
+    broadcast_journey_event,
+    broadcast_share_link_revoked,
+)
 from journeys.serializers import (
     CardSerializer,
     EmotionSerializer,
@@ -162,6 +166,9 @@ def journey_update(*, actor, journey_id: int, version: int, changes: dict[str, A
             kind="journey_updated",
             payload={"journey": _journey_data(journey)},
         )
+        if _ACCESS_FIELDS & set(changes) or collaborator_ids is not None:
+            # Sockets of people who lost the map close; those who gained edit rights hear so.
+            transaction.on_commit(partial(broadcast_access_changed, journey_id=journey.pk))
     return journey
 
 

@@ -3,7 +3,7 @@ from rest_framework import status, viewsets
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
-from journeys.api.items import _edit_input
+from journeys.api.items import edit_input
 from journeys.permissions import AdminWritesOthersRead
 from journeys.serializers import DeleteSerializer
 from personas import services
@@ -33,7 +33,7 @@ class PersonaViewSet(viewsets.ModelViewSet):
 
     def partial_update(self, request, *args, **kwargs):
         persona = self.get_object()
-        version, changes = _edit_input(self.get_serializer_class(), request, persona)
+        version, changes = edit_input(self.get_serializer_class(), request, persona)
         persona = services.persona_update(
             actor=request.user, persona_id=persona.pk, version=version, changes=changes
         )
@@ -68,7 +68,7 @@ class PersonaGroupViewSet(viewsets.ModelViewSet):
 
     def partial_update(self, request, *args, **kwargs):
         group = self.get_object()
-        version, changes = _edit_input(self.get_serializer_class(), request, group)
+        version, changes = edit_input(self.get_serializer_class(), request, group)
         group = services.persona_group_update(
             actor=request.user, group_id=group.pk, version=version, changes=changes
         )

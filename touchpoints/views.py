@@ -1,11 +1,10 @@
 from journeys.api.items import MapItemViewSet
-from touchpoints import services
-from touchpoints.models import Touchpoint
 from touchpoints.serializers import TouchpointSerializer
+from touchpoints.services import TOUCHPOINT
 
 
 class TouchpointViewSet(MapItemViewSet):
-    model, item_name, serializer_class = Touchpoint, "touchpoint", TouchpointSerializer
+    kind, serializer_class = TOUCHPOINT, TouchpointSerializer
     filterset_fields = [
         "journey",
         "phase",
@@ -16,6 +15,3 @@ class TouchpointViewSet(MapItemViewSet):
         "code",
     ]
     search_fields = ["name", "description", "code"]
-
-    def _services_module(self):
-        return services

@@ -17,6 +17,11 @@ def journey_group(journey_id: int) -> str:
     return f"journey-{journey_id}"
 
 
+def user_group(user_id: int) -> str:
+    """Every live socket of one user: told when their role, account or sessions change."""
+    return f"user-{user_id}"
+
+
 def event_message(event) -> dict:
     """A JourneyEvent as clients receive it, live or replayed."""
     return {
@@ -29,39 +34,73 @@ def event_message(event) -> dict:
 
 
 def _group_send(journey_id: int, message: dict) -> None:
-    """Send one channel-layer message to everyone on the map, from any thread (inside an event
-    loop's thread too, where async_to_sync may not run)."""
-    layer = get_channel_layer()
+    """Send one channel-layer message to everyone on the map."""
+    _send_to(get_channel_layer(), journey_group(journey_id), message)
+
+
+def _send_to(layer, group: str, message: dict) -> None:
+    """Send one channel-layer message to a group, from any thread (inside an event loop's
+    thread too, where async_to_sync may not run)."""
     if layer is None:
         return
     send = async_to_sync(layer.group_send)
     try:
         asyncio.get_running_loop()
     except RuntimeError:
-        send(journey_group(journey_id), message)
+        send(group, message)
     else:
-        _outside_loop.submit(send, journey_group(journey_id), message).result(timeout=10)
+        _outside_loop.submit(send, group, message).result(timeout=10)
 
 
-def _frame_send(journey_id: int, frame: dict) -> None:
-    # Serialised once here, not once per open socket: the consumer forwards the text as is.
-    _group_send(journey_id, {"type": "journey.event", "text": json.dumps(frame, default=str)})
+def _frame_send(journey_id: int, frame: dict, *, visitor_frame: dict | None = None) -> None:
+    # Serialised once here, not once per open socket: consumers forward the text as is. A
+    # share-link visitor's socket forwards ``visitor_text`` instead (nothing when it is None).
+    _group_send(
+        journey_id,
+        {
+            "type": "journey.event",
+            "text": json.dumps(frame, default=str),
+            "visitor_text": None
+            if visitor_frame is None
+            else json.dumps(visitor_frame, default=str),
+            "revision": frame.get("revision"),
+        },
+    )
 
 
 def broadcast_journey_event(journey_id: int, event: dict) -> None:
     """Send one event to the map's group; a failure is logged, since clients resync by revision."""
+    from journeys.visitors import visitor_event
+
     try:
-        _frame_send(journey_id, {"type": "event", **event})
+        visitor = visitor_event(event)
+        _frame_send(
+            journey_id,
+            {"type": "event", **event},
+            visitor_frame=None if visitor is None else {"type": "event", **visitor},
+        )
     except Exception:  # the change is committed; a lost broadcast is recovered by resync
         logger.exception("Broadcast of %s to journey %s failed", event.get("kind"), journey_id)
 
 
 def broadcast_journey_message(journey_id: int, frame: dict) -> None:
-    """Send a frame that is not a change of the map (import progress) to the map's group."""
+    """Send a frame that is not a change of the map (import progress) to the team on the map."""
     try:
         _frame_send(journey_id, frame)
     except Exception:  # progress is also polled; a lost frame costs nothing
         logger.exception("Progress frame to journey %s failed", journey_id)
+
+
+def broadcast_access_changed(*, journey_id: int | None = None, user_id: int | None = None) -> None:
+    """Ask the map's (or the user's) open sockets to check their access again, after commit."""
+    groups = [journey_group(journey_id)] if journey_id is not None else []
+    groups += [user_group(user_id)] if user_id is not None else []
+    layer = get_channel_layer()
+    for group in groups:
+        try:
+            _send_to(layer, group, {"type": "access.changed"})
+        except Exception:  # sockets re-check on their own at the next presence refresh
+            logger.exception("Access notice to %s failed", group)
 
 
 def broadcast_share_link_revoked(journey_id: int, share_link_id: int) -> None:

@@ -1,37 +1,54 @@
 """The live map: one WebSocket per open map, at /ws/journeys/<id>/.
 
 Thin, like a view: it authenticates, subscribes to the map's group, parses frames and calls the
-same services as the REST API. Documented close codes (sent after the handshake):
-4401 not signed in · 4404 no such journey, or no access to it · 4410 (share links, at
-/ws/share/<token>/) the link was revoked or has expired.
+same actions as the REST API. Documented close codes (sent after the handshake):
+4401 not signed in (or signed out since) · 4404 no such journey, or no access to it (any more)
+· 4410 (share links, at /ws/share/<token>/) the link was revoked or has expired.
+
+Access is the user's as it is *now*: every edit and every replay resolves the session's user
+again, and a socket whose user loses the map (removed as a collaborator, signed out,
+deactivated) is closed as soon as the change is heard of, and within ``ACCESS_RECHECK_BEATS``
+presence refreshes at the latest.
 
 Frames from the client, each a JSON object with a "type":
   {"type": "ping"}
   {"type": "resync", "after": <revision>}              → "events" (or "snapshot" when too old)
   {"type": "edit", "id": <request id>, "action": "card.update", "data": {...}}  → "ack" or "error"
   {"type": "presence", "cell": {"phase": id, "lane": id} | null, "editing": bool}
-Frames to the client: hello, event, events, snapshot, ack, error, presence, pong.
+Frames to the client: hello, event, events, snapshot, ack, error, presence, access, pong.
+A frame the server cannot handle gets an "error" frame; the socket stays open.
 """
 
 import asyncio
+import itertools
 import json
+import logging
 import time
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AnonymousUser
 from django.db import close_old_connections
-from django.utils import timezone
-from rest_framework.exceptions import ValidationError
 
-from journeys.exceptions import JourneyboardError, VersionConflict
+from config.errors import error_answer
+from config.ws_auth import user_for_session
 from journeys.models import Journey
 from journeys.permissions import can_edit_journey, can_view_journey, role_of
-from journeys.realtime.broadcast import journey_group
-from journeys.realtime.frames import conflict_current, edit_apply
-from journeys.realtime.presence import REFRESH_EVERY, presence_put, presence_remove, presence_roster
-from journeys.selectors import journey_events_after, journey_map_get, share_link_resolve
+from journeys.realtime.broadcast import journey_group, user_group
+from journeys.realtime.frames import edit_apply
+from journeys.realtime.presence import (
+    REFRESH_EVERY,
+    presence_put,
+    presence_remove,
+    presence_roster,
+)
+from journeys.selectors import journey_events_after, journey_map_get
+
+logger = logging.getLogger(__name__)
 
 CLOSE_NOT_SIGNED_IN = 4401
 CLOSE_NO_ACCESS = 4404
@@ -39,6 +56,9 @@ CLOSE_LINK_GONE = 4410  # a share link that was revoked or has expired
 MAX_FRAME_BYTES = 64 * 1024
 RATE_PER_SECOND = 20  # sustained frames per second per connection …
 RATE_BURST = 40  # … with this much burst
+# Access changes are announced (journeys.realtime.access); every this many presence refreshes
+# a socket checks on its own too, in case an announcement was lost (a minute by default).
+ACCESS_RECHECK_BEATS = 6
 
 
 class TokenBucket:
@@ -58,87 +78,68 @@ class TokenBucket:
         return True
 
 
-class JourneyConsumer(AsyncWebsocketConsumer):
-    watching = False
+@dataclass(frozen=True)
+class Access:
+    """What the socket's user may do on its map right now."""
 
-    async def connect(self) -> None:
-        self.journey_id = int(self.scope["url_route"]["kwargs"]["journey_id"])
-        self.group = journey_group(self.journey_id)
-        self.user = self.scope.get("user")
-        self.joined = False
-        self.limit = TokenBucket(RATE_PER_SECOND, RATE_BURST)
-        # ?watch=1: a page that follows the map without being on it (a dashboard) is not shown
-        # to the map's editors as someone present.
-        self.watching = parse_qs(self.scope.get("query_string", b"").decode()).get("watch") == ["1"]
-        access = await database_sync_to_async(self._access)()
-        # Accept first, so the browser sees a meaningful close code rather than a failed handshake.
-        await self.accept()
-        if access is None:
-            await self.close(code=CLOSE_NOT_SIGNED_IN)
-            return
-        can_view, self.can_edit, revision = access
-        if not can_view:
-            await self.close(code=CLOSE_NO_ACCESS)
-            return
-        await self.channel_layer.group_add(self.group, self.channel_name)
-        self.joined = True
-        self.presence = {
-            "member": self.channel_name,
-            "user": {"id": self.user.pk, "name": self.user.get_full_name() or self.user.username},
-            "cell": None,
-            "editing": False,
-        }
-        if not self.watching:
-            self.presence = await presence_put(self.journey_id, self.channel_name, self.presence)
-        roster = [] if self.watching else await presence_roster(self.journey_id)
-        await self.send_frame(
-            {
-                "type": "hello",
-                "revision": revision,
-                "can_edit": self.can_edit,
-                "you": self.presence,
-                "presence": roster,
-            }
-        )
-        if not self.watching:
-            await self.channel_layer.group_send(
-                self.group, {"type": "journey.presence", "action": "update", "state": self.presence}
-            )
-        self.refresher = asyncio.ensure_future(self._refresh_presence())
+    user: Any
+    close_code: int | None  # None: may stay; else the code to close with
+    can_edit: bool = False
+    revision: int = 0
 
-    def _access(self) -> tuple[bool, bool, int] | None:
-        close_old_connections()
-        if role_of(self.user) is None:
-            return None
-        journey = Journey.objects.filter(pk=self.journey_id).first()
-        if journey is None or not can_view_journey(self.user, journey):
-            return False, False, 0
-        return True, can_edit_journey(self.user, journey), journey.revision
+
+def answer_of(error: Exception) -> dict[str, Any]:
+    """An error frame's fields for ``error``, the same answer REST gives (``config.errors``)."""
+    answer = error_answer(error)
+    if answer is None:
+        logger.exception("Live map frame failed", exc_info=error)
+        return {"code": "server_error", "detail": "The server could not handle this; try again."}
+    return answer[1]
+
+
+def parse_frame(raw: str | bytes) -> dict | str:
+    """The frame as a dict, or the error code that refuses it."""
+    try:
+        frame = json.loads(raw)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return "invalid_json"
+    if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+        return "invalid_frame"
+    return frame
+
+
+class LiveSocket(AsyncWebsocketConsumer):
+    """What every live socket shares: frame parsing, rate limit, error frames, and leaving its
+    groups and the roster however it ends — a consumer that fails must not haunt the map."""
+
+    joined = False
+    groups_joined: tuple[str, ...] = ()
+    refresher: asyncio.Task | None = None
+
+    async def __call__(self, scope, receive, send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self.leave()
 
     async def disconnect(self, code: int) -> None:
-        if not getattr(self, "joined", False):
-            return
-        self.refresher.cancel()
-        await self.channel_layer.group_discard(self.group, self.channel_name)
-        if self.watching:
-            return
-        await presence_remove(self.journey_id, self.channel_name)
-        await self.channel_layer.group_send(
-            self.group,
-            {"type": "journey.presence", "action": "leave", "state": {"member": self.channel_name}},
-        )
+        await self.leave()
 
-    async def _refresh_presence(self) -> None:
-        while True:
-            await asyncio.sleep(REFRESH_EVERY)
-            if not self.watching:
-                self.presence = await presence_put(
-                    self.journey_id, self.channel_name, self.presence
-                )
-            # Renews the group membership too (the layer forgets members after group_expiry).
-            await self.channel_layer.group_add(self.group, self.channel_name)
+    async def join(self, *groups: str) -> None:
+        for group in groups:
+            await self.channel_layer.group_add(group, self.channel_name)
+        self.groups_joined = groups
+        self.joined = True
 
-    # --- Frames from the client ---------------------------------------------------------------
+    async def leave(self) -> None:
+        """Out of the groups (and, for team members, the roster); safe to call twice."""
+        if not self.joined:
+            return
+        self.joined = False
+        if self.refresher is not None:
+            self.refresher.cancel()
+        for group in self.groups_joined:
+            await self.channel_layer.group_discard(group, self.channel_name)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if not self.joined:
@@ -150,40 +151,204 @@ class JourneyConsumer(AsyncWebsocketConsumer):
         if not self.limit.take():
             await self.error(None, "rate_limited", "Too many frames; slow down.")
             return
-        try:
-            frame = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
-            await self.error(None, "invalid_json", "Frames must be JSON.")
+        frame = parse_frame(raw)
+        if frame == "invalid_json":
+            await self.error(None, "invalid_json", "Frames must be JSON (and not nested deeply).")
             return
-        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+        if frame == "invalid_frame":
             await self.error(None, "invalid_frame", 'A frame is a JSON object with a "type".')
             return
-        handler = {
-            "ping": self.on_ping,
-            "resync": self.on_resync,
-            "edit": self.on_edit,
-            "presence": self.on_presence,
-        }.get(frame["type"])
+        handler = self.handlers().get(frame["type"])
         if handler is None:
             await self.error(
                 frame.get("id"), "unknown_type", f"Unknown frame type {frame['type']!r}."
             )
             return
-        await handler(frame)
+        try:
+            await handler(frame)
+        except Exception as failure:  # an error frame, never a dropped socket
+            await self.error(_request_id(frame), **_detail(answer_of(failure)))
+
+    def handlers(self) -> dict[str, Any]:
+        return {"ping": self.on_ping}
 
     async def on_ping(self, frame: dict) -> None:
         await self.send_frame({"type": "pong"})
+
+    async def send_frame(self, frame: dict) -> None:
+        await self.send(text_data=json.dumps(frame, default=str))
+
+    async def error(self, request_id: Any, code: str, detail: str, **extra: Any) -> None:
+        await self.send_frame(
+            {"type": "error", "id": request_id, "code": code, "detail": detail, **extra}
+        )
+
+
+def _request_id(frame: dict) -> Any:
+    request_id = frame.get("id")
+    return request_id if isinstance(request_id, str | int) else None
+
+
+def _detail(answer: dict[str, Any]) -> dict[str, Any]:
+    return {"code": answer["code"], "detail": answer["detail"], **_extra(answer)}
+
+
+def _extra(answer: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in answer.items() if k not in ("code", "detail")}
+
+
+class JourneyConsumer(LiveSocket):
+    watching = False
+    can_edit = False
+
+    async def connect(self) -> None:
+        self.journey_id = int(self.scope["url_route"]["kwargs"]["journey_id"])
+        self.group = journey_group(self.journey_id)
+        self.user = self.scope.get("user")
+        self.limit = TokenBucket(RATE_PER_SECOND, RATE_BURST)
+        # ?watch=1: a page that follows the map without being on it (a dashboard) is not shown
+        # to the map's editors as someone present.
+        self.watching = parse_qs(self.scope.get("query_string", b"").decode()).get("watch") == ["1"]
+        access = await database_sync_to_async(self._access_now)()
+        # Accept first, so the browser sees a meaningful close code rather than a failed handshake.
+        await self.accept()
+        if access.close_code is not None:
+            await self.close(code=access.close_code)
+            return
+        self.user, self.can_edit = access.user, access.can_edit
+        await self.join(self.group, user_group(self.user.pk))
+        self.known_members: set[str] = set()
+        self.presence = {
+            "member": self.channel_name,
+            "user": {"id": self.user.pk, "name": self.user.get_full_name() or self.user.username},
+            "cell": None,
+            "editing": False,
+        }
+        if not self.watching:
+            self.presence = await presence_put(self.journey_id, self.channel_name, self.presence)
+        roster = [] if self.watching else await presence_roster(self.journey_id)
+        self.known_members = {member["member"] for member in roster}
+        await self.send_frame(
+            {
+                "type": "hello",
+                "revision": access.revision,
+                "can_edit": self.can_edit,
+                "you": self.presence,
+                "presence": roster,
+            }
+        )
+        if not self.watching:
+            await self.channel_layer.group_send(
+                self.group, {"type": "journey.presence", "action": "update", "state": self.presence}
+            )
+        self.refresher = asyncio.ensure_future(self._keep_fresh())
+
+    # --- Who the user is now, and what they may do ----------------------------------------------
+
+    def _user_now(self):
+        """The socket's user as they are now: signed out, deactivated or demoted shows here."""
+        if "session_key" in self.scope:
+            return user_for_session(self.scope["session_key"])
+        # Authenticated by other middleware (no session to look at): the account as it is now.
+        pk = getattr(self.scope.get("user"), "pk", None)
+        found = get_user_model().objects.filter(pk=pk).first() if pk else None
+        return found or AnonymousUser()
+
+    def _access_now(self) -> Access:
+        close_old_connections()
+        user = self._user_now()
+        if role_of(user) is None:
+            return Access(user, CLOSE_NOT_SIGNED_IN)
+        journey = Journey.objects.filter(pk=self.journey_id).first()
+        if journey is None or not can_view_journey(user, journey):
+            return Access(user, CLOSE_NO_ACCESS)
+        return Access(user, None, can_edit_journey(user, journey), journey.revision)
+
+    async def recheck_access(self) -> bool:
+        """Close the socket if its user may no longer see the map; True if it stays open."""
+        access = await database_sync_to_async(self._access_now)()
+        if access.close_code is not None:
+            await self.leave()
+            await self.close(code=access.close_code)
+            return False
+        if access.can_edit != self.can_edit:
+            self.can_edit = access.can_edit
+            await self.send_frame({"type": "access", "can_edit": self.can_edit})
+        return True
+
+    async def access_changed(self, message: dict) -> None:
+        """Someone changed who may see the map, or this user's role, session or account."""
+        if self.joined:
+            await self.recheck_access()
+
+    async def leave(self) -> None:
+        was_present = self.joined and not self.watching
+        await super().leave()
+        if not was_present:
+            return
+        await presence_remove(self.journey_id, self.channel_name)
+        await self.channel_layer.group_send(
+            self.group,
+            {"type": "journey.presence", "action": "leave", "state": {"member": self.channel_name}},
+        )
+
+    async def _keep_fresh(self) -> None:
+        """Now and then: confirm presence, renew group membership (the layer forgets members
+        after ``group_expiry``), tell the client who vanished with a dead server, and re-check
+        access in case a notice of its change was lost."""
+        for beat in itertools.count(1):
+            await asyncio.sleep(REFRESH_EVERY)
+            if beat % ACCESS_RECHECK_BEATS == 0 and not await self.recheck_access():
+                return
+            for group in self.groups_joined:
+                await self.channel_layer.group_add(group, self.channel_name)
+            if not self.watching:
+                self.presence = await presence_put(
+                    self.journey_id, self.channel_name, self.presence
+                )
+                await self._forget_the_vanished()
+
+    async def _forget_the_vanished(self) -> None:
+        # A server that dies says no goodbyes: its sockets' entries go stale in the roster.
+        present = {member["member"] for member in await presence_roster(self.journey_id)}
+        for member in self.known_members - present - {self.channel_name}:
+            await self.send_frame(
+                {"type": "presence", "action": "leave", "state": {"member": member}}
+            )
+        self.known_members &= present
+
+    # --- Frames from the client -------------------------------------------------------------------
+
+    def handlers(self) -> dict[str, Any]:
+        return {
+            "ping": self.on_ping,
+            "resync": self.on_resync,
+            "edit": self.on_edit,
+            "presence": self.on_presence,
+        }
 
     async def on_resync(self, frame: dict) -> None:
         after = frame.get("after")
         if not isinstance(after, int) or isinstance(after, bool) or after < 0:
             await self.error(None, "invalid_frame", '"after" must be a revision number (>= 0).')
             return
-        await self.send_frame(await database_sync_to_async(self._missed)(after))
+        missed = await database_sync_to_async(self._missed)(after)
+        if missed is None:
+            await self.recheck_access()  # closes the socket
+            return
+        await self.send_frame(missed)
 
-    def _missed(self, after: int) -> dict[str, Any]:
+    def _missed(self, after: int) -> dict[str, Any] | None:
+        """What a client missed since ``after``, if its user may still see the map."""
         close_old_connections()
-        journey = Journey.objects.select_related("persona", "owner").get(pk=self.journey_id)
+        user = self._user_now()
+        journey = Journey.objects.select_related("persona", "owner").filter(pk=self.journey_id)
+        journey = journey.first()
+        if journey is None or not can_view_journey(user, journey):
+            return None
+        return self.replay(journey, after)
+
+    def replay(self, journey: Journey, after: int) -> dict[str, Any]:
         events = journey_events_after(journey=journey, after=after)
         if events is None:
             return {"type": "snapshot", "map": journey_map_get(journey=journey)}
@@ -204,31 +369,28 @@ class JourneyConsumer(AsyncWebsocketConsumer):
         if not isinstance(frame.get("action"), str):
             await self.error(request_id, "invalid_frame", 'An edit names its "action".')
             return
-        try:
-            # Not thread-sensitive: edits from many sockets run side by side, each on its own
-            # pooled connection; the journey's row lock still serialises edits of one map.
-            apply = database_sync_to_async(self._apply, thread_sensitive=False)
-            saved = await apply(frame["action"], frame.get("data"))
-        except VersionConflict as conflict:
-            current = await database_sync_to_async(conflict_current)(conflict)
-            await self.error(
-                request_id, conflict.code, conflict.message, current=current, **conflict.details
-            )
+        # Not thread-sensitive: edits from many sockets run side by side, each on its own
+        # pooled connection; the journey's row lock still serialises edits of one map.
+        apply = database_sync_to_async(self._apply, thread_sensitive=False)
+        outcome, body = await apply(frame["action"], frame.get("data"))
+        if outcome == "ack":
+            await self.send_frame({"type": "ack", "id": request_id, "object": body})
             return
-        except JourneyboardError as refused:
-            await self.error(request_id, refused.code, refused.message, **refused.details)
-            return
-        except ValidationError as invalid:
-            await self.error(
-                request_id, "invalid", "Some fields are invalid.", errors=invalid.detail
-            )
-            return
-        await self.send_frame({"type": "ack", "id": request_id, "object": saved})
+        await self.error(request_id, **_detail(body))
+        if body["code"] in ("not_found", "permission_denied"):
+            await self.recheck_access()  # was it the map that is out of reach now?
 
-    def _apply(self, action: str, data: Any) -> dict | None:
+    def _apply(self, action: str, data: Any) -> tuple[str, dict[str, Any] | None]:
+        """("ack", the saved item) or ("error", the answer), computed in this thread: a refused
+        edit's ``current`` is serialised here, beside the database."""
         close_old_connections()
         try:
-            return edit_apply(actor=self.user, journey_id=self.journey_id, action=action, data=data)
+            actor = self._user_now()
+            return "ack", edit_apply(
+                actor=actor, journey_id=self.journey_id, action=action, data=data
+            )
+        except Exception as refused:
+            return "error", answer_of(refused)
         finally:
             close_old_connections()  # back to the pool, not held by an idle worker thread
 
@@ -262,13 +424,15 @@ class JourneyConsumer(AsyncWebsocketConsumer):
             self.group, {"type": "journey.presence", "action": "update", "state": self.presence}
         )
 
-    # --- Messages from the group --------------------------------------------------------------
+    # --- Messages from the group ------------------------------------------------------------------
 
     async def dispatch(self, message: dict) -> None:
         # Group messages touch no database: skip Channels' per-message connection housekeeping,
         # a thread hop for every event delivered to every socket.
-        if message["type"] in ("journey.event", "journey.presence"):
-            await getattr(self, message["type"].replace(".", "_"))(message)
+        if message["type"] == "journey.event":
+            await self.journey_event(message)
+        elif message["type"] == "journey.presence":
+            await self.journey_presence(message)
         else:
             await super().dispatch(message)
 
@@ -277,76 +441,12 @@ class JourneyConsumer(AsyncWebsocketConsumer):
         await self.send(text_data=message["text"])
 
     async def journey_presence(self, message: dict) -> None:
-        await self.send_frame(
-            {"type": "presence", "action": message["action"], "state": message["state"]}
-        )
+        state = message["state"]
+        if message["action"] == "leave":
+            self.known_members.discard(state["member"])
+        else:
+            self.known_members.add(state["member"])
+        await self.send_frame({"type": "presence", "action": message["action"], "state": state})
 
     async def share_revoked(self, message: dict) -> None:
         pass  # only share-link visitors' sockets care
-
-    # --- Helpers ------------------------------------------------------------------------------
-
-    async def send_frame(self, frame: dict) -> None:
-        await self.send(text_data=json.dumps(frame, default=str))
-
-    async def error(self, request_id: Any, code: str, detail: str, **extra: Any) -> None:
-        await self.send_frame(
-            {"type": "error", "id": request_id, "code": code, "detail": detail, **extra}
-        )
-
-
-class SharedJourneyConsumer(JourneyConsumer):
-    """A share-link visitor's live map, at /ws/share/<token>/: the map's events and resync, and
-    nothing else — no edits, no presence either way (visitors are not team members)."""
-
-    async def connect(self) -> None:
-        self.joined = False
-        self.can_edit = False
-        self.limit = TokenBucket(RATE_PER_SECOND, RATE_BURST)
-        self.token = self.scope["url_route"]["kwargs"]["token"]
-        link = await database_sync_to_async(self._active_link)()
-        await self.accept()
-        if link is None:
-            await self.close(code=CLOSE_LINK_GONE)
-            return
-        self.share_link_id, self.journey_id, revision = link
-        self.group = journey_group(self.journey_id)
-        await self.channel_layer.group_add(self.group, self.channel_name)
-        self.joined = True
-        you = {"member": self.channel_name, "user": None, "cell": None, "editing": False}
-        await self.send_frame(
-            {"type": "hello", "revision": revision, "can_edit": False, "you": you, "presence": []}
-        )
-        self.refresher = asyncio.ensure_future(self._keep_checking())
-
-    def _active_link(self) -> tuple[int, int, int] | None:
-        close_old_connections()
-        link = share_link_resolve(token=self.token)
-        if link is None or link.state_at(timezone.now()) != "active":
-            return None
-        return link.pk, link.journey_id, link.journey.revision
-
-    async def _keep_checking(self) -> None:
-        # Expiry passes silently and a revocation notice can be lost: look again now and then.
-        while True:
-            await asyncio.sleep(REFRESH_EVERY)
-            if await database_sync_to_async(self._active_link)() is None:
-                await self.close(code=CLOSE_LINK_GONE)
-                return
-            await self.channel_layer.group_add(self.group, self.channel_name)
-
-    async def disconnect(self, code: int) -> None:
-        if not getattr(self, "joined", False):
-            return
-        self.refresher.cancel()
-        await self.channel_layer.group_discard(self.group, self.channel_name)
-
-    async def on_presence(self, frame: dict) -> None:
-        await self.error(None, "permission_denied", "A shared map is read-only.")
-
-    async def journey_presence(self, message: dict) -> None:
-        pass  # who of the team is on the map is not shown to outside visitors
-
-    async def share_revoked(self, message: dict) -> None:
-        if message.get("share_link") == self.share_link_id:
-            await self.close(code=CLOSE_LINK_GONE)

@@ -11,8 +11,10 @@ from typing import Any
 
 from django.conf import settings
 
-STALE_AFTER = 30.0  # seconds without a confirmation before someone is taken off the map
-REFRESH_EVERY = 10.0  # how often a connection confirms itself
+# How often a connection confirms itself, and how long without a confirmation before someone
+# is taken off the map (settable, so that tests can kill a server and watch its users leave).
+REFRESH_EVERY = settings.JOURNEYBOARD_PRESENCE_REFRESH_SECONDS
+STALE_AFTER = 3 * REFRESH_EVERY
 
 
 class _LocalRoster:
@@ -55,7 +57,7 @@ class _RedisRoster:
         key = self._key(journey_id)
         client = self._client()
         await client.hset(key, member, json.dumps(state))
-        await client.expire(key, int(STALE_AFTER * 4))
+        await client.expire(key, max(1, int(STALE_AFTER * 4)))
 
     async def remove(self, journey_id: int, member: str) -> None:
         await self._client().hdel(self._key(journey_id), member)

@@ -21,6 +21,7 @@ from journeys.forms import JourneyCreateForm, JourneyFilterForm
 from journeys.models import Emotion, Lane, Opportunity
 from journeys.permissions import Role, can_edit_journey, can_share_journey, has_role, role_of
 from journeys.selectors import journey_get, journey_list, journey_map_get
+from journeys.visitors import visitor_map
 from personas.models import Channel, Persona
 from personas.serializers import PersonaSerializer
 from touchpoints.models import Department
@@ -91,9 +92,9 @@ def editor_data_get(
 ) -> dict[str, Any]:
     """What the editor script starts from: the map, its VoC metrics and the choices it offers.
 
-    ``shared``: for a visitor through a share link, who has no account. They get the map and
-    its metrics, but no customers' comments, no people beyond the map's opportunity owners, no
-    persona photo (photos are served to signed-in users only) and the share link's socket.
+    ``shared``: for a visitor through a share link, who has no account: the map as
+    ``journeys.visitors`` projects it, its metrics, and no people beyond the map's opportunity
+    owners.
     """
     context = {"request": request}
     map_data = journey_map_get(journey=journey, context=context)
@@ -124,12 +125,9 @@ def editor_data_get(
         ).data
     people = get_user_model().objects.filter(is_active=True)
     if shared:
+        # Opportunity owners' names are the map's content (who carries each action plan).
         people = people.filter(pk__in={o["owner"] for o in map_data["opportunities"]} - {None})
-        if map_data["persona"]:
-            map_data["persona"] = {**map_data["persona"], "photo": None}
-        owner = map_data.get("owner")
-        map_data["owner"] = {"id": None, "username": "", "name": owner["name"]} if owner else None
-        map_data["collaborators"] = []
+        editor_data["map"] = visitor_map(map_data)
     # Names of people, for opportunity owners (shown to everyone, chosen by editors).
     editor_data["people"] = [
         {"id": pk, "name": f"{first} {last}".strip() or username}
