@@ -22,6 +22,15 @@ from journeys.models import (
 )
 
 
+def refusal_text(body: dict[str, Any]) -> str:
+    """An error answer in words: its detail, then each field's messages."""
+    errors = "; ".join(
+        f"{field}: {' '.join(map(str, messages))}"
+        for field, messages in body.get("errors", {}).items()
+    )
+    return f"{body['detail']} {errors}".strip()
+
+
 class ThroughServicesAdmin(admin.ModelAdmin):
     """Admin saves and deletes are actions of the table (``journeys.actions``), like REST calls
     and socket frames: the same input rules and services, so they bump the map's revision, are
@@ -43,9 +52,9 @@ class ThroughServicesAdmin(admin.ModelAdmin):
         actions = actions_of(self.kind)
         try:
             if not change:
-                created = actions[CREATE].run(
-                    actor=request.user, data=self._input(form, form.cleaned_data)
-                )
+                # A field left blank is not given: the service's default (or derivation) applies.
+                given = {k: v for k, v in self._input(form, form.cleaned_data).items() if v != ""}
+                created = actions[CREATE].run(actor=request.user, data=given)
                 obj.pk = created.pk
                 return
             edited = [f for f in form.changed_data if f not in self.placement and f != "journey"]
@@ -69,6 +78,12 @@ class ThroughServicesAdmin(admin.ModelAdmin):
     def delete_queryset(self, request, queryset):
         for obj in queryset:
             self.delete_model(request, obj)
+
+    def get_deleted_objects(self, objs, request):
+        # What may go with an item (a phase's cards…) is the service's rule, and its refusal
+        # says why; Django's own protected-objects page would refuse first, in other words.
+        deleted, model_count, perms_needed, _protected = super().get_deleted_objects(objs, request)
+        return deleted, model_count, perms_needed, []
 
     def _refused(self, request) -> HttpResponseRedirect | None:
         refused = getattr(request, "_journeyboard_refused", None)
@@ -195,6 +210,8 @@ class CardAdmin(ThroughServicesAdmin):
 class EmotionAdmin(ThroughServicesAdmin):
     kind = services.EMOTION
     fields = ("journey", "phase", "source", "score", "label", "emoji", "note")
+    # The team's estimate is edited here; the customers' (VoC) comes from survey imports only.
+    readonly_fields = ("source",)
     list_display = ("journey", "phase", "source", "score", "label", "emoji")
     list_filter = ("source", "journey")
     list_select_related = ("journey", "phase")
