@@ -131,7 +131,7 @@ def import_run_cancel(*, actor, run_id: int) -> ImportRun:
         raise NotFound("No such import.")
     source_access_check(actor, run.source)
     with transaction.atomic():
-        run = ImportRun.objects.select_for_update().get(pk=run_id)
+        run = ImportRun.objects.select_for_update(of=("self",)).get(pk=run_id)
         if run.state == ImportRun.State.PENDING:
             # Never started: nothing to stop, the worker will skip it.
             run.state, run.finished_at = ImportRun.State.CANCELLED, timezone.now()
@@ -431,7 +431,7 @@ def survey_source_update(*, actor, source: SurveySource, changes: dict[str, Any]
     """Credentials given are merged: a secret left out keeps its stored value."""
     source_access_check(actor, source)
     with transaction.atomic():
-        source = SurveySource.objects.select_for_update().get(pk=source.pk)
+        source = SurveySource.objects.select_for_update(of=("self",)).get(pk=source.pk)
         credentials = changes.pop("credentials", None)
         if credentials is not None:
             source.credentials = {**source.credentials, **credentials}
@@ -449,7 +449,7 @@ def survey_source_delete(*, actor, source: SurveySource) -> None:
         # Locked before Django collects what cascades: an import holds its source FOR KEY SHARE
         # (responses have no foreign-key constraint), so this waits for one in flight and then
         # deletes every response it wrote.
-        source = SurveySource.objects.select_for_update().filter(pk=source.pk).first()
+        source = SurveySource.objects.select_for_update(of=("self",)).filter(pk=source.pk).first()
         if source is not None:
             source.delete()
 

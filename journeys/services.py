@@ -1,8 +1,9 @@
 """Every change to a journey map, one function per user action.
 
-Each runs in a transaction, locks the journey row first, checks the actor may edit, writes,
-bumps the journey's revision, logs the event and broadcasts it after commit (``changes``).
-REST views, WebSocket consumers and Celery jobs all call these same functions.
+Each runs in a transaction, checks the actor may edit, writes, bumps the journey's revision,
+logs the event and broadcasts it after commit, in the one lock order (``journeys.changes``).
+REST views, socket frames and the admin reach them through the table of actions
+(``journeys.actions``); Celery jobs and imports call them by name.
 """
 
 import secrets
@@ -174,16 +175,18 @@ def journey_update(*, actor, journey_id: int, version: int, changes: dict[str, A
 
 def journey_delete(*, actor, journey_id: int, version: int | None = None) -> None:
     with transaction.atomic():
-        journey = journey_for_change(journey_id=journey_id, actor=actor, lock=True)
+        journey = journey_for_change(journey_id=journey_id, actor=actor)
         if not can_manage_journey(actor, journey):
             raise AccessDenied("Only the journey's owner or an admin can delete it.")
-        if version is not None and journey.version != version:
-            raise VersionConflict(journey)
-        revision = journey.revision + 1
         # Survey imports hold their source and touchpoints FOR KEY SHARE (responses have no
         # foreign-key constraints): lock them (sources, then touchpoints, as imports do) so a
         # delete waits for an import in flight and then cascades every response it wrote.
+        # The journey row comes last, as in every change (see journeys.changes).
         _survey_parents_lock(journey_id)
+        journey = journey_for_change(journey_id=journey_id, actor=actor, lock=True)
+        if version is not None and journey.version != version:
+            raise VersionConflict(journey)
+        revision = journey.revision + 1
         journey.delete()
         message = {
             "kind": "journey_deleted",
@@ -201,7 +204,7 @@ def _survey_parents_lock(journey_id: int) -> None:
 
     for model in (SurveySource, Touchpoint):
         list(
-            model.objects.select_for_update()
+            model.objects.select_for_update(of=("self",))
             .filter(journey_id=journey_id)
             .order_by("pk")
             .values_list("pk", flat=True)
@@ -277,7 +280,7 @@ def share_link_revoke(*, actor, share_link_id: int) -> ShareLink:
         journey = journey_for_change(journey_id=link.journey_id, actor=actor, lock=True)
         if not can_share_journey(actor, journey):
             raise AccessDenied("Only the owner or an admin can change a restricted map's links.")
-        link = ShareLink.objects.select_for_update().get(pk=link.pk)
+        link = ShareLink.objects.select_for_update(of=("self",)).get(pk=link.pk)
         if link.revoked_at is not None:
             return link  # revoking twice is harmless
         link.revoked_at, link.revoked_by = timezone.now(), actor
@@ -427,7 +430,7 @@ def phase_delete(
             "cards": Card.objects.filter(phase_id=phase_id),
             # Locked (see item_delete): a survey import may be matching responses to them.
             "touchpoints": Touchpoint.objects.filter(phase_id=phase_id)
-            .select_for_update()
+            .select_for_update(of=("self",))
             .order_by("pk"),
         },
     )
@@ -454,7 +457,7 @@ def lane_delete(
             "cards": Card.objects.filter(lane_id=lane_id),
             # Locked (see item_delete): a survey import may be matching responses to them.
             "touchpoints": Touchpoint.objects.filter(lane_id=lane_id)
-            .select_for_update()
+            .select_for_update(of=("self",))
             .order_by("pk"),
         },
     )

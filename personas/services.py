@@ -20,7 +20,7 @@ def _require_admin(actor) -> None:
 
 
 def _for_change(model: type[Persona] | type[PersonaGroup], pk: int):
-    item = model.objects.select_for_update().filter(pk=pk).first()
+    item = model.objects.select_for_update(of=("self",)).filter(pk=pk).first()
     if item is None:
         raise NotFound(f"No such {model._meta.verbose_name}.")
     return item
@@ -34,7 +34,9 @@ def _maps_record(actor, persona: Persona, kind: str, payload: dict[str, Any]) ->
     journey_ids = list(
         Journey.objects.filter(persona_id=persona.pk).order_by("pk").values_list("pk", flat=True)
     )
-    for journey in Journey.objects.select_for_update().filter(pk__in=journey_ids).order_by("pk"):
+    for journey in (
+        Journey.objects.select_for_update(of=("self",)).filter(pk__in=journey_ids).order_by("pk")
+    ):
         change_record(journey=journey, actor=actor, kind=kind, payload=payload)
 
 
