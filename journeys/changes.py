@@ -4,13 +4,15 @@
 journey's revision, stores the event and schedules its broadcast for after the commit;
 ``versioned_update`` applies an edit only if the object is still at the version the editor saw.
 
-Locking: an item edit locks only the rows it writes (its own conditional UPDATE) and takes the
-journey row *last*, in ``change_record``'s revision bump, so the journey lock is held just for
-the bump, the event row and the commit. Edits to one busy map then overlap instead of queueing
-behind each other's whole transaction, and revisions still follow commit order (a second bump
-waits for the first to commit). The journey row is the only lock every change takes and it is
-always taken last, so two changes cannot deadlock on it. Changes to the map's structure (a
-phase or lane deleted with its content) lock the journey first instead, to keep new items out.
+The one lock order: an edit first locks the rows it writes, each ``FOR UPDATE OF`` its own row
+(the items' default ordering joins the journey, phase and lane, and a plain ``FOR UPDATE``
+would lock those too) — the item itself (its conditional UPDATE, or ``item_for_change`` with
+``lock``), then siblings it renumbers in id order; a delete that reaches survey responses locks
+survey sources, then touchpoints, in id order, as imports do. The journey row comes *last*, in
+``change_record``'s revision bump, and is held just for the bump, the event row and the commit:
+edits of one busy map overlap instead of queueing behind each other's whole transaction, and
+revisions still follow commit order (a second bump waits for the first to commit). Changes of
+the map itself (its settings, share links) lock the journey row first and lock no item rows.
 """
 
 from collections.abc import Iterable

@@ -43,7 +43,7 @@ class UserSummarySerializer(serializers.ModelSerializer):
 # the journey's lock, so the serializer never reveals whether another journey's id exists.
 
 
-class _ItemSerializer(serializers.ModelSerializer):
+class ItemSerializer(serializers.ModelSerializer):
     journey = serializers.IntegerField(source="journey_id")
     version = serializers.IntegerField(min_value=1, required=False)
     updated_by = serializers.IntegerField(source="updated_by_id", read_only=True)
@@ -60,13 +60,13 @@ class _ItemSerializer(serializers.ModelSerializer):
         return {name: copy.copy(field) for name, field in built.items()}
 
 
-class _PlacedItemSerializer(_ItemSerializer):
+class PlacedItemSerializer(ItemSerializer):
     position = serializers.IntegerField(read_only=True)
     # Where to put a new item among its siblings (0 = first); the end when left out.
     index = serializers.IntegerField(min_value=0, required=False, write_only=True)
 
 
-class PhaseSerializer(_PlacedItemSerializer):
+class PhaseSerializer(PlacedItemSerializer):
     class Meta:
         model = Phase
         fields = [
@@ -82,13 +82,13 @@ class PhaseSerializer(_PlacedItemSerializer):
         ]
 
 
-class LaneSerializer(_PlacedItemSerializer):
+class LaneSerializer(PlacedItemSerializer):
     class Meta:
         model = Lane
         fields = ["id", "journey", "name", "kind", "position", "index", "version", "updated_by"]
 
 
-class CardSerializer(_PlacedItemSerializer):
+class CardSerializer(PlacedItemSerializer):
     phase = serializers.IntegerField(source="phase_id")
     lane = serializers.IntegerField(source="lane_id")
     text = serializers.CharField(max_length=5000, trim_whitespace=True)
@@ -115,7 +115,7 @@ class CardSerializer(_PlacedItemSerializer):
         read_only_fields = ["created_at", "updated_at"]
 
 
-class EmotionSerializer(_ItemSerializer):
+class EmotionSerializer(ItemSerializer):
     phase = serializers.IntegerField(source="phase_id")
     score = serializers.IntegerField(min_value=Emotion.MIN_SCORE, max_value=Emotion.MAX_SCORE)
 
@@ -137,7 +137,7 @@ class EmotionSerializer(_ItemSerializer):
         read_only_fields = ["source"]
 
 
-class OpportunitySerializer(_PlacedItemSerializer):
+class OpportunitySerializer(PlacedItemSerializer):
     phase = serializers.IntegerField(source="phase_id")
     touchpoint = serializers.IntegerField(source="touchpoint_id", allow_null=True, required=False)
     owner = serializers.IntegerField(source="owner_id", allow_null=True, required=False)

@@ -1,10 +1,10 @@
 from rest_framework import serializers
 
-from journeys.serializers import _PlacedItemSerializer
+from journeys.serializers import PlacedItemSerializer
 from touchpoints.models import Touchpoint
 
 
-class TouchpointSerializer(_PlacedItemSerializer):
+class TouchpointSerializer(PlacedItemSerializer):
     phase = serializers.IntegerField(source="phase_id")
     # Left out on create: the journey's first touchpoints lane.
     lane = serializers.IntegerField(source="lane_id", required=False)
