@@ -97,6 +97,15 @@ def answer_of(error: Exception) -> dict[str, Any]:
     return answer[1]
 
 
+async def _best_effort(step) -> None:
+    """One step of leaving. A socket leaves however it ends — when Redis itself is the reason,
+    too: what fails here expires on its own (group membership, the roster's stale entries)."""
+    try:
+        await step
+    except Exception:
+        logger.warning("Leaving a live map: a step failed", exc_info=True)
+
+
 def parse_frame(raw: str | bytes) -> dict | str:
     """The frame as a dict, or the error code that refuses it."""
     try:
@@ -139,7 +148,7 @@ class LiveSocket(AsyncWebsocketConsumer):
         if self.refresher is not None:
             self.refresher.cancel()
         for group in self.groups_joined:
-            await self.channel_layer.group_discard(group, self.channel_name)
+            await _best_effort(self.channel_layer.group_discard(group, self.channel_name))
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if not self.joined:
@@ -286,10 +295,16 @@ class JourneyConsumer(LiveSocket):
         await super().leave()
         if not was_present:
             return
-        await presence_remove(self.journey_id, self.channel_name)
-        await self.channel_layer.group_send(
-            self.group,
-            {"type": "journey.presence", "action": "leave", "state": {"member": self.channel_name}},
+        await _best_effort(presence_remove(self.journey_id, self.channel_name))
+        await _best_effort(
+            self.channel_layer.group_send(
+                self.group,
+                {
+                    "type": "journey.presence",
+                    "action": "leave",
+                    "state": {"member": self.channel_name},
+                },
+            )
         )
 
     async def _keep_fresh(self) -> None:
