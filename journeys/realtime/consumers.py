@@ -184,6 +184,25 @@ class LiveSocket(AsyncWebsocketConsumer):
     async def on_ping(self, frame: dict) -> None:
         await self.send_frame({"type": "pong"})
 
+    async def on_resync(self, frame: dict) -> None:
+        after = frame.get("after")
+        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
+            await self.error(None, "invalid_frame", '"after" must be a revision number (>= 0).')
+            return
+        missed = await database_sync_to_async(self.missed)(after)
+        if missed is None:
+            await self.lost_access()
+            return
+        await self.send_frame(missed)
+
+    def missed(self, after: int) -> dict[str, Any] | None:
+        """What a client missed since revision ``after``, or None if it may no longer know."""
+        raise NotImplementedError
+
+    async def lost_access(self) -> None:
+        """The socket's user (or link) may no longer see the map: close it as such."""
+        raise NotImplementedError
+
     async def send_frame(self, frame: dict) -> None:
         await self.send(text_data=json.dumps(frame, default=str))
 
@@ -342,18 +361,10 @@ class JourneyConsumer(LiveSocket):
             "presence": self.on_presence,
         }
 
-    async def on_resync(self, frame: dict) -> None:
-        after = frame.get("after")
-        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
-            await self.error(None, "invalid_frame", '"after" must be a revision number (>= 0).')
-            return
-        missed = await database_sync_to_async(self._missed)(after)
-        if missed is None:
-            await self.recheck_access()  # closes the socket
-            return
-        await self.send_frame(missed)
+    async def lost_access(self) -> None:
+        await self.recheck_access()  # closes the socket
 
-    def _missed(self, after: int) -> dict[str, Any] | None:
+    def missed(self, after: int) -> dict[str, Any] | None:
         """What a client missed since ``after``, if its user may still see the map."""
         close_old_connections()
         user = self._user_now()

@@ -68,8 +68,7 @@ class SharedLinkConsumer(LiveSocket):
         while True:
             await asyncio.sleep(REFRESH_EVERY)
             if await database_sync_to_async(self._link_now)() is None:
-                await self.leave()
-                await self.close(code=CLOSE_LINK_GONE)
+                await self.lost_access()
                 return
             await self.channel_layer.group_add(journey_group(self.journey_id), self.channel_name)
 
@@ -91,19 +90,11 @@ class SharedLinkConsumer(LiveSocket):
     async def no_replay(self, frame: dict) -> None:
         await self.error(None, "permission_denied", "A shared dashboard replays no map changes.")
 
-    async def on_resync(self, frame: dict) -> None:
-        after = frame.get("after")
-        if not isinstance(after, int) or isinstance(after, bool) or after < 0:
-            await self.error(None, "invalid_frame", '"after" must be a revision number (>= 0).')
-            return
-        missed = await database_sync_to_async(self._missed)(after)
-        if missed is None:
-            await self.leave()
-            await self.close(code=CLOSE_LINK_GONE)
-            return
-        await self.send_frame(missed)
+    async def lost_access(self) -> None:
+        await self.leave()
+        await self.close(code=CLOSE_LINK_GONE)
 
-    def _missed(self, after: int) -> dict[str, Any] | None:
+    def missed(self, after: int) -> dict[str, Any] | None:
         if self._link_now() is None:
             return None
         journey = Journey.objects.select_related("persona", "owner").get(pk=self.journey_id)
@@ -135,5 +126,4 @@ class SharedLinkConsumer(LiveSocket):
 
     async def share_revoked(self, message: dict) -> None:
         if message.get("share_link") == self.share_link_id:
-            await self.leave()
-            await self.close(code=CLOSE_LINK_GONE)
+            await self.lost_access()
