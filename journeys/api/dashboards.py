@@ -4,7 +4,7 @@ from rest_framework.decorators import api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from journeys.dashboards import (
+from journeys.dashboards.portfolio import (
     DEFAULT_SORT,
     journey_dashboard_get,
     portfolio_filters,

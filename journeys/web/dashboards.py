@@ -10,7 +10,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from journeys.dashboards import (
+from journeys.dashboards.portfolio import (
     DEFAULT_PRESET,
     DEFAULT_SORT,
     HEALTH_FORMULA,

@@ -12,7 +12,7 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from journeys import services
-from journeys.dashboards import journey_dashboard_get, window_from_params
+from journeys.dashboards.portfolio import journey_dashboard_get, window_from_params
 from journeys.exceptions import InvalidInput
 from journeys.models import ShareLink
 from journeys.selectors import share_link_resolve

@@ -1,0 +1,1 @@
+"""Executive dashboards, read-only: the portfolio of journeys and one journey's dashboard."""
