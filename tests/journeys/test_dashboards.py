@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from feedback.models import SurveyResponse
 from feedback.writer import rollups_rebuild
-from journeys.dashboards.portfolio import health_score
+from journeys.dashboards.health import health_score
 from journeys.models import Emotion, Journey, Lane, Opportunity
 from journeys.permissions import Role
 from tests.factories import (
