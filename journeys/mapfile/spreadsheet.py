@@ -7,7 +7,7 @@ last column, ``Lane kind``, keeps each lane's kind (hidden in XLSX); without it,
 inferred from the lane's name. A line break inside one item is written as U+2028 (LINE
 SEPARATOR), so it is not read back as two items.
 
-A cell that a spreadsheet would run as a formula gets a leading ``'`` (``journeys.exports.cells``);
+A cell that a spreadsheet would run as a formula gets a leading ``'`` (``spreadsheet_cells``);
 the import takes exactly that quote off again, so a round trip is equal.
 """
 
@@ -20,8 +20,8 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 
-from journeys.exports.cells import cell_in, cell_out
-from journeys.exports.document import FORMAT, SCHEMA_VERSION, MapView
+from journeys.mapfile.document import FORMAT, SCHEMA_VERSION, MapView
+from journeys.mapfile.spreadsheet_cells import cell_in, cell_out
 from journeys.models import Lane
 
 KIND_HEADER = "Lane kind"

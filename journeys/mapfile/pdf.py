@@ -19,7 +19,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from journeys.exports.document import MapView, emotion_text
+from journeys.mapfile.document import MapView, emotion_text
 from journeys.models import Lane
 
 PHASES_PER_PAGE, LANES_PER_PAGE = 4, 8

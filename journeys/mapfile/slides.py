@@ -6,7 +6,7 @@ from typing import Any
 from pptx import Presentation
 from pptx.util import Inches, Pt
 
-from journeys.exports.document import MapView, emotion_text, printable
+from journeys.mapfile.document import MapView, emotion_text, printable
 from journeys.models import Lane
 
 _TITLE_ONLY = 5  # the default template's "Title Only" layout

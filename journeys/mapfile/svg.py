@@ -6,7 +6,7 @@ import textwrap
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from journeys.exports.document import MapView, emotion_text, printable
+from journeys.mapfile.document import MapView, emotion_text, printable
 from journeys.models import Lane
 
 LANE_W, PHASE_W, HEADER_H, TITLE_H = 170, 230, 44, 56

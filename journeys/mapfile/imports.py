@@ -20,8 +20,8 @@ from openpyxl.utils.exceptions import InvalidFileException
 
 from journeys.changes import change_record
 from journeys.exceptions import AccessDenied, ImportRefused
-from journeys.exports import document as doc
-from journeys.exports.grid import document_from_csv, document_from_xlsx
+from journeys.mapfile import document as doc
+from journeys.mapfile.spreadsheet import document_from_csv, document_from_xlsx
 from journeys.models import Card, Emotion, Journey, Lane, Opportunity, Phase
 from journeys.permissions import Role, has_role, is_admin, visible_journeys
 from journeys.positions import GAP, renumbered
