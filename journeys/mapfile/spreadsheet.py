@@ -315,9 +315,22 @@ def _records(sheet) -> list[dict[str, Any]]:
 def _details_apply(document: dict[str, Any], details: dict[str, list[dict]]) -> None:
     """Touchpoint codes, channels…, and opportunities' plans, matched by phase and name."""
     phase_names = {p["key"]: p["name"] for p in document["phases"]}
+    touchpoint_keys = _touchpoint_details_apply(
+        document, details.get("Touchpoints", []), phase_names
+    )
+    _opportunity_details_apply(
+        document, details.get("Opportunities", []), phase_names, touchpoint_keys
+    )
+
+
+def _touchpoint_details_apply(
+    document: dict[str, Any], rows: list[dict], phase_names: dict[str, str]
+) -> dict[tuple[str, str], str]:
+    """Each touchpoint's row of the ``Touchpoints`` sheet (by phase, lane and name) applied;
+    the touchpoints' keys by (phase key, name), and by ("", name) for any phase."""
     lane_names = {lane["key"]: lane["name"] for lane in document["lanes"]}
     found: dict[tuple, list[dict]] = {}
-    for row in details.get("Touchpoints", []):
+    for row in rows:
         key = (row.get("Phase"), row.get("Lane"), row.get("Touchpoint"))
         found.setdefault(key, []).append(row)
     by_name: dict[tuple[str, str], str] = {}
@@ -336,8 +349,18 @@ def _details_apply(document: dict[str, Any], details: dict[str, list[dict]]) -> 
             if row.get(column):
                 tp[field] = str(row[column])
         tp["is_moment_that_matters"] = str(row.get("Moment that matters") or "").lower() == "yes"
+    return by_name
+
+
+def _opportunity_details_apply(
+    document: dict[str, Any],
+    rows: list[dict],
+    phase_names: dict[str, str],
+    touchpoint_keys: dict[tuple[str, str], str],
+) -> None:
+    """Each opportunity's row of the ``Opportunities`` sheet (by phase and title) applied."""
     plans: dict[tuple, list[dict]] = {}
-    for row in details.get("Opportunities", []):
+    for row in rows:
         plans.setdefault((row.get("Phase"), row.get("Opportunity")), []).append(row)
     for op in document["opportunities"]:
         matches = plans.get((phase_names[op["phase"]], op["title"]))
@@ -349,7 +372,9 @@ def _details_apply(document: dict[str, Any], details: dict[str, list[dict]]) -> 
                 op[field] = row[column]
         op["description"] = str(row.get("Description") or "")
         named = row.get("Touchpoint") or ""
-        op["touchpoint"] = by_name.get((op["phase"], named)) or by_name.get(("", named))
+        op["touchpoint"] = touchpoint_keys.get((op["phase"], named)) or touchpoint_keys.get(
+            ("", named)
+        )
         due = row.get("Due date")
         op["action_plan"] = {
             "owner": None,  # the sheet shows a name, not who that is here
