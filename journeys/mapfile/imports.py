@@ -19,7 +19,7 @@ from jsonschema import Draft202012Validator, FormatChecker
 from openpyxl.utils.exceptions import InvalidFileException
 
 from journeys.changes import change_record
-from journeys.exceptions import AccessDenied, ImportRefused
+from journeys.exceptions import AccessDenied, MapImportRefused
 from journeys.mapfile import document as doc
 from journeys.mapfile.spreadsheet import document_from_csv, document_from_xlsx
 from journeys.models import Card, Emotion, Journey, Lane, Opportunity, Phase
@@ -53,7 +53,7 @@ def _path(parts) -> str:
 def _refuse(errors: dict[str, list[str]]) -> None:
     if errors:
         count = sum(len(v) for v in errors.values())
-        raise ImportRefused(
+        raise MapImportRefused(
             f"The map file has {count} problem{'s' if count != 1 else ''}; nothing was imported.",
             errors=errors,
         )
@@ -62,12 +62,12 @@ def _refuse(errors: dict[str, list[str]]) -> None:
 def document_validate(document: Any) -> None:
     """Refuse a document that is not a valid ``journeyboard.map`` v1, naming each bad path."""
     if not isinstance(document, dict) or document.get("format") != doc.FORMAT:
-        raise ImportRefused(
+        raise MapImportRefused(
             f'This is not a Journeyboard map (expected "format": "{doc.FORMAT}").',
             code="not_a_map",
         )
     if document.get("schema_version") != doc.SCHEMA_VERSION:
-        raise ImportRefused(
+        raise MapImportRefused(
             f"Schema version {document.get('schema_version')!r} is not supported; this "
             f"Journeyboard reads version {doc.SCHEMA_VERSION}.",
             code="unsupported_schema_version",
@@ -166,12 +166,12 @@ def document_from_upload(
     """A document from an uploaded file, and the format it was read as: JSON, or a CSV/XLSX
     grid (the format named, else told by the file's name, content type or first bytes)."""
     if len(data) > MAX_IMPORT_BYTES:
-        raise ImportRefused(
+        raise MapImportRefused(
             f"The file is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB.", code="too_large"
         )
     kind = format or _detect(data, filename, content_type)
     if kind not in IMPORT_FORMATS:
-        raise ImportRefused(
+        raise MapImportRefused(
             f"Cannot import {kind!r}; choose one of {', '.join(IMPORT_FORMATS)}.",
             code="unknown_format",
             formats=list(IMPORT_FORMATS),
@@ -183,7 +183,7 @@ def document_from_upload(
         if kind == "csv":
             return document_from_csv(data.decode("utf-8-sig"), title=title), kind
         return document_from_xlsx(data, title=title), kind
-    except ImportRefused:
+    except MapImportRefused:
         raise
     # Not JSON, not a workbook, bad bytes, a CSV field beyond the csv module's limit.
     except (
@@ -195,7 +195,7 @@ def document_from_upload(
         csv.Error,
         RecursionError,
     ) as error:
-        raise ImportRefused(f"The file could not be read as {kind.upper()}: {error}") from None
+        raise MapImportRefused(f"The file could not be read as {kind.upper()}: {error}") from None
 
 
 def _detect(data: bytes, filename: str, content_type: str) -> str:

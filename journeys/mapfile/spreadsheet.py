@@ -20,6 +20,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 
+from journeys.exceptions import MapImportRefused
 from journeys.mapfile.document import FORMAT, SCHEMA_VERSION, MapView
 from journeys.mapfile.spreadsheet_cells import cell_in, cell_out
 from journeys.models import Lane
@@ -193,17 +194,15 @@ def _trimmed(row: list[str]) -> list[str]:
 
 def document_from_rows(rows: list[list[Any]], *, title: str) -> dict[str, Any]:
     """A ``journeyboard.map`` document from grid rows (validated later, like any document)."""
-    from journeys.exceptions import ImportRefused
-
     rows = [_trimmed(["" if v is None else str(v) for v in row]) for row in rows]
     rows = [row for row in rows if row]
     if len(rows) < 2:
-        raise ImportRefused(
+        raise MapImportRefused(
             "The grid needs a first row of phase names and at least one lane row.",
             code="empty_grid",
         )
     if len(rows) > MAX_ROWS or len(rows[0]) > MAX_COLUMNS:
-        raise ImportRefused("The grid is larger than 100 phases × 100 lanes.", code="too_large")
+        raise MapImportRefused("The grid is larger than 100 phases × 100 lanes.", code="too_large")
     header = rows[0]
     has_kind = header[-1].strip() == KIND_HEADER
     phase_names = header[1 : len(header) - 1] if has_kind else header[1:]
