@@ -79,6 +79,10 @@ def _freshness(days: int | None, stale_after: int) -> float | None:
     return None if days is None else _clamp(100 * (1 - max(0, days) / stale_after))
 
 
+# A component: its value on 0–100 (None without data), what it is based on, and how many.
+Component = tuple[float | None, str, int]
+
+
 def health_score(
     *,
     metrics: dict[str, Any],
@@ -90,62 +94,12 @@ def health_score(
     days_since_change: int | None,
 ) -> dict[str, Any]:
     """The 0–100 health of a journey and each component behind it (see the module docstring)."""
-    values: dict[str, tuple[float | None, str, int]] = {}
-    values["nps"] = (
-        None if metrics["nps"] is None else (metrics["nps"] + 100) / 2,
-        f"NPS {metrics['nps']:+.0f}" if metrics["nps"] is not None else "no NPS answers",
-        metrics["nps_count"],
-    )
-    values["csat"] = (
-        metrics["csat"],
-        f"CSAT {metrics['csat']:.0f}%" if metrics["csat"] is not None else "no CSAT answers",
-        metrics["csat_count"],
-    )
-    values["ces"] = (
-        None if metrics["ces"] is None else (7 - metrics["ces"]) / 6 * 100,
-        f"CES {metrics['ces']:.2f}" if metrics["ces"] is not None else "no CES answers",
-        metrics["ces_count"],
-    )
-    emotions = [e for e in (team_emotion, voc_emotion) if e is not None]
-    values["emotion"] = (
-        sum((e + 3) / 6 * 100 for e in emotions) / len(emotions) if emotions else None,
-        " · ".join(
-            f"{who} {e:+.1f}"
-            for who, e in (("team", team_emotion), ("customers", voc_emotion))
-            if e is not None
-        )
-        or "no emotions",
-        len(emotions),
-    )
-    values["evidence"] = (
-        100 * evidenced_touchpoints / touchpoints if touchpoints else None,
-        f"{evidenced_touchpoints} of {touchpoints} touchpoints"
-        if touchpoints
-        else "no touchpoints",
-        touchpoints,
-    )
-    fresh = [
-        f
-        for f in (
-            _freshness(days_since_response, RESPONSE_STALE_DAYS),
-            _freshness(days_since_change, MAP_STALE_DAYS),
-        )
-        if f is not None
-    ]
-    values["freshness"] = (
-        sum(fresh) / len(fresh) if fresh else None,
-        " · ".join(
-            part
-            for part in (
-                f"last response {days_since_response} d ago"
-                if days_since_response is not None
-                else "no responses",
-                f"last change {days_since_change} d ago" if days_since_change is not None else "",
-            )
-            if part
-        ),
-        len(fresh),
-    )
+    values: dict[str, Component] = {
+        **_survey_components(metrics),
+        "emotion": _emotion_component(team_emotion, voc_emotion),
+        "evidence": _evidence_component(touchpoints, evidenced_touchpoints),
+        "freshness": _freshness_component(days_since_response, days_since_change),
+    }
     used = {key: value for key, (value, _, _) in values.items() if value is not None}
     total_weight = sum(HEALTH_WEIGHTS[key] for key in used)
     feeling = {"nps", "csat", "ces", "emotion"} & used.keys()
@@ -173,6 +127,77 @@ def health_score(
             for key, (value, basis, n) in values.items()
         ],
     }
+
+
+def _survey_components(metrics: dict[str, Any]) -> dict[str, Component]:
+    return {
+        "nps": (
+            None if metrics["nps"] is None else (metrics["nps"] + 100) / 2,
+            f"NPS {metrics['nps']:+.0f}" if metrics["nps"] is not None else "no NPS answers",
+            metrics["nps_count"],
+        ),
+        "csat": (
+            metrics["csat"],
+            f"CSAT {metrics['csat']:.0f}%" if metrics["csat"] is not None else "no CSAT answers",
+            metrics["csat_count"],
+        ),
+        "ces": (
+            None if metrics["ces"] is None else (7 - metrics["ces"]) / 6 * 100,
+            f"CES {metrics['ces']:.2f}" if metrics["ces"] is not None else "no CES answers",
+            metrics["ces_count"],
+        ),
+    }
+
+
+def _emotion_component(team_emotion: float | None, voc_emotion: float | None) -> Component:
+    emotions = [e for e in (team_emotion, voc_emotion) if e is not None]
+    return (
+        sum((e + 3) / 6 * 100 for e in emotions) / len(emotions) if emotions else None,
+        " · ".join(
+            f"{who} {e:+.1f}"
+            for who, e in (("team", team_emotion), ("customers", voc_emotion))
+            if e is not None
+        )
+        or "no emotions",
+        len(emotions),
+    )
+
+
+def _evidence_component(touchpoints: int, evidenced_touchpoints: int) -> Component:
+    return (
+        100 * evidenced_touchpoints / touchpoints if touchpoints else None,
+        f"{evidenced_touchpoints} of {touchpoints} touchpoints"
+        if touchpoints
+        else "no touchpoints",
+        touchpoints,
+    )
+
+
+def _freshness_component(
+    days_since_response: int | None, days_since_change: int | None
+) -> Component:
+    fresh = [
+        f
+        for f in (
+            _freshness(days_since_response, RESPONSE_STALE_DAYS),
+            _freshness(days_since_change, MAP_STALE_DAYS),
+        )
+        if f is not None
+    ]
+    return (
+        sum(fresh) / len(fresh) if fresh else None,
+        " · ".join(
+            part
+            for part in (
+                f"last response {days_since_response} d ago"
+                if days_since_response is not None
+                else "no responses",
+                f"last change {days_since_change} d ago" if days_since_change is not None else "",
+            )
+            if part
+        ),
+        len(fresh),
+    )
 
 
 def average(values: list[float]) -> float | None:
