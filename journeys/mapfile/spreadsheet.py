@@ -82,7 +82,26 @@ def map_xlsx(document: dict[str, Any]) -> bytes:
     workbook.properties.title = _xlsx_text(view.title)
     sheet = workbook.active
     sheet.title = "Map"
-    rows = grid_rows(document)
+    _map_sheet_write(sheet, view, grid_rows(document))
+    phase_names = {p["key"]: p["name"] for p in view.phases}
+    _sheet_write(
+        workbook.create_sheet("Touchpoints"),
+        _touchpoint_rows(view, phase_names),
+        [18, 18, 28, 24, 14, 14, 10, 10, 8, 8, 8],
+    )
+    _sheet_write(
+        workbook.create_sheet("Opportunities"),
+        _opportunity_rows(view, phase_names),
+        [18, 34, 24, 8, 8, 8, 12, 18, 12, 24, 18, 40],
+    )
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _map_sheet_write(sheet, view: MapView, rows: list[list[str]]) -> None:
+    """The grid, styled like the editor: phase and lane headers, wrapped cells, the kind column
+    hidden."""
     for row in rows:
         sheet.append([_xlsx_text(v) for v in row])
     for row in sheet.iter_rows():
@@ -100,16 +119,16 @@ def map_xlsx(document: dict[str, Any]) -> bytes:
     # Headers stay in view while scrolling, as in the editor.
     sheet.freeze_panes = "B2"
 
-    phase_names = {p["key"]: p["name"] for p in view.phases}
+
+def _touchpoint_rows(view: MapView, phase_names: dict[str, str]) -> list[list[Any]]:
+    """The ``Touchpoints`` sheet: each touchpoint's details and VoC metrics."""
     lane_names = {lane["key"]: lane["name"] for lane in view.lanes}
-    tp_names = {tp["key"]: tp["name"] for tp in document["touchpoints"]}
-    touchpoints = workbook.create_sheet("Touchpoints")
     header = ["Phase", "Lane", "Touchpoint", "Code", "Channel", "Department"]
     header += ["Moment that matters", "Responses", "NPS", "CSAT", "CES"]
-    tp_rows: list[list[Any]] = [header]
-    for tp in document["touchpoints"]:
+    rows: list[list[Any]] = [header]
+    for tp in view.document["touchpoints"]:
         m = view.touchpoint_metrics.get(tp["key"]) or {}
-        tp_rows.append(
+        rows.append(
             [
                 cell_out(phase_names[tp["phase"]]),
                 cell_out(lane_names[tp["lane"]]),
@@ -124,16 +143,19 @@ def map_xlsx(document: dict[str, Any]) -> bytes:
                 m.get("ces"),
             ]
         )
-    _sheet_write(touchpoints, tp_rows, [18, 18, 28, 24, 14, 14, 10, 10, 8, 8, 8])
+    return rows
 
-    opportunities = workbook.create_sheet("Opportunities")
+
+def _opportunity_rows(view: MapView, phase_names: dict[str, str]) -> list[list[Any]]:
+    """The ``Opportunities`` sheet: each opportunity with its action plan."""
+    tp_names = {tp["key"]: tp["name"] for tp in view.document["touchpoints"]}
     header = ["Phase", "Opportunity", "Touchpoint", "Impact", "Effort", "Priority", "Status"]
     header += ["Owner", "Due date", "KPI", "Target", "Description"]
-    op_rows: list[list[Any]] = [header]
-    for op in document["opportunities"]:
+    rows: list[list[Any]] = [header]
+    for op in view.document["opportunities"]:
         plan = op.get("action_plan") or {}
         owner = plan.get("owner") or {}
-        op_rows.append(
+        rows.append(
             [
                 cell_out(phase_names[op["phase"]]),
                 cell_out(op["title"]),
@@ -149,10 +171,7 @@ def map_xlsx(document: dict[str, Any]) -> bytes:
                 cell_out(op.get("description") or ""),
             ]
         )
-    _sheet_write(opportunities, op_rows, [18, 34, 24, 8, 8, 8, 12, 18, 12, 24, 18, 40])
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    return rows
 
 
 # --- Back from a grid -------------------------------------------------------------------------
