@@ -1,8 +1,9 @@
 """The portfolio: one health row per journey the user may see, sortable by any column.
 
 Every number comes from the maps and the VoC daily rollups (``feedback.selectors``), never the
-raw responses; the read costs nine queries whatever the number of journeys, each aggregating
-with GROUP BY journey (or touchpoint), and the rest is summed up in Python.
+raw responses. The read costs nine queries whatever the number of journeys: the user's role,
+the journeys, their touchpoints, then one GROUP BY (touchpoint or journey) per kind of figure;
+the journeys' and phases' sums are added up in Python from the touchpoints' rows.
 """
 
 from collections import defaultdict
