@@ -72,7 +72,7 @@ def main() -> None:
     from django.core.management import call_command
     from django.test import Client
 
-    from bench.common import CARDS, LANES, PHASES, build_map
+    from bench.common import CARDS, build_map
 
     call_command("migrate", verbosity=0)
     journey, user = build_map(username="bench-editor")
@@ -111,53 +111,64 @@ def main() -> None:
                 break
             except OSError:
                 time.sleep(0.1)
-        from playwright.sync_api import sync_playwright
-
-        with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(
-                executable_path=CHROMIUM,
-                args=[
-                    "--no-sandbox",
-                    "--disable-gpu",
-                    "--disable-background-networking",
-                    "--disable-component-update",
-                    "--disable-sync",
-                    "--no-first-run",
-                ],
-            )
-            context = browser.new_context(viewport={"width": 1280, "height": 800})
-            context.add_cookies(
-                [{"name": settings.SESSION_COOKIE_NAME, "value": session, "url": base}]
-            )
-            page = context.new_page()
-            editor, floor = [], []
-            for i in range(RUNS + 2):
-                page.goto(f"{base}/journeys/{journey.pk}/")
-                page.wait_for_selector("body[data-editor-ready=true]")
-                ready = page.evaluate(
-                    "performance.getEntriesByName('journeyboard:editor-ready')[0].startTime"
-                )
-                cards = page.locator(".item.card").count()
-                page.goto(f"http://127.0.0.1:{static.server_address[1]}/index.html")
-                loaded = page.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd")
-                if i >= 2:  # the first two warm caches and the server
-                    editor.append(ready)
-                    floor.append(loaded)
-            browser.close()
+        cookie = {"name": settings.SESSION_COOKIE_NAME, "value": session, "url": base}
+        floor_url = f"http://127.0.0.1:{static.server_address[1]}/index.html"
+        editor, floor, cards = loads_measure(f"{base}/journeys/{journey.pk}/", floor_url, cookie)
         assert cards == CARDS, cards
-        median, floor_median = statistics.median(editor), statistics.median(floor)
-        print(f"map: {PHASES} phases × {LANES} lanes, {CARDS} cards, 100 touchpoints")
-        print("browser: headless Chromium at 1280×800, page served by uvicorn")
-        print(
-            f"  editor ready  median {median:7.0f} ms   max {max(editor):7.0f} ms   ({RUNS} loads)"
-        )
-        print(f"  floor (static HTML, no JS) median {floor_median:5.0f} ms")
-        verdict = "met" if median < 1500 else "MISSED"
-        print(f"  ratio editor/floor: {median / floor_median:.1f}×   target < 1500 ms: {verdict}")
+        report(editor, floor)
     finally:
         server.terminate()
         server.wait(timeout=10)
         static.shutdown()
+
+
+def loads_measure(editor_url: str, floor_url: str, cookie: dict) -> tuple[list, list, int]:
+    """The editor's ready mark and the floor's load event over ``RUNS`` loads each (after two
+    that warm caches and the server), and the cards the editor drew."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        context = browser.new_context(viewport={"width": 1280, "height": 800})
+        context.add_cookies([cookie])
+        page = context.new_page()
+        editor, floor = [], []
+        for i in range(RUNS + 2):
+            page.goto(editor_url)
+            page.wait_for_selector("body[data-editor-ready=true]")
+            ready = page.evaluate(
+                "performance.getEntriesByName('journeyboard:editor-ready')[0].startTime"
+            )
+            cards = page.locator(".item.card").count()
+            page.goto(floor_url)
+            loaded = page.evaluate("performance.getEntriesByType('navigation')[0].loadEventEnd")
+            if i >= 2:  # the first two warm caches and the server
+                editor.append(ready)
+                floor.append(loaded)
+        browser.close()
+    return editor, floor, cards
+
+
+def report(editor: list, floor: list) -> None:
+    from bench.common import CARDS, LANES, PHASES
+
+    median, floor_median = statistics.median(editor), statistics.median(floor)
+    print(f"map: {PHASES} phases × {LANES} lanes, {CARDS} cards, 100 touchpoints")
+    print("browser: headless Chromium at 1280×800, page served by uvicorn")
+    print(f"  editor ready  median {median:7.0f} ms   max {max(editor):7.0f} ms   ({RUNS} loads)")
+    print(f"  floor (static HTML, no JS) median {floor_median:5.0f} ms")
+    verdict = "met" if median < 1500 else "MISSED"
+    print(f"  ratio editor/floor: {median / floor_median:.1f}×   target < 1500 ms: {verdict}")
 
 
 if __name__ == "__main__":

@@ -53,7 +53,7 @@ def queries_of(fn) -> int:
 
 
 def main() -> None:
-    from journeys.exports import FORMATS
+    from journeys.mapfile.exports import FORMATS
     from journeys.models import Lane
     from journeys.permissions import Role
     from journeys.selectors import journey_get, journey_map_get

@@ -59,7 +59,9 @@ class NotEmpty(JourneyboardError):
     code = "not_empty"
 
 
-class ImportRefused(JourneyboardError):
-    """A map file that cannot be imported; ``errors`` names the path of each bad field."""
+class MapImportRefused(JourneyboardError):
+    """A map file that cannot be imported; ``errors`` names the path of each bad field.
+
+    (A survey file that cannot be imported is ``feedback.exceptions.ImportRefused``.)"""
 
     code = "import_invalid"

@@ -4,13 +4,9 @@ from rest_framework.decorators import api_view
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from journeys.dashboards import (
-    DEFAULT_SORT,
-    journey_dashboard_get,
-    portfolio_filters,
-    portfolio_get,
-    window_from_params,
-)
+from journeys.dashboards.journey import journey_dashboard_get
+from journeys.dashboards.portfolio import DEFAULT_SORT, portfolio_filters, portfolio_get
+from journeys.dashboards.window import window_from_params
 from journeys.exceptions import NotFound
 from journeys.selectors import journey_get
 

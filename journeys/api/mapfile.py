@@ -16,9 +16,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from journeys.exceptions import JourneyboardError, NotFound
-from journeys.exports import FORMATS, export_filename
-from journeys.exports.document import map_document
-from journeys.imports import MAX_IMPORT_BYTES, document_from_upload, journey_import
+from journeys.mapfile.document import map_document
+from journeys.mapfile.exports import FORMATS, export_filename
+from journeys.mapfile.imports import MAX_IMPORT_BYTES, document_from_upload, journey_import
 from journeys.permissions import EditorWritesOthersRead
 from journeys.selectors import journey_get
 from journeys.serializers import JourneySerializer

@@ -10,16 +10,10 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 
-from journeys.dashboards import (
-    DEFAULT_PRESET,
-    DEFAULT_SORT,
-    HEALTH_FORMULA,
-    SORT_KEYS,
-    journey_dashboard_get,
-    portfolio_filters,
-    portfolio_get,
-    window_from_params,
-)
+from journeys.dashboards.health import HEALTH_FORMULA
+from journeys.dashboards.journey import journey_dashboard_get
+from journeys.dashboards.portfolio import DEFAULT_SORT, SORT_KEYS, portfolio_filters, portfolio_get
+from journeys.dashboards.window import DEFAULT_PRESET, window_from_params
 from journeys.exceptions import InvalidInput
 from journeys.models import Journey
 from journeys.selectors import journey_get

@@ -16,8 +16,8 @@ from feedback.models import SurveySource
 from feedback.selectors import journey_metrics
 from journeys import services
 from journeys.exceptions import JourneyboardError
-from journeys.exports import FORMATS
 from journeys.forms import JourneyCreateForm, JourneyFilterForm
+from journeys.mapfile.exports import FORMATS
 from journeys.models import Emotion, Lane, Opportunity
 from journeys.permissions import Role, can_edit_journey, can_share_journey, has_role, role_of
 from journeys.selectors import journey_get, journey_list, journey_map_get

@@ -12,7 +12,8 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
 from journeys import services
-from journeys.dashboards import journey_dashboard_get, window_from_params
+from journeys.dashboards.journey import journey_dashboard_get
+from journeys.dashboards.window import window_from_params
 from journeys.exceptions import InvalidInput
 from journeys.models import ShareLink
 from journeys.selectors import share_link_resolve

@@ -14,6 +14,18 @@ from touchpoints import services as touchpoint_services
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
 
+def survey_export(path: Path) -> Path:
+    """30 promoters and 10 detractors of ``checkout`` (NPS +50), one bad row the import
+    reports, and one response naming a touchpoint that does not exist."""
+    rows = ["response_id,submitted_at,nps,csat,comment,touchpoint"]
+    rows += [f"p{n},2024-05-{n % 28 + 1:02d},10,5,Quick and friendly,checkout" for n in range(30)]
+    rows += [f"d{n},2024-05-{n % 28 + 1:02d},2,1,Payment failed twice,checkout" for n in range(10)]
+    rows += ["x1,yesterday,9,5,,checkout"]
+    rows += ["u1,2024-05-20,10,5,Found the shop by chance,counter"]  # no such touchpoint
+    path.write_text("\n".join(rows) + "\n")
+    return path
+
+
 def test_an_uploaded_survey_shows_nps_and_the_voc_emotion_on_the_map(
     page_for, editor, five_phase_map, celery_worker_process, tmp_path
 ):
@@ -24,14 +36,7 @@ def test_an_uploaded_survey_shows_nps_and_the_voc_emotion_on_the_map(
         name="Online checkout",
         code="checkout",
     )
-    rows = ["response_id,submitted_at,nps,csat,comment,touchpoint"]
-    # 30 promoters, 10 detractors: NPS +50; plus one bad row the import reports.
-    rows += [f"p{n},2024-05-{n % 28 + 1:02d},10,5,Quick and friendly,checkout" for n in range(30)]
-    rows += [f"d{n},2024-05-{n % 28 + 1:02d},2,1,Payment failed twice,checkout" for n in range(10)]
-    rows += ["x1,yesterday,9,5,,checkout"]
-    rows += ["u1,2024-05-20,10,5,Found the shop by chance,counter"]  # no such touchpoint
-    survey = tmp_path / "post-purchase.csv"
-    survey.write_text("\n".join(rows) + "\n")
+    survey = survey_export(tmp_path / "post-purchase.csv")
 
     page = page_for(editor)
     page.goto(f"/journeys/{five_phase_map.journey.pk}/")

@@ -43,17 +43,22 @@ def drag(page, source, target):
     wait_for_save(page, before)
 
 
-def test_an_editor_builds_a_map_and_finds_it_all_after_a_reload(page_for, editor, settings):
+def signed_in_with_a_password(page_for, user, settings):
+    """A page signed in through the login form, as a person does (not a forced session)."""
     # The server process checks passwords with Django's real hashers, not the tests' fast one.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
-    editor.set_password("s3cret-pass")
-    editor.save()
+    user.set_password("s3cret-pass")
+    user.save()
     page = page_for(None)
     page.goto("/accounts/login/")
-    page.fill("#id_username", editor.username)
+    page.fill("#id_username", user.username)
     page.fill("#id_password", "s3cret-pass")
     page.click("button[type=submit]")
+    return page
 
+
+def test_an_editor_builds_a_map_and_finds_it_all_after_a_reload(page_for, editor, settings):
+    page = signed_in_with_a_password(page_for, editor, settings)
     page.fill("input[name=title]", "Buying a bike online")
     page.select_option("select[name=template]", "five_phase")
     page.click("text=Create journey")

@@ -10,7 +10,7 @@ from django.core.management import call_command
 from playwright.sync_api import expect
 from pypdf import PdfReader
 
-from journeys.exports import FORMATS
+from journeys.mapfile.exports import FORMATS
 from journeys.models import Card, Journey
 from tests.factories import UserFactory
 

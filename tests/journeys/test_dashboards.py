@@ -4,6 +4,7 @@ Survey answers are stored as responses and counted into the daily rollups by the
 ``rollups_rebuild``; the dashboards read only the rollups (and a few negative comments)."""
 
 import json
+import re
 from datetime import timedelta
 from itertools import count
 
@@ -14,7 +15,7 @@ from django.utils import timezone
 
 from feedback.models import SurveyResponse
 from feedback.writer import rollups_rebuild
-from journeys.dashboards import health_score
+from journeys.dashboards.health import health_score
 from journeys.models import Emotion, Journey, Lane, Opportunity
 from journeys.permissions import Role
 from tests.factories import (
@@ -518,6 +519,18 @@ def test_the_pages_link_to_the_dashboards(client, viewer):
     assert f'href="/journeys/{journey.pk}/dashboard/"' in portfolio
     assert "How is the health score computed?" in portfolio
     assert "Moments below target" in portfolio
+
+
+def test_the_portfolio_page_title_is_plain_text_and_its_script_loads_once(client, viewer):
+    client.force_login(viewer)
+    html = client.get("/dashboards/").content.decode()
+    assert "<title>Dashboards · Journeyboard</title>" in html
+    assert '<main id="main" class="page wide dashboard-page">' in html
+    scripts = re.findall(r'<script[^>]*src="([^"]*dashboard/portfolio[^"]*)"', html)
+    assert len(scripts) == 1, scripts
+    # With the page's content, inside <main>, as the journey dashboard loads its own.
+    main = html[html.index("<main") : html.index("</main>")]
+    assert scripts[0] in main
 
 
 def test_the_portfolio_page_sorts_by_its_column_links(client, viewer):

@@ -11,10 +11,10 @@ from openpyxl import load_workbook
 from pptx import Presentation
 from pypdf import PdfReader
 
-from journeys.exports import FORMATS
-from journeys.exports.document import schema
-from journeys.exports.mermaid import map_mermaid
-from journeys.exports.pdf import page_count
+from journeys.mapfile.document import schema
+from journeys.mapfile.exports import FORMATS
+from journeys.mapfile.mermaid import map_mermaid
+from journeys.mapfile.pdf import page_count
 from journeys.models import Card, Emotion, Journey, Lane, Opportunity
 from personas.models import Channel
 from tests.factories import (

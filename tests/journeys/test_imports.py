@@ -364,7 +364,7 @@ def test_a_restricted_title_the_importer_cannot_see_is_not_given_away(
 
 
 def test_a_file_over_the_limit_is_refused_before_it_is_read(client_for, editor, monkeypatch):
-    monkeypatch.setattr("journeys.imports.MAX_IMPORT_BYTES", 100)
+    monkeypatch.setattr("journeys.mapfile.imports.MAX_IMPORT_BYTES", 100)
     response = import_file(client_for(editor), "big.csv", b"Lane,A\n" + b"x,y\n" * 50)
     assert response.status_code == 400 and response.json()["code"] == "too_large"
 

@@ -103,6 +103,32 @@ async def test_an_edit_on_one_server_reaches_a_client_on_the_other(two_servers, 
     await watcher.close()
 
 
+def random_card_edit(
+    rng: random.Random, client: LiveClient, text: str, phases: list, lanes: list
+) -> tuple[str, dict]:
+    """A create (30%), update (40%), move (20%) or delete (10%) of a card the client knows,
+    at the version it knows: maybe already stale."""
+    cards = list(client.items["card"].values())
+    roll = rng.random()
+    if not cards or roll < 0.3:
+        return "card.create", {
+            "phase": rng.choice(phases),
+            "lane": rng.choice(lanes),
+            "text": text,
+        }
+    card = rng.choice(cards)
+    if roll < 0.7:
+        return "card.update", {"id": card["id"], "version": card["version"], "text": text}
+    if roll < 0.9:
+        return "card.move", {
+            "id": card["id"],
+            "phase": rng.choice(phases),
+            "lane": rng.choice(lanes),
+            "index": rng.randint(0, 3),
+        }
+    return "card.delete", {"id": card["id"], "version": card["version"]}
+
+
 async def test_concurrent_conflicting_edits_converge_and_no_acknowledged_edit_is_lost(
     two_servers, live_map
 ):
@@ -126,37 +152,7 @@ async def test_concurrent_conflicting_edits_converge_and_no_acknowledged_edit_is
 
     async def work(client: LiveClient) -> None:
         for step in range(25):
-            cards = list(client.items["card"].values())
-            roll = rng.random()
-            if not cards or roll < 0.3:
-                action, data = (
-                    "card.create",
-                    {
-                        "phase": rng.choice(phases),
-                        "lane": rng.choice(lanes),
-                        "text": f"{client.name}-{step}",
-                    },
-                )
-            elif roll < 0.7:
-                card = rng.choice(cards)  # the version this client knows: maybe already stale
-                action, data = (
-                    "card.update",
-                    {"id": card["id"], "version": card["version"], "text": f"{client.name}-{step}"},
-                )
-            elif roll < 0.9:
-                card = rng.choice(cards)
-                action, data = (
-                    "card.move",
-                    {
-                        "id": card["id"],
-                        "phase": rng.choice(phases),
-                        "lane": rng.choice(lanes),
-                        "index": rng.randint(0, 3),
-                    },
-                )
-            else:
-                card = rng.choice(cards)
-                action, data = "card.delete", {"id": card["id"], "version": card["version"]}
+            action, data = random_card_edit(rng, client, f"{client.name}-{step}", phases, lanes)
             reply = await client.edit(action, data)
             (acks if reply["type"] == "ack" else refusals).append({"action": action, **reply})
             await asyncio.sleep(rng.random() * 0.02)

@@ -73,42 +73,32 @@ def map_document(*, journey: Journey) -> dict[str, Any]:
 
     ``journey`` should come from ``journey_get`` (persona and its group already joined)."""
     jid = journey.pk
-    phases = list(
-        Phase.objects.filter(journey_id=jid).order_by("position", "pk").values("pk", *PHASE_FIELDS)
-    )
-    lanes = list(
-        Lane.objects.filter(journey_id=jid).order_by("position", "pk").values("pk", *LANE_FIELDS)
-    )
-    phase_key = {p["pk"]: f"P{i}" for i, p in enumerate(phases, 1)}
-    lane_key = {lane["pk"]: f"L{i}" for i, lane in enumerate(lanes, 1)}
-    # Lanes first, then phases: a document reads row by row, like the map.
-    lane_order = {pk: i for i, pk in enumerate(lane_key)}
-    phase_order = {pk: i for i, pk in enumerate(phase_key)}
-
-    def placed(rows: list[dict]) -> list[dict]:
-        return sorted(
-            rows,
-            key=lambda r: (lane_order[r["lane_id"]], phase_order[r["phase_id"]], r["position"]),
-        )
-
-    cards = placed(
-        list(
-            Card.objects.filter(journey_id=jid)
+    keys = _Keys(
+        phases=list(
+            Phase.objects.filter(journey_id=jid)
             .order_by("position", "pk")
-            .values("phase_id", "lane_id", "position", *CARD_FIELDS)
-        )
-    )
-    touchpoints = placed(
-        list(
-            Touchpoint.objects.filter(journey_id=jid)
+            .values("pk", *PHASE_FIELDS)
+        ),
+        lanes=list(
+            Lane.objects.filter(journey_id=jid)
             .order_by("position", "pk")
-            .values("pk", "phase_id", "lane_id", "position", *TOUCHPOINT_FIELDS)
-        )
+            .values("pk", *LANE_FIELDS)
+        ),
     )
-    touchpoint_key = {t["pk"]: f"T{i}" for i, t in enumerate(touchpoints, 1)}
+    cards = keys.placed(
+        Card.objects.filter(journey_id=jid)
+        .order_by("position", "pk")
+        .values("phase_id", "lane_id", "position", *CARD_FIELDS)
+    )
+    touchpoints = keys.placed(
+        Touchpoint.objects.filter(journey_id=jid)
+        .order_by("position", "pk")
+        .values("pk", "phase_id", "lane_id", "position", *TOUCHPOINT_FIELDS)
+    )
+    keys.touchpoint = {t["pk"]: f"T{i}" for i, t in enumerate(touchpoints, 1)}
     emotions = sorted(
         Emotion.objects.filter(journey_id=jid).values("phase_id", *EMOTION_FIELDS),
-        key=lambda e: (phase_order[e["phase_id"]], e["source"] != Emotion.Source.TEAM),
+        key=lambda e: (keys.phase_order[e["phase_id"]], e["source"] != Emotion.Source.TEAM),
     )
     opportunities = sorted(
         Opportunity.objects.filter(journey_id=jid)
@@ -124,16 +114,9 @@ def map_document(*, journey: Journey) -> dict[str, Any]:
             *OPPORTUNITY_FIELDS,
             *PLAN_FIELDS,
         ),
-        key=lambda o: (phase_order[o["phase_id"]], o["position"]),
+        key=lambda o: (keys.phase_order[o["phase_id"]], o["position"]),
     )
     voc = journey_metrics(journey_id=jid)
-
-    def owner(row: dict) -> dict[str, str] | None:
-        if not row["owner__username"]:
-            return None
-        name = f"{row['owner__first_name']} {row['owner__last_name']}".strip()
-        return {"username": row["owner__username"], "name": name or row["owner__username"]}
-
     return {
         "format": FORMAT,
         "schema_version": SCHEMA_VERSION,
@@ -141,57 +124,101 @@ def map_document(*, journey: Journey) -> dict[str, Any]:
         "source": {"journey_id": jid, "revision": journey.revision},
         "journey": {field: getattr(journey, field) for field in JOURNEY_FIELDS},
         "persona": persona_data(journey.persona),
-        "phases": [{"key": phase_key[p["pk"]], **{f: p[f] for f in PHASE_FIELDS}} for p in phases],
-        "lanes": [{"key": lane_key[r["pk"]], **{f: r[f] for f in LANE_FIELDS}} for r in lanes],
+        "phases": [
+            {"key": keys.phase[p["pk"]], **{f: p[f] for f in PHASE_FIELDS}} for p in keys.phases
+        ],
+        "lanes": [
+            {"key": keys.lane[r["pk"]], **{f: r[f] for f in LANE_FIELDS}} for r in keys.lanes
+        ],
         "cards": [
             {
                 "key": f"C{i}",
-                "phase": phase_key[c["phase_id"]],
-                "lane": lane_key[c["lane_id"]],
+                "phase": keys.phase[c["phase_id"]],
+                "lane": keys.lane[c["lane_id"]],
                 **{f: c[f] for f in CARD_FIELDS},
             }
             for i, c in enumerate(cards, 1)
         ],
         "touchpoints": [
             {
-                "key": touchpoint_key[t["pk"]],
-                "phase": phase_key[t["phase_id"]],
-                "lane": lane_key[t["lane_id"]],
+                "key": keys.touchpoint[t["pk"]],
+                "phase": keys.phase[t["phase_id"]],
+                "lane": keys.lane[t["lane_id"]],
                 **{f: t[f] for f in TOUCHPOINT_FIELDS},
             }
             for t in touchpoints
         ],
         "emotions": [
-            {"phase": phase_key[e["phase_id"]], **{f: e[f] for f in EMOTION_FIELDS}}
+            {"phase": keys.phase[e["phase_id"]], **{f: e[f] for f in EMOTION_FIELDS}}
             for e in emotions
         ],
         "opportunities": [
-            {
-                "key": f"O{i}",
-                "phase": phase_key[o["phase_id"]],
-                "touchpoint": touchpoint_key.get(o["touchpoint_id"]),
-                **{f: o[f] for f in OPPORTUNITY_FIELDS},
-                "priority": o["priority"],
-                "action_plan": {
-                    "owner": owner(o),
-                    "due_date": o["due_date"].isoformat() if o["due_date"] else None,
-                    "kpi": o["kpi"],
-                    "target": o["target"],
-                },
-            }
-            for i, o in enumerate(opportunities, 1)
+            _opportunity_entry(f"O{i}", o, keys) for i, o in enumerate(opportunities, 1)
         ],
-        "voc": {
-            "read_only": True,
-            "journey": voc["journey_metrics"],
-            "phases": {
-                phase_key[int(pk)]: m for pk, m in voc["phases"].items() if int(pk) in phase_key
-            },
-            "touchpoints": {
-                touchpoint_key[int(pk)]: m
-                for pk, m in voc["touchpoints"].items()
-                if pk != "None" and int(pk) in touchpoint_key
-            },
+        "voc": _voc_entry(voc, keys),
+    }
+
+
+class _Keys:
+    """The export-local keys (``P1``, ``L2``, ``T3``) of a map's rows, by database id."""
+
+    def __init__(self, *, phases: list[dict], lanes: list[dict]) -> None:
+        self.phases, self.lanes = phases, lanes
+        self.phase = {p["pk"]: f"P{i}" for i, p in enumerate(phases, 1)}
+        self.lane = {lane["pk"]: f"L{i}" for i, lane in enumerate(lanes, 1)}
+        self.touchpoint: dict[int, str] = {}
+        self.phase_order = {pk: i for i, pk in enumerate(self.phase)}
+        self.lane_order = {pk: i for i, pk in enumerate(self.lane)}
+
+    def placed(self, rows) -> list[dict]:
+        """Cards or touchpoints lane by lane, then phase by phase: a document reads row by
+        row, like the map."""
+        return sorted(
+            rows,
+            key=lambda r: (
+                self.lane_order[r["lane_id"]],
+                self.phase_order[r["phase_id"]],
+                r["position"],
+            ),
+        )
+
+
+def _opportunity_entry(key: str, row: dict, keys: _Keys) -> dict[str, Any]:
+    return {
+        "key": key,
+        "phase": keys.phase[row["phase_id"]],
+        "touchpoint": keys.touchpoint.get(row["touchpoint_id"]),
+        **{f: row[f] for f in OPPORTUNITY_FIELDS},
+        "priority": row["priority"],
+        "action_plan": {
+            "owner": _owner(row),
+            "due_date": row["due_date"].isoformat() if row["due_date"] else None,
+            "kpi": row["kpi"],
+            "target": row["target"],
+        },
+    }
+
+
+def _owner(row: dict) -> dict[str, str] | None:
+    """An action plan's owner by username (how an import finds them again) and name."""
+    if not row["owner__username"]:
+        return None
+    name = f"{row['owner__first_name']} {row['owner__last_name']}".strip()
+    return {"username": row["owner__username"], "name": name or row["owner__username"]}
+
+
+def _voc_entry(voc: dict[str, Any], keys: _Keys) -> dict[str, Any]:
+    """The map's VoC metrics by export key: read-only, never imported."""
+    return {
+        "read_only": True,
+        "journey": voc["journey_metrics"],
+        "phases": {
+            keys.phase[int(pk)]: m for pk, m in voc["phases"].items() if int(pk) in keys.phase
+        },
+        "touchpoints": {
+            keys.touchpoint[int(pk)]: m
+            for pk, m in voc["touchpoints"].items()
+            if pk != "None" and int(pk) in keys.touchpoint
         },
     }
 

@@ -26,7 +26,7 @@ def _lazy(module: str, name: str) -> Callable[[dict[str, Any]], bytes]:
     def render(document: dict[str, Any]) -> bytes:
         from importlib import import_module
 
-        return getattr(import_module(f"journeys.exports.{module}"), name)(document)
+        return getattr(import_module(f"journeys.mapfile.{module}"), name)(document)
 
     return render
 
@@ -35,13 +35,15 @@ FORMATS: dict[str, ExportFormat] = {
     f.key: f
     for f in (
         ExportFormat("json", "JSON (re-importable)", "application/json", "json", _json),
-        ExportFormat("csv", "CSV grid", "text/csv; charset=utf-8", "csv", _lazy("grid", "map_csv")),
+        ExportFormat(
+            "csv", "CSV grid", "text/csv; charset=utf-8", "csv", _lazy("spreadsheet", "map_csv")
+        ),
         ExportFormat(
             "xlsx",
             "Excel workbook",
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             "xlsx",
-            _lazy("grid", "map_xlsx"),
+            _lazy("spreadsheet", "map_xlsx"),
         ),
         ExportFormat("svg", "SVG image", "image/svg+xml", "svg", _lazy("svg", "map_svg")),
         ExportFormat("pdf", "PDF (landscape)", "application/pdf", "pdf", _lazy("pdf", "map_pdf")),

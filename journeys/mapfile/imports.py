@@ -19,9 +19,9 @@ from jsonschema import Draft202012Validator, FormatChecker
 from openpyxl.utils.exceptions import InvalidFileException
 
 from journeys.changes import change_record
-from journeys.exceptions import AccessDenied, ImportRefused
-from journeys.exports import document as doc
-from journeys.exports.grid import document_from_csv, document_from_xlsx
+from journeys.exceptions import AccessDenied, MapImportRefused
+from journeys.mapfile import document as doc
+from journeys.mapfile.spreadsheet import document_from_csv, document_from_xlsx
 from journeys.models import Card, Emotion, Journey, Lane, Opportunity, Phase
 from journeys.permissions import Role, has_role, is_admin, visible_journeys
 from journeys.positions import GAP, renumbered
@@ -53,7 +53,7 @@ def _path(parts) -> str:
 def _refuse(errors: dict[str, list[str]]) -> None:
     if errors:
         count = sum(len(v) for v in errors.values())
-        raise ImportRefused(
+        raise MapImportRefused(
             f"The map file has {count} problem{'s' if count != 1 else ''}; nothing was imported.",
             errors=errors,
         )
@@ -62,12 +62,12 @@ def _refuse(errors: dict[str, list[str]]) -> None:
 def document_validate(document: Any) -> None:
     """Refuse a document that is not a valid ``journeyboard.map`` v1, naming each bad path."""
     if not isinstance(document, dict) or document.get("format") != doc.FORMAT:
-        raise ImportRefused(
+        raise MapImportRefused(
             f'This is not a Journeyboard map (expected "format": "{doc.FORMAT}").',
             code="not_a_map",
         )
     if document.get("schema_version") != doc.SCHEMA_VERSION:
-        raise ImportRefused(
+        raise MapImportRefused(
             f"Schema version {document.get('schema_version')!r} is not supported; this "
             f"Journeyboard reads version {doc.SCHEMA_VERSION}.",
             code="unsupported_schema_version",
@@ -84,45 +84,72 @@ def document_validate(document: Any) -> None:
 
 
 def _references_check(document: dict[str, Any]) -> None:
+    """What a schema cannot say: keys unique, references that exist, one emotion per phase and
+    source, touchpoint codes unique."""
     errors: dict[str, list[str]] = {}
-
-    def keys_of(kind: str, required: bool = True) -> set[str]:
-        seen: set[str] = set()
-        for i, item in enumerate(document[kind]):
-            key = item.get("key")
-            if key is None and not required:
-                continue
-            if key in seen:
-                errors.setdefault(f"{kind}[{i}].key", []).append(f"Key {key!r} is used twice.")
-            seen.add(key)
-        return seen
-
-    phases, lanes = keys_of("phases"), keys_of("lanes")
-    touchpoints = keys_of("touchpoints")
-    keys_of("cards", required=False)
-    keys_of("opportunities", required=False)
-
-    def must_name(kind: str, i: int, attr: str, keys: set[str], word: str) -> None:
-        value = document[kind][i].get(attr)
-        if value is not None and value not in keys:
-            errors.setdefault(f"{kind}[{i}].{attr}", []).append(f"No {word} has key {value!r}.")
-
+    known = {
+        "phase": _unique_keys(document, "phases", errors),
+        "lane": _unique_keys(document, "lanes", errors),
+        "touchpoint": _unique_keys(document, "touchpoints", errors),
+    }
+    _unique_keys(document, "cards", errors, required=False)
+    _unique_keys(document, "opportunities", errors, required=False)
     for kind in ("cards", "touchpoints"):
         for i in range(len(document[kind])):
-            must_name(kind, i, "phase", phases, "phase")
-            must_name(kind, i, "lane", lanes, "lane")
-    seen_emotions: set[tuple[str, str]] = set()
+            _must_name(document, kind, i, ("phase", "lane"), known, errors)
+    _one_emotion_per_phase_and_source(document, known, errors)
+    for i in range(len(document["opportunities"])):
+        _must_name(document, "opportunities", i, ("phase", "touchpoint"), known, errors)
+    _codes_unique(document, errors)
+    _refuse(errors)
+
+
+def _unique_keys(
+    document: dict[str, Any], kind: str, errors: dict[str, list[str]], required: bool = True
+) -> set[str]:
+    """The keys of one kind of item, each used once (cards' and opportunities' are optional)."""
+    seen: set[str] = set()
+    for i, item in enumerate(document[kind]):
+        key = item.get("key")
+        if key is None and not required:
+            continue
+        if key in seen:
+            errors.setdefault(f"{kind}[{i}].key", []).append(f"Key {key!r} is used twice.")
+        seen.add(key)
+    return seen
+
+
+def _must_name(
+    document: dict[str, Any],
+    kind: str,
+    i: int,
+    attrs: tuple[str, ...],
+    known: dict[str, set[str]],
+    errors: dict[str, list[str]],
+) -> None:
+    """Each of the item's references (``phase``, ``lane``, ``touchpoint``) names a key that
+    exists."""
+    for attr in attrs:
+        value = document[kind][i].get(attr)
+        if value is not None and value not in known[attr]:
+            errors.setdefault(f"{kind}[{i}].{attr}", []).append(f"No {attr} has key {value!r}.")
+
+
+def _one_emotion_per_phase_and_source(
+    document: dict[str, Any], known: dict[str, set[str]], errors: dict[str, list[str]]
+) -> None:
+    seen: set[tuple[str, str]] = set()
     for i, emotion in enumerate(document["emotions"]):
-        must_name("emotions", i, "phase", phases, "phase")
+        _must_name(document, "emotions", i, ("phase",), known, errors)
         slot = (emotion["phase"], emotion.get("source", Emotion.Source.TEAM))
-        if slot in seen_emotions:
+        if slot in seen:
             errors.setdefault(f"emotions[{i}]", []).append(
                 f"Phase {slot[0]!r} already has a {slot[1]} emotion."
             )
-        seen_emotions.add(slot)
-    for i in range(len(document["opportunities"])):
-        must_name("opportunities", i, "phase", phases, "phase")
-        must_name("opportunities", i, "touchpoint", touchpoints, "touchpoint")
+        seen.add(slot)
+
+
+def _codes_unique(document: dict[str, Any], errors: dict[str, list[str]]) -> None:
     codes: set[str] = set()
     for i, tp in enumerate(document["touchpoints"]):
         if tp.get("code"):
@@ -131,7 +158,6 @@ def _references_check(document: dict[str, Any]) -> None:
                     f"Code {tp['code']!r} is used twice."
                 )
             codes.add(tp["code"])
-    _refuse(errors)
 
 
 def document_from_upload(
@@ -140,12 +166,12 @@ def document_from_upload(
     """A document from an uploaded file, and the format it was read as: JSON, or a CSV/XLSX
     grid (the format named, else told by the file's name, content type or first bytes)."""
     if len(data) > MAX_IMPORT_BYTES:
-        raise ImportRefused(
+        raise MapImportRefused(
             f"The file is larger than {MAX_IMPORT_BYTES // (1024 * 1024)} MB.", code="too_large"
         )
     kind = format or _detect(data, filename, content_type)
     if kind not in IMPORT_FORMATS:
-        raise ImportRefused(
+        raise MapImportRefused(
             f"Cannot import {kind!r}; choose one of {', '.join(IMPORT_FORMATS)}.",
             code="unknown_format",
             formats=list(IMPORT_FORMATS),
@@ -157,7 +183,7 @@ def document_from_upload(
         if kind == "csv":
             return document_from_csv(data.decode("utf-8-sig"), title=title), kind
         return document_from_xlsx(data, title=title), kind
-    except ImportRefused:
+    except MapImportRefused:
         raise
     # Not JSON, not a workbook, bad bytes, a CSV field beyond the csv module's limit.
     except (
@@ -169,7 +195,7 @@ def document_from_upload(
         csv.Error,
         RecursionError,
     ) as error:
-        raise ImportRefused(f"The file could not be read as {kind.upper()}: {error}") from None
+        raise MapImportRefused(f"The file could not be read as {kind.upper()}: {error}") from None
 
 
 def _detect(data: bytes, filename: str, content_type: str) -> str:
@@ -251,84 +277,19 @@ def journey_import(
     if title:
         fields["title"] = title[:200]
     with transaction.atomic():
-        # Only among the maps the importer sees: a restricted title is not theirs to learn.
-        if visible_journeys(actor).filter(title=fields["title"]).exists():
-            # A copy beside its original must be told apart in the list.
-            fields["title"] = f"{fields['title'][:189]} (imported)"
-            notes.append(f"A journey with that title exists: this one is “{fields['title']}”.")
+        fields["title"] = _title_told_apart(actor, fields["title"], notes)
         persona = _persona_for(actor, document.get("persona"), notes)
         journey = Journey.objects.create(**fields, persona=persona, owner=actor)
-        phases = Phase.objects.bulk_create(
-            Phase(journey=journey, position=pos, **{f: p.get(f, "") for f in doc.PHASE_FIELDS})
-            for p, pos in zip(document["phases"], renumbered(len(document["phases"])), strict=True)
-        )
-        lanes = Lane.objects.bulk_create(
-            Lane(journey=journey, position=pos, name=lane["name"], kind=lane["kind"])
-            for lane, pos in zip(document["lanes"], renumbered(len(document["lanes"])), strict=True)
-        )
-        phase_id = {p["key"]: obj.pk for p, obj in zip(document["phases"], phases, strict=True)}
-        lane_id = {r["key"]: obj.pk for r, obj in zip(document["lanes"], lanes, strict=True)}
-        cards = document["cards"]
-        Card.objects.bulk_create(
-            Card(
-                journey=journey,
-                phase_id=phase_id[c["phase"]],
-                lane_id=lane_id[c["lane"]],
-                position=pos,
-                created_by=actor,
-                **{f: c.get(f, "") for f in doc.CARD_FIELDS},
-            )
-            for c, pos in zip(
-                cards, _positions(cards, lambda c: (c["phase"], c["lane"])), strict=True
-            )
-        )
-        tps = document["touchpoints"]
-        phase_names = {p["key"]: p["name"] for p in document["phases"]}
-        touchpoints = Touchpoint.objects.bulk_create(
-            Touchpoint(
-                journey=journey,
-                phase_id=phase_id[t["phase"]],
-                lane_id=lane_id[t["lane"]],
-                position=pos,
-                code=code,
-                **{f: t[f] for f in doc.TOUCHPOINT_FIELDS if f in t and f != "code"},
-            )
-            for t, pos, code in zip(
-                tps,
-                _positions(tps, lambda t: (t["phase"], t["lane"])),
-                _codes(document, phase_names),
-                strict=True,
-            )
-        )
-        touchpoint_id = {t["key"]: obj.pk for t, obj in zip(tps, touchpoints, strict=True)}
-        Emotion.objects.bulk_create(
-            Emotion(
-                journey=journey,
-                phase_id=phase_id[e["phase"]],
-                **{f: e[f] for f in doc.EMOTION_FIELDS if f in e},
-            )
-            for e in document["emotions"]
-        )
-        ops = document["opportunities"]
-        owners = _owners(ops, notes)
-        Opportunity.objects.bulk_create(
-            Opportunity(
-                journey=journey,
-                phase_id=phase_id[o["phase"]],
-                touchpoint_id=touchpoint_id.get(o.get("touchpoint")),
-                position=pos,
-                **{f: o[f] for f in doc.OPPORTUNITY_FIELDS if f in o},
-                **_plan(o.get("action_plan") or {}, owners),
-            )
-            for o, pos in zip(ops, _positions(ops, lambda o: o["phase"]), strict=True)
-        )
+        phase_id = _phases_create(journey, document["phases"])
+        lane_id = _lanes_create(journey, document["lanes"])
+        _cards_create(journey, actor, document["cards"], phase_id, lane_id)
+        touchpoint_id = _touchpoints_create(journey, document, phase_id, lane_id)
+        _emotions_create(journey, document["emotions"], phase_id)
+        owners = _owners(document["opportunities"], notes)
+        _opportunities_create(journey, document["opportunities"], phase_id, touchpoint_id, owners)
         counts = {
-            "phases": len(phases),
-            "lanes": len(lanes),
-            "cards": len(cards),
-            "touchpoints": len(tps),
-            "emotions": len(document["emotions"]),
-            "opportunities": len(ops),
+            kind: len(document[kind])
+            for kind in ("phases", "lanes", "cards", "touchpoints", "emotions", "opportunities")
         }
         change_record(
             journey=journey,
@@ -341,6 +302,110 @@ def journey_import(
             },
         )
     return ImportResult(journey=journey, notes=notes, counts=counts)
+
+
+def _title_told_apart(actor, title: str, notes: list[str]) -> str:
+    """The document's title, unless the importer sees a journey of that title already."""
+    # Only among the maps the importer sees: a restricted title is not theirs to learn.
+    if not visible_journeys(actor).filter(title=title).exists():
+        return title
+    # A copy beside its original must be told apart in the list.
+    title = f"{title[:189]} (imported)"
+    notes.append(f"A journey with that title exists: this one is “{title}”.")
+    return title
+
+
+def _phases_create(journey: Journey, phases: list[dict]) -> dict[str, int]:
+    """The document's phases in its order; their ids by document key."""
+    created = Phase.objects.bulk_create(
+        Phase(journey=journey, position=pos, **{f: p.get(f, "") for f in doc.PHASE_FIELDS})
+        for p, pos in zip(phases, renumbered(len(phases)), strict=True)
+    )
+    return {p["key"]: obj.pk for p, obj in zip(phases, created, strict=True)}
+
+
+def _lanes_create(journey: Journey, lanes: list[dict]) -> dict[str, int]:
+    """The document's lanes in its order; their ids by document key."""
+    created = Lane.objects.bulk_create(
+        Lane(journey=journey, position=pos, name=lane["name"], kind=lane["kind"])
+        for lane, pos in zip(lanes, renumbered(len(lanes)), strict=True)
+    )
+    return {r["key"]: obj.pk for r, obj in zip(lanes, created, strict=True)}
+
+
+def _cards_create(
+    journey: Journey, actor, cards: list[dict], phase_id: dict[str, int], lane_id: dict[str, int]
+) -> None:
+    Card.objects.bulk_create(
+        Card(
+            journey=journey,
+            phase_id=phase_id[c["phase"]],
+            lane_id=lane_id[c["lane"]],
+            position=pos,
+            created_by=actor,
+            **{f: c.get(f, "") for f in doc.CARD_FIELDS},
+        )
+        for c, pos in zip(cards, _positions(cards, lambda c: (c["phase"], c["lane"])), strict=True)
+    )
+
+
+def _touchpoints_create(
+    journey: Journey, document: dict, phase_id: dict[str, int], lane_id: dict[str, int]
+) -> dict[str, int]:
+    """The touchpoints with their codes (derived where the document has none); their ids by
+    document key."""
+    tps = document["touchpoints"]
+    phase_names = {p["key"]: p["name"] for p in document["phases"]}
+    created = Touchpoint.objects.bulk_create(
+        Touchpoint(
+            journey=journey,
+            phase_id=phase_id[t["phase"]],
+            lane_id=lane_id[t["lane"]],
+            position=pos,
+            code=code,
+            **{f: t[f] for f in doc.TOUCHPOINT_FIELDS if f in t and f != "code"},
+        )
+        for t, pos, code in zip(
+            tps,
+            _positions(tps, lambda t: (t["phase"], t["lane"])),
+            _codes(document, phase_names),
+            strict=True,
+        )
+    )
+    return {t["key"]: obj.pk for t, obj in zip(tps, created, strict=True)}
+
+
+def _emotions_create(journey: Journey, emotions: list[dict], phase_id: dict[str, int]) -> None:
+    Emotion.objects.bulk_create(
+        Emotion(
+            journey=journey,
+            phase_id=phase_id[e["phase"]],
+            **{f: e[f] for f in doc.EMOTION_FIELDS if f in e},
+        )
+        for e in emotions
+    )
+
+
+def _opportunities_create(
+    journey: Journey,
+    opportunities: list[dict],
+    phase_id: dict[str, int],
+    touchpoint_id: dict[str, int],
+    owners: dict[str, int],
+) -> None:
+    Opportunity.objects.bulk_create(
+        Opportunity(
+            journey=journey,
+            phase_id=phase_id[o["phase"]],
+            touchpoint_id=touchpoint_id.get(o.get("touchpoint")),
+            position=pos,
+            **{f: o[f] for f in doc.OPPORTUNITY_FIELDS if f in o},
+            **_plan(o.get("action_plan") or {}, owners),
+        )
+        for o, pos in zip(
+            opportunities, _positions(opportunities, lambda o: o["phase"]), strict=True
+        )
+    )
 
 
 def _owners(opportunities: list[dict], notes: list[str]) -> dict[str, int]:

@@ -7,7 +7,7 @@ last column, ``Lane kind``, keeps each lane's kind (hidden in XLSX); without it,
 inferred from the lane's name. A line break inside one item is written as U+2028 (LINE
 SEPARATOR), so it is not read back as two items.
 
-A cell that a spreadsheet would run as a formula gets a leading ``'`` (``journeys.exports.cells``);
+A cell that a spreadsheet would run as a formula gets a leading ``'`` (``spreadsheet_cells``);
 the import takes exactly that quote off again, so a round trip is equal.
 """
 
@@ -20,8 +20,9 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 
-from journeys.exports.cells import cell_in, cell_out
-from journeys.exports.document import FORMAT, SCHEMA_VERSION, MapView
+from journeys.exceptions import MapImportRefused
+from journeys.mapfile.document import FORMAT, SCHEMA_VERSION, MapView
+from journeys.mapfile.spreadsheet_cells import cell_in, cell_out
 from journeys.models import Lane
 
 KIND_HEADER = "Lane kind"
@@ -81,7 +82,26 @@ def map_xlsx(document: dict[str, Any]) -> bytes:
     workbook.properties.title = _xlsx_text(view.title)
     sheet = workbook.active
     sheet.title = "Map"
-    rows = grid_rows(document)
+    _map_sheet_write(sheet, view, grid_rows(document))
+    phase_names = {p["key"]: p["name"] for p in view.phases}
+    _sheet_write(
+        workbook.create_sheet("Touchpoints"),
+        _touchpoint_rows(view, phase_names),
+        [18, 18, 28, 24, 14, 14, 10, 10, 8, 8, 8],
+    )
+    _sheet_write(
+        workbook.create_sheet("Opportunities"),
+        _opportunity_rows(view, phase_names),
+        [18, 34, 24, 8, 8, 8, 12, 18, 12, 24, 18, 40],
+    )
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def _map_sheet_write(sheet, view: MapView, rows: list[list[str]]) -> None:
+    """The grid, styled like the editor: phase and lane headers, wrapped cells, the kind column
+    hidden."""
     for row in rows:
         sheet.append([_xlsx_text(v) for v in row])
     for row in sheet.iter_rows():
@@ -99,16 +119,16 @@ def map_xlsx(document: dict[str, Any]) -> bytes:
     # Headers stay in view while scrolling, as in the editor.
     sheet.freeze_panes = "B2"
 
-    phase_names = {p["key"]: p["name"] for p in view.phases}
+
+def _touchpoint_rows(view: MapView, phase_names: dict[str, str]) -> list[list[Any]]:
+    """The ``Touchpoints`` sheet: each touchpoint's details and VoC metrics."""
     lane_names = {lane["key"]: lane["name"] for lane in view.lanes}
-    tp_names = {tp["key"]: tp["name"] for tp in document["touchpoints"]}
-    touchpoints = workbook.create_sheet("Touchpoints")
     header = ["Phase", "Lane", "Touchpoint", "Code", "Channel", "Department"]
     header += ["Moment that matters", "Responses", "NPS", "CSAT", "CES"]
-    tp_rows: list[list[Any]] = [header]
-    for tp in document["touchpoints"]:
+    rows: list[list[Any]] = [header]
+    for tp in view.document["touchpoints"]:
         m = view.touchpoint_metrics.get(tp["key"]) or {}
-        tp_rows.append(
+        rows.append(
             [
                 cell_out(phase_names[tp["phase"]]),
                 cell_out(lane_names[tp["lane"]]),
@@ -123,16 +143,19 @@ def map_xlsx(document: dict[str, Any]) -> bytes:
                 m.get("ces"),
             ]
         )
-    _sheet_write(touchpoints, tp_rows, [18, 18, 28, 24, 14, 14, 10, 10, 8, 8, 8])
+    return rows
 
-    opportunities = workbook.create_sheet("Opportunities")
+
+def _opportunity_rows(view: MapView, phase_names: dict[str, str]) -> list[list[Any]]:
+    """The ``Opportunities`` sheet: each opportunity with its action plan."""
+    tp_names = {tp["key"]: tp["name"] for tp in view.document["touchpoints"]}
     header = ["Phase", "Opportunity", "Touchpoint", "Impact", "Effort", "Priority", "Status"]
     header += ["Owner", "Due date", "KPI", "Target", "Description"]
-    op_rows: list[list[Any]] = [header]
-    for op in document["opportunities"]:
+    rows: list[list[Any]] = [header]
+    for op in view.document["opportunities"]:
         plan = op.get("action_plan") or {}
         owner = plan.get("owner") or {}
-        op_rows.append(
+        rows.append(
             [
                 cell_out(phase_names[op["phase"]]),
                 cell_out(op["title"]),
@@ -148,10 +171,7 @@ def map_xlsx(document: dict[str, Any]) -> bytes:
                 cell_out(op.get("description") or ""),
             ]
         )
-    _sheet_write(opportunities, op_rows, [18, 34, 24, 8, 8, 8, 12, 18, 12, 24, 18, 40])
-    out = io.BytesIO()
-    workbook.save(out)
-    return out.getvalue()
+    return rows
 
 
 # --- Back from a grid -------------------------------------------------------------------------
@@ -193,17 +213,15 @@ def _trimmed(row: list[str]) -> list[str]:
 
 def document_from_rows(rows: list[list[Any]], *, title: str) -> dict[str, Any]:
     """A ``journeyboard.map`` document from grid rows (validated later, like any document)."""
-    from journeys.exceptions import ImportRefused
-
     rows = [_trimmed(["" if v is None else str(v) for v in row]) for row in rows]
     rows = [row for row in rows if row]
     if len(rows) < 2:
-        raise ImportRefused(
+        raise MapImportRefused(
             "The grid needs a first row of phase names and at least one lane row.",
             code="empty_grid",
         )
     if len(rows) > MAX_ROWS or len(rows[0]) > MAX_COLUMNS:
-        raise ImportRefused("The grid is larger than 100 phases × 100 lanes.", code="too_large")
+        raise MapImportRefused("The grid is larger than 100 phases × 100 lanes.", code="too_large")
     header = rows[0]
     has_kind = header[-1].strip() == KIND_HEADER
     phase_names = header[1 : len(header) - 1] if has_kind else header[1:]
@@ -315,9 +333,22 @@ def _records(sheet) -> list[dict[str, Any]]:
 def _details_apply(document: dict[str, Any], details: dict[str, list[dict]]) -> None:
     """Touchpoint codes, channels…, and opportunities' plans, matched by phase and name."""
     phase_names = {p["key"]: p["name"] for p in document["phases"]}
+    touchpoint_keys = _touchpoint_details_apply(
+        document, details.get("Touchpoints", []), phase_names
+    )
+    _opportunity_details_apply(
+        document, details.get("Opportunities", []), phase_names, touchpoint_keys
+    )
+
+
+def _touchpoint_details_apply(
+    document: dict[str, Any], rows: list[dict], phase_names: dict[str, str]
+) -> dict[tuple[str, str], str]:
+    """Each touchpoint's row of the ``Touchpoints`` sheet (by phase, lane and name) applied;
+    the touchpoints' keys by (phase key, name), and by ("", name) for any phase."""
     lane_names = {lane["key"]: lane["name"] for lane in document["lanes"]}
     found: dict[tuple, list[dict]] = {}
-    for row in details.get("Touchpoints", []):
+    for row in rows:
         key = (row.get("Phase"), row.get("Lane"), row.get("Touchpoint"))
         found.setdefault(key, []).append(row)
     by_name: dict[tuple[str, str], str] = {}
@@ -336,8 +367,18 @@ def _details_apply(document: dict[str, Any], details: dict[str, list[dict]]) -> 
             if row.get(column):
                 tp[field] = str(row[column])
         tp["is_moment_that_matters"] = str(row.get("Moment that matters") or "").lower() == "yes"
+    return by_name
+
+
+def _opportunity_details_apply(
+    document: dict[str, Any],
+    rows: list[dict],
+    phase_names: dict[str, str],
+    touchpoint_keys: dict[tuple[str, str], str],
+) -> None:
+    """Each opportunity's row of the ``Opportunities`` sheet (by phase and title) applied."""
     plans: dict[tuple, list[dict]] = {}
-    for row in details.get("Opportunities", []):
+    for row in rows:
         plans.setdefault((row.get("Phase"), row.get("Opportunity")), []).append(row)
     for op in document["opportunities"]:
         matches = plans.get((phase_names[op["phase"]], op["title"]))
@@ -349,7 +390,9 @@ def _details_apply(document: dict[str, Any], details: dict[str, list[dict]]) -> 
                 op[field] = row[column]
         op["description"] = str(row.get("Description") or "")
         named = row.get("Touchpoint") or ""
-        op["touchpoint"] = by_name.get((op["phase"], named)) or by_name.get(("", named))
+        op["touchpoint"] = touchpoint_keys.get((op["phase"], named)) or touchpoint_keys.get(
+            ("", named)
+        )
         due = row.get("Due date")
         op["action_plan"] = {
             "owner": None,  # the sheet shows a name, not who that is here

@@ -19,7 +19,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from journeys.exports.document import MapView, emotion_text
+from journeys.mapfile.document import MapView, emotion_text
 from journeys.models import Lane
 
 PHASES_PER_PAGE, LANES_PER_PAGE = 4, 8
@@ -75,22 +75,55 @@ def map_pdf(document: dict[str, Any]) -> bytes:
 
 def _page(canvas: Canvas, view: MapView, phases: list, lanes: list, font: str, bold: str) -> None:
     top = PAGE_H - MARGIN
+    _page_head(canvas, view, top, font, bold)
+    grid_top = top - HEAD_H
+    col_w = (PAGE_W - 2 * MARGIN - LANE_W) / PHASES_PER_PAGE
+    _phase_headers(canvas, phases, grid_top, col_w, bold)
+    texts = {
+        (lane["key"], p["key"]): _cell_lines(view, p["key"], lane, font, col_w - 10)
+        for lane in lanes
+        for p in phases
+    }
+    bottom = MARGIN + FOOT_H - 14
+    wanted, scale = _row_heights(phases, lanes, texts, available=grid_top - PHASE_H - bottom)
+    y = grid_top - PHASE_H - 2
+    curves: dict[str, list[tuple[float, float]]] = {}
+    for lane, want in zip(lanes, wanted, strict=True):
+        h = max(2 * LEAD + 10, want * scale) if scale < 1 else want
+        h = min(h, y - bottom)
+        _lane_header(canvas, lane, y, h, bold)
+        for c, phase in enumerate(phases):
+            x = MARGIN + LANE_W + c * col_w
+            canvas.setFillColorRGB(0.97, 0.98, 0.99)
+            canvas.setStrokeColorRGB(0.89, 0.91, 0.94)
+            canvas.rect(x, y - h, col_w - 2, h, stroke=1, fill=1)
+            if lane["kind"] == Lane.Kind.EMOTIONS:
+                _emotion(canvas, view, phase["key"], x, y, col_w, h, font, curves)
+            else:
+                _cell_text(canvas, texts[(lane["key"], phase["key"])], x, y, h, font)
+        y -= h + 2
+        _curves_draw(canvas, curves)
+
+
+def _page_head(canvas: Canvas, view: MapView, top: float, font: str, bold: str) -> None:
+    """The map's title, and its persona on a line below."""
     canvas.setFillColorRGB(0.12, 0.16, 0.22)
     canvas.setFont(bold, 16)
     canvas.drawString(MARGIN, top - 16, view.title[:90])
-    if view.persona:
-        persona = view.persona
-        line = f"Persona: {persona['name']}"
-        if persona.get("role"):
-            line += f" — {persona['role']}"
-        if persona.get("quote"):
-            line += f" · “{persona['quote'][:120]}”"
-        canvas.setFont(font, 9)
-        canvas.setFillGray(0.3)
-        canvas.drawString(MARGIN, top - 32, line[:180])
-    grid_top = top - HEAD_H
-    col_w = (PAGE_W - 2 * MARGIN - LANE_W) / PHASES_PER_PAGE
-    # Phase headers.
+    if not view.persona:
+        return
+    persona = view.persona
+    line = f"Persona: {persona['name']}"
+    if persona.get("role"):
+        line += f" — {persona['role']}"
+    if persona.get("quote"):
+        line += f" · “{persona['quote'][:120]}”"
+    canvas.setFont(font, 9)
+    canvas.setFillGray(0.3)
+    canvas.drawString(MARGIN, top - 32, line[:180])
+
+
+def _phase_headers(canvas: Canvas, phases: list, grid_top: float, col_w: float, bold: str) -> None:
     for c, phase in enumerate(phases):
         x = MARGIN + LANE_W + c * col_w
         canvas.setFillColorRGB(0.12, 0.31, 0.47)
@@ -99,13 +132,13 @@ def _page(canvas: Canvas, view: MapView, phases: list, lanes: list, font: str, b
         canvas.setFont(bold, 9)
         name = simpleSplit(phase["name"], bold, 9, col_w - 10)[:1] or [""]
         canvas.drawString(x + 5, grid_top - 16, name[0])
+
+
+def _row_heights(
+    phases: list, lanes: list, texts: dict[tuple[str, str], list[str]], *, available: float
+) -> tuple[list[float], float]:
+    """Each row's wanted height, and the scale that fits them all into the page."""
     # Rows share the height left, each as much as its content asks (at least a line or two).
-    available = grid_top - PHASE_H - (MARGIN + FOOT_H - 14)
-    texts = {
-        (lane["key"], p["key"]): _cell_lines(view, p["key"], lane, font, col_w - 10)
-        for lane in lanes
-        for p in phases
-    }
     wanted = [
         EMOTION_H
         if lane["kind"] == Lane.Kind.EMOTIONS
@@ -117,36 +150,28 @@ def _page(canvas: Canvas, view: MapView, phases: list, lanes: list, font: str, b
         share = min(available / len(wanted), ROOMY_H)
         wanted = [max(want, share) for want in wanted]
     scale = min(1.0, available / sum(wanted)) if wanted else 1.0
-    y = grid_top - PHASE_H - 2
-    curves: dict[str, list[tuple[float, float]]] = {}
-    for lane, want in zip(lanes, wanted, strict=True):
-        h = max(2 * LEAD + 10, want * scale) if scale < 1 else want
-        h = min(h, y - (MARGIN + FOOT_H - 14))
-        canvas.setFillColorRGB(0.87, 0.92, 0.97)
-        canvas.rect(MARGIN, y - h, LANE_W - 2, h, stroke=0, fill=1)
-        canvas.setFillColorRGB(0.12, 0.16, 0.22)
-        canvas.setFont(bold, 8.5)
-        for i, line in enumerate(simpleSplit(lane["name"], bold, 8.5, LANE_W - 10)[:3]):
-            canvas.drawString(MARGIN + 5, y - 12 - i * 10, line)
-        for c, phase in enumerate(phases):
-            x = MARGIN + LANE_W + c * col_w
-            canvas.setFillColorRGB(0.97, 0.98, 0.99)
-            canvas.setStrokeColorRGB(0.89, 0.91, 0.94)
-            canvas.rect(x, y - h, col_w - 2, h, stroke=1, fill=1)
-            if lane["kind"] == Lane.Kind.EMOTIONS:
-                _emotion(canvas, view, phase["key"], x, y, col_w, h, font, curves)
-                continue
-            lines = texts[(lane["key"], phase["key"])]
-            fits = max(1, int((h - 8) // LEAD))
-            if len(lines) > fits:
-                hidden = len(lines) - fits + 1
-                lines = [*lines[: fits - 1], f"… +{hidden} more lines"]
-            canvas.setFillColorRGB(0.07, 0.09, 0.15)
-            canvas.setFont(font, SIZE)
-            for i, line in enumerate(lines):
-                canvas.drawString(x + 5, y - 10 - i * LEAD, line)
-        y -= h + 2
-        _curves_draw(canvas, curves)
+    return wanted, scale
+
+
+def _lane_header(canvas: Canvas, lane: dict, y: float, h: float, bold: str) -> None:
+    canvas.setFillColorRGB(0.87, 0.92, 0.97)
+    canvas.rect(MARGIN, y - h, LANE_W - 2, h, stroke=0, fill=1)
+    canvas.setFillColorRGB(0.12, 0.16, 0.22)
+    canvas.setFont(bold, 8.5)
+    for i, line in enumerate(simpleSplit(lane["name"], bold, 8.5, LANE_W - 10)[:3]):
+        canvas.drawString(MARGIN + 5, y - 12 - i * 10, line)
+
+
+def _cell_text(canvas: Canvas, lines: list[str], x: float, y: float, h: float, font: str) -> None:
+    """A cell's lines, cut with "… +N more lines" where they do not fit."""
+    fits = max(1, int((h - 8) // LEAD))
+    if len(lines) > fits:
+        hidden = len(lines) - fits + 1
+        lines = [*lines[: fits - 1], f"… +{hidden} more lines"]
+    canvas.setFillColorRGB(0.07, 0.09, 0.15)
+    canvas.setFont(font, SIZE)
+    for i, line in enumerate(lines):
+        canvas.drawString(x + 5, y - 10 - i * LEAD, line)
 
 
 def _cell_lines(view: MapView, phase: str, lane: dict, font: str, width: float) -> list[str]:

@@ -6,7 +6,7 @@ import textwrap
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
-from journeys.exports.document import MapView, emotion_text, printable
+from journeys.mapfile.document import MapView, emotion_text, printable
 from journeys.models import Lane
 
 LANE_W, PHASE_W, HEADER_H, TITLE_H = 170, 230, 44, 56
@@ -68,20 +68,9 @@ def _boxes(view: MapView, phase: str, lane: dict) -> list[tuple[str, list[str]]]
 def map_svg(document: dict[str, Any]) -> bytes:
     view = MapView(document)
     lanes = list(view.lanes)
-    has_emotions = bool(view.emotions)
-    if has_emotions and not any(lane["kind"] == Lane.Kind.EMOTIONS for lane in lanes):
+    if view.emotions and not any(lane["kind"] == Lane.Kind.EMOTIONS for lane in lanes):
         lanes.append({"key": "", "name": "Emotions", "kind": Lane.Kind.EMOTIONS})
-    cells: dict[tuple[str, str], list[tuple[str, list[str]]]] = {}
-    heights = []
-    for lane in lanes:
-        if lane["kind"] == Lane.Kind.EMOTIONS:
-            heights.append(EMOTION_H)
-            continue
-        tallest = 0
-        for phase in view.phases:
-            boxes = cells[(phase["key"], lane["key"])] = _boxes(view, phase["key"], lane)
-            tallest = max(tallest, sum(len(ls) * LINE_H + 2 * PAD + PAD for _, ls in boxes))
-        heights.append(max(60, tallest + PAD))
+    cells, heights = _cells_and_heights(view, lanes)
     width = LANE_W + PHASE_W * len(view.phases)
     height = TITLE_H + HEADER_H + sum(heights)
     out = [
@@ -102,53 +91,92 @@ def map_svg(document: dict[str, Any]) -> bytes:
                 fill="#4b5563",
             )
         )
-    y0 = TITLE_H
+    out.extend(_phase_headers(view))
+    y = TITLE_H + HEADER_H
+    for lane, h in zip(lanes, heights, strict=True):
+        out.extend(_lane_row(view, lane, y, h, cells))
+        y += h
+    out.append("</svg>")
+    return ("\n".join(out) + "\n").encode("utf-8")
+
+
+def _cells_and_heights(
+    view: MapView, lanes: list[dict]
+) -> tuple[dict[tuple[str, str], list[tuple[str, list[str]]]], list[int]]:
+    """Every cell's boxes, and each lane's height: its tallest cell's (an emotions row is fixed)."""
+    cells: dict[tuple[str, str], list[tuple[str, list[str]]]] = {}
+    heights = []
+    for lane in lanes:
+        if lane["kind"] == Lane.Kind.EMOTIONS:
+            heights.append(EMOTION_H)
+            continue
+        tallest = 0
+        for phase in view.phases:
+            boxes = cells[(phase["key"], lane["key"])] = _boxes(view, phase["key"], lane)
+            tallest = max(tallest, sum(len(ls) * LINE_H + 2 * PAD + PAD for _, ls in boxes))
+        heights.append(max(60, tallest + PAD))
+    return cells, heights
+
+
+def _phase_headers(view: MapView) -> list[str]:
+    out = []
     for c, phase in enumerate(view.phases):
         x = LANE_W + c * PHASE_W
         out.append(
-            f'<rect x="{x}" y="{y0}" width="{PHASE_W}" height="{HEADER_H}" '
+            f'<rect x="{x}" y="{TITLE_H}" width="{PHASE_W}" height="{HEADER_H}" '
             'fill="#1f4e79" stroke="#ffffff"/>'
         )
         out.append(
             _text(
                 x + PAD,
-                y0 + 27,
+                TITLE_H + 27,
                 phase["name"][:34],
                 fill="#ffffff",
                 font_weight="bold",
                 font_size=14,
             )
         )
-    y = y0 + HEADER_H
-    for lane, h in zip(lanes, heights, strict=True):
+    return out
+
+
+def _lane_row(
+    view: MapView,
+    lane: dict,
+    y: int,
+    h: int,
+    cells: dict[tuple[str, str], list[tuple[str, list[str]]]],
+) -> list[str]:
+    """A lane's header, then its cells with their boxes (or, for emotions, the curves)."""
+    out = [f'<rect x="0" y="{y}" width="{LANE_W}" height="{h}" fill="#ddebf7" stroke="#ffffff"/>']
+    for i, line in enumerate(_lines(lane["name"], 22)[:3]):
+        out.append(_text(PAD, y + 20 + i * LINE_H, line, font_weight="bold", fill="#1f2937"))
+    for c, phase in enumerate(view.phases):
+        x = LANE_W + c * PHASE_W
         out.append(
-            f'<rect x="0" y="{y}" width="{LANE_W}" height="{h}" fill="#ddebf7" stroke="#ffffff"/>'
+            f'<rect x="{x}" y="{y}" width="{PHASE_W}" height="{h}" '
+            'fill="#f8fafc" stroke="#e2e8f0"/>'
         )
-        for i, line in enumerate(_lines(lane["name"], 22)[:3]):
-            out.append(_text(PAD, y + 20 + i * LINE_H, line, font_weight="bold", fill="#1f2937"))
-        for c, phase in enumerate(view.phases):
-            x = LANE_W + c * PHASE_W
-            out.append(
-                f'<rect x="{x}" y="{y}" width="{PHASE_W}" height="{h}" '
-                'fill="#f8fafc" stroke="#e2e8f0"/>'
-            )
-            if lane["kind"] == Lane.Kind.EMOTIONS:
-                continue
-            by = y + PAD
-            for fill, lines in cells[(phase["key"], lane["key"])]:
-                bh = len(lines) * LINE_H + 2 * PAD
-                out.append(
-                    f'<rect x="{x + PAD}" y="{by}" width="{PHASE_W - 2 * PAD}" height="{bh}" '
-                    f'rx="4" fill="{fill}" stroke="#cbd5e1"/>'
-                )
-                for i, line in enumerate(lines):
-                    out.append(_text(x + 2 * PAD, by + PAD + 11 + i * LINE_H, line, fill="#111827"))
-                by += bh + PAD
-        if lane["kind"] == Lane.Kind.EMOTIONS:
-            out.extend(_curves(view, y, h))
-        y += h
-    out.append("</svg>")
-    return ("\n".join(out) + "\n").encode("utf-8")
+        if lane["kind"] != Lane.Kind.EMOTIONS:
+            out.extend(_cell_boxes(x, y, cells[(phase["key"], lane["key"])]))
+    if lane["kind"] == Lane.Kind.EMOTIONS:
+        out.extend(_curves(view, y, h))
+    return out
+
+
+def _cell_boxes(x: int, y: int, boxes: list[tuple[str, list[str]]]) -> list[str]:
+    """A cell's items as boxes of wrapped text, one under the other."""
+    out = []
+    by = y + PAD
+    for fill, lines in boxes:
+        bh = len(lines) * LINE_H + 2 * PAD
+        out.append(
+            f'<rect x="{x + PAD}" y="{by}" width="{PHASE_W - 2 * PAD}" height="{bh}" '
+            f'rx="4" fill="{fill}" stroke="#cbd5e1"/>'
+        )
+        for i, line in enumerate(lines):
+            out.append(_text(x + 2 * PAD, by + PAD + 11 + i * LINE_H, line, fill="#111827"))
+        by += bh + PAD
+    return out
 
 
 def _curves(view: MapView, top: float, h: float) -> list[str]:

@@ -8,7 +8,7 @@ their full-width look-alikes and line breaks by spaces.
 
 from typing import Any
 
-from journeys.exports.document import MapView
+from journeys.mapfile.document import MapView
 from journeys.models import Lane
 
 _BREAKING = str.maketrans({":": "：", ";": "；", "#": "＃", "\n": " ", "\r": " ", "\t": " "})
