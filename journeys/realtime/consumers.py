@@ -176,7 +176,7 @@ class LiveSocket(AsyncWebsocketConsumer):
         try:
             await handler(frame)
         except Exception as failure:  # an error frame, never a dropped socket
-            await self.error(_request_id(frame), **_detail(answer_of(failure)))
+            await self.error(_request_id(frame), **answer_of(failure))
 
     def handlers(self) -> dict[str, Any]:
         return {"ping": self.on_ping}
@@ -215,14 +215,6 @@ class LiveSocket(AsyncWebsocketConsumer):
 def _request_id(frame: dict) -> Any:
     request_id = frame.get("id")
     return request_id if isinstance(request_id, str | int) else None
-
-
-def _detail(answer: dict[str, Any]) -> dict[str, Any]:
-    return {"code": answer["code"], "detail": answer["detail"], **_extra(answer)}
-
-
-def _extra(answer: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in answer.items() if k not in ("code", "detail")}
 
 
 class JourneyConsumer(LiveSocket):
@@ -402,7 +394,7 @@ class JourneyConsumer(LiveSocket):
         if outcome == "ack":
             await self.send_frame({"type": "ack", "id": request_id, "object": body})
             return
-        await self.error(request_id, **_detail(body))
+        await self.error(request_id, **body)
         if body["code"] in ("not_found", "permission_denied"):
             await self.recheck_access()  # was it the map that is out of reach now?
 
