@@ -241,6 +241,13 @@ export class Grid {
       // with who made it, never overwritten.
       const saving = save && text && text !== card.text
         ? this.editor.editItem("card", card.id, { text }, card.version) : null;
+      // What was typed shows at once; the store's copy replaces it when the save is settled.
+      // Enter keeps the keyboard user on the card (a blur went elsewhere: leave it there).
+      if (saving) {
+        const focused = el.contains(document.activeElement);
+        el.replaceChildren(h("span", { class: "text", text }));
+        if (focused) el.focus({ preventScroll: true });
+      }
       this.finishEditing(el, saving);
     });
     input.select();

@@ -8,7 +8,7 @@ import { applyEvent } from "./events.js";
 const EXPIRE_EVERY_MS = 5000; // how often to look for members not heard of for too long
 
 export class Live {
-  constructor({ journeyId, store, onStatus, onPresence, onGone, onImport, onShareLinks, url }) {
+  constructor({ journeyId, store, onStatus, onPresence, onGone, onImport, onShareLinks, onApplied, url }) {
     this.store = store;
     this.onPresence = onPresence;
     this.roster = new Roster();
@@ -27,12 +27,15 @@ export class Live {
       },
       events: {
         revision: () => store.revision,
-        apply: (events) => store.batch(() => { for (const event of events) applyEvent(store, event, hooks); }),
-        snapshot: (map) => store.load(map),
+        apply: (events) => {
+          store.batch(() => { for (const event of events) applyEvent(store, event, hooks); });
+          onApplied?.(store.revision);
+        },
+        snapshot: (map) => { store.load(map); onApplied?.(store.revision); },
       },
       handlers: {
         hello: (frame) => {
-          this.roster.reset(frame.presence, frame.you.member);
+          this.roster.reset(frame.presence, frame.you);
           this.showPresence();
           if (this.lastPresence) this.socket.send(this.lastPresence);
         },

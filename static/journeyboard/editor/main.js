@@ -153,6 +153,8 @@ const live = new Live({
   onShareLinks: () => sharePanel?.changed(),
   journeyId: data.map.id,
   store,
+  // The revision the page's map is at (its events applied), for tests and tools to wait on.
+  onApplied: (revision) => { document.body.dataset.revision = revision; },
   onStatus: (status) => {
     if (!connection) return;
     connection.dataset.status = status;
@@ -190,5 +192,6 @@ if (!data.shared) {
   document.addEventListener("focusout", () => setTimeout(reportPresence, 0));
 }
 
+document.body.dataset.revision = store.revision;
 performance.mark("journeyboard:editor-ready");
 document.body.dataset.editorReady = "true";
