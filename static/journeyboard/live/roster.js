@@ -2,7 +2,10 @@
 // server process that should send it can die with its sockets; the server re-confirms every
 // member every 10 s and forgets one after 30 s without a confirmation (journeys/presence.py),
 // so the client forgets, too, a member it has not heard of for that long. Timed on the client's
-// own clock, from when it last heard of each member: clocks of different machines differ.
+// own clock, from when it last heard of each member: clocks of different machines differ. The
+// one exception is the list a connection starts with: it can hold members last confirmed up to
+// 30 s before, so their age comes from the server's own times (its `seen` against the `seen`
+// of the connection's own, just confirmed, entry), not from when the list arrived.
 
 export const STALE_AFTER_MS = 30000;
 
@@ -15,12 +18,17 @@ export class Roster {
     this.heard = new Map(); // member → when this client last heard of it
   }
 
-  /** Everyone the server listed on connecting; ``me`` is this socket's own member. */
+  /** Everyone the server listed on connecting; ``me``: this socket's own entry, just confirmed. */
   reset(states, me) {
-    this.me = me;
+    this.me = me.member;
     this.members.clear();
     this.heard.clear();
-    for (const state of states) this.update(state);
+    const now = this.now();
+    for (const state of states) {
+      const age = me.seen && state.seen ? Math.max(0, me.seen - state.seen) * 1000 : 0;
+      this.members.set(state.member, state);
+      this.heard.set(state.member, now - age);
+    }
   }
 
   update(state) {
