@@ -135,6 +135,12 @@ class JourneyConsumer(AsyncWebsocketConsumer):
                 self.presence = await presence_put(
                     self.journey_id, self.channel_name, self.presence
                 )
+                # Browsers forget a member they have not heard of for STALE_AFTER: the server
+                # that would announce its leaving can die with it. This keeps the living heard.
+                await self.channel_layer.group_send(
+                    self.group,
+                    {"type": "journey.presence", "action": "update", "state": self.presence},
+                )
             # Renews the group membership too (the layer forgets members after group_expiry).
             await self.channel_layer.group_add(self.group, self.channel_name)
 
