@@ -88,7 +88,7 @@ function refreshPanel() {
 }
 document.addEventListener("focusout", () => setTimeout(() => { if (panelPending) refreshPanel(); }, 0));
 store.subscribe((changes) => {
-  grid.render();
+  grid.update(changes);
   markPresence();
   refreshPanel();
   if (changes.has("persona")) panels.drawPersona();
