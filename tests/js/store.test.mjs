@@ -83,3 +83,10 @@ test("the journey's fields keep the newer version, and the revision stays the st
   assert.equal(store.journey.title, "Renamed");
   assert.equal(store.revision, 5);
 });
+
+test("a redraw is asked for even when nothing in the copy changed", () => {
+  const store = new MapStore(mapAt(5));
+  const heard = watched(store);
+  store.redraw();
+  assert.deepEqual(heard, [["map"]]);
+});

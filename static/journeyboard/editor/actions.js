@@ -91,6 +91,7 @@ export class Editor {
     } catch {
       this.notify("The map could not be reloaded; refresh the page.", "error");
     }
+    this.store.redraw();
   }
 
   // --- The four primitive changes, each keeping the store equal to the server -----------------

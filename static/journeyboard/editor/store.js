@@ -39,7 +39,8 @@ export class MapStore {
 
   // --- Telling subscribers ---------------------------------------------------------------------
 
-  /** ``fn(changes)`` after each batch of changes: a Set of "kind:id", "journey", "persona", "voc". */
+  /** ``fn(changes)`` after each batch of changes: a Set of "kind:id", "journey", "persona",
+   *  "voc", or "map" (draw it all). */
   subscribe(fn) {
     this.listeners.add(fn);
     return () => this.listeners.delete(fn);
@@ -62,6 +63,12 @@ export class MapStore {
 
   changed(what) {
     this.batch(() => this.changes.add(what));
+  }
+
+  /** Have everything drawn again: after a refused save the page can show what was never saved
+   *  (a card where it was dropped, an emotion where it was dragged) though this copy is right. */
+  redraw() {
+    this.changed("map");
   }
 
   // --- Writing ---------------------------------------------------------------------------------
