@@ -20,11 +20,13 @@ install: $(BIN)/.installed
 
 # Programs the tests drive outside Python: Chromium for the browser tests (Playwright's own
 # browser download does not work offline), emoji fonts for screenshots, docker-compose to
-# validate the compose file. Installed with apt when root; elsewhere those tests skip and say so.
-SYSTEM_PACKAGES := chromium fonts-noto-color-emoji docker-compose
+# validate the compose file, Node.js for the front end's unit tests (tests/js/). Installed with
+# apt when root; elsewhere those tests skip and say so.
+SYSTEM_PACKAGES := chromium fonts-noto-color-emoji docker-compose nodejs
 system-deps:
 	@missing=""; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	command -v node >/dev/null 2>&1 || missing="$$missing nodejs"; \
 	[ -d /usr/share/fonts/truetype/noto ] && ls /usr/share/fonts/truetype/noto | grep -q ColorEmoji || missing="$$missing fonts-noto-color-emoji"; \
 	command -v docker-compose >/dev/null 2>&1 || missing="$$missing docker-compose"; \
 	if [ -n "$$missing" ]; then \

@@ -48,7 +48,9 @@ def log_file(name: str):
 
 
 class Server:
-    """One uvicorn process serving Journeyboard, stopped with ``stop()``."""
+    """One uvicorn process serving Journeyboard, stopped with ``stop()``.
+
+    ``port``: a given port, to start a server again where a stopped one was (a restart)."""
 
     def __init__(
         self,
@@ -57,12 +59,13 @@ class Server:
         redis_url: str | None,
         app: str = "config.asgi:application",
         extra_env: dict | None = None,
+        port: int | None = None,
     ) -> None:
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.ws_url = f"ws://127.0.0.1:{self.port}"
         env = {**process_env(database, redis_url), **(extra_env or {})}
-        self.log_path, self.log = log_file(f"server-{self.port}")
+        self.log_path, self.log = log_file(f"server-{self.port}-{time.monotonic_ns()}")
         self.process = subprocess.Popen(
             [
                 sys.executable,
@@ -103,6 +106,12 @@ class Server:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
+        self.log.close()
+
+    def kill(self) -> None:
+        """As if the machine lost the process: no shutdown, no goodbyes to its sockets."""
+        self.process.kill()
+        self.process.wait(timeout=10)
         self.log.close()
 
 

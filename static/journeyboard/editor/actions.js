@@ -1,5 +1,6 @@
 // What an editor does to the map. Each action is saved through the API before the grid shows it
-// (drags are redrawn from the server's answer), and records how to undo and redo itself.
+// (drags are redrawn from the server's answer), and records how to undo and redo itself. Answers
+// go into the store like live events do, merged by version: the store tells the grid.
 
 import { ApiError, api } from "./api.js";
 
@@ -49,10 +50,9 @@ class Refs {
 }
 
 export class Editor {
-  constructor({ store, journeyId, redraw, notify, onSaving, onHistory }) {
+  constructor({ store, journeyId, notify, onSaving, onHistory }) {
     this.store = store;
     this.journeyId = journeyId;
-    this.redraw = redraw;
     this.notify = notify;
     this.onSaving = onSaving;
     this.history = new History(() => onHistory(this.history));
@@ -62,14 +62,13 @@ export class Editor {
 
   // --- Saving: one change at a time, and on any refusal back to the server's map -------------
 
-  /** Run ``work`` after the changes before it; redraw on success, resync on failure. */
+  /** Run ``work`` after the changes before it; on failure, back to the server's map. */
   perform(work) {
     const run = async () => {
       this.onSaving("saving");
       try {
         const result = await work();
         this.onSaving("saved");
-        this.redraw();
         return result;
       } catch (error) {
         await this.recover(error);
@@ -92,15 +91,18 @@ export class Editor {
     } catch {
       this.notify("The map could not be reloaded; refresh the page.", "error");
     }
-    this.redraw();
+    this.store.redraw();
   }
 
   // --- The four primitive changes, each keeping the store equal to the server -----------------
+  // An answer can arrive after a peer's newer version of the same item came over the socket:
+  // the store keeps the newer one, and these return the answer (what this edit saved).
 
   async create(kind, fields, index) {
     const body = { journey: this.journeyId, ...fields };
     if (index !== undefined && index !== null) body.index = index;
-    const item = this.store.put(kind, await api.create(kind, body));
+    const item = await api.create(kind, body);
+    this.store.apply(kind, item);
     await this.checkOrder(kind, item, index);
     return item;
   }
@@ -108,12 +110,15 @@ export class Editor {
   /** ``baseVersion``: the version the user saw when they began editing (default: the latest). */
   async update(kind, id, changes, baseVersion) {
     const version = baseVersion ?? this.store.get(kind, id).version;
-    return this.store.put(kind, await api.update(kind, id, { ...changes, version }));
+    const item = await api.update(kind, id, { ...changes, version });
+    this.store.apply(kind, item);
+    return item;
   }
 
   async move(kind, id, target) {
     const current = this.store.get(kind, id);
-    const item = this.store.put(kind, await api.move(kind, id, { ...target, version: current.version }));
+    const item = await api.move(kind, id, { ...target, version: current.version });
+    this.store.apply(kind, item);
     await this.checkOrder(kind, item, target.index);
     return item;
   }
@@ -238,6 +243,7 @@ export class Editor {
       const journey = await api.update("journey", this.journeyId, {
         persona, version: this.store.journey.version,
       });
+      this.store.setJourney(journey);
       this.store.load(await api.map(journey.id));
     };
     return this.perform(async () => {

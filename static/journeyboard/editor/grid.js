@@ -1,6 +1,15 @@
 // Drawing the grid: phases as columns, lanes as rows, each cell with its items.
 // Everything user-written goes in as text (see dom.js), never as HTML.
+//
+// Keyed rendering: each render builds the grid afresh and morphdom brings the page's grid to
+// match it, node by node, matching elements by their data-key. Elements that did not change
+// stay as they are, so focus, scroll, SortableJS instances and a half-typed draft survive a
+// peer's edit. Two consequences for the code below:
+// - a listener stays with the first element of its key, so it closes over ids only and reads
+//   the item from the store when it fires (a closed-over item would be stale after an edit);
+// - whatever holds the user's typing is marked `.editing` and left alone until they finish.
 
+import morphdom from "../../vendor/morphdom-2.7.8/morphdom-esm.js";
 import Sortable from "../../vendor/sortablejs-1.15.7/sortable.esm.js";
 import { cssPixels, editInPlace, h } from "./dom.js";
 import { emotionCells } from "./emotions.js";
@@ -19,6 +28,23 @@ export function laneContent(kind) {
   return "card";
 }
 
+// The kinds that live in one cell each (opportunities: in their phase's opportunity cells): a
+// change of only these redraws only the cells concerned.
+const CELL_KINDS = new Set(["card", "touchpoint", "opportunity"]);
+
+/** Leave alone what holds the user's typing: an item or name being edited, a form field. */
+function keepsTyping(el) {
+  return el.classList.contains("editing") || el.matches("input, textarea, select");
+}
+
+// How the page's grid is brought to a freshly built copy: elements matched by data-key, and
+// whatever holds the user's typing (or is a new item's draft) left as it is.
+const MORPH = {
+  getNodeKey: (node) => node.dataset?.key,
+  onBeforeElUpdated: (from) => !keepsTyping(from),
+  onBeforeNodeDiscarded: (node) => !(node.nodeType === Node.ELEMENT_NODE && node.matches(".editing")),
+};
+
 export class Grid {
   constructor({ root, store, editor, canEdit, choices, panels }) {
     this.root = root;
@@ -30,18 +56,65 @@ export class Grid {
     this.labels = Object.fromEntries(
       ["laneKinds", "channels", "departments", "opportunityStatuses"].map((k) => [k, Object.fromEntries(choices[k])]),
     );
-    this.sortables = [];
+    this.sortables = new Map(); // list element → its Sortable, kept for as long as the list
+    this.dragging = false;
+    this.stale = false; // a render was put off while dragging
   }
 
   // --- The whole grid -------------------------------------------------------------------------
 
-  render() {
-    const focusKey = document.activeElement?.closest?.("[data-key]")?.dataset.key;
-    const scroll = this.root.parentElement;
-    const [left, top] = [scroll.scrollLeft, scroll.scrollTop];
-    for (const sortable of this.sortables) sortable.destroy();
-    this.sortables = [];
+  /**
+   * Draw what the store's ``changes`` touch. When only cards, touchpoints or opportunities
+   * changed (nearly every edit), only the cells they left and entered are drawn again: on a
+   * 1,000-card map a peer's edit then costs a few milliseconds, not a whole grid (~90 ms).
+   */
+  update(changes) {
+    const cells = new Set();
+    for (const change of changes) {
+      const [kind, id] = change.split(":");
+      if (!CELL_KINDS.has(kind)) { this.render(); return; }
+      for (const el of this.root.querySelectorAll(`.item[data-kind="${kind}"][data-id="${id}"]`)) cells.add(el.closest(".cell"));
+      const item = this.store.get(kind, Number(id));
+      if (item) for (const el of this.cellsOf(kind, item)) cells.add(el);
+    }
+    this.draw(() => { for (const cell of cells) this.redrawCell(cell); });
+  }
 
+  cellsOf(kind, item) {
+    const lane = kind === "opportunity" ? "" : `[data-lane="${item.lane}"]`;
+    return this.root.querySelectorAll(`.cell[data-kind="${kind}"][data-phase="${item.phase}"]${lane}`);
+  }
+
+  redrawCell(el) {
+    const phase = this.store.get("phase", Number(el.dataset.phase));
+    const lane = this.store.get("lane", Number(el.dataset.lane));
+    const kind = el.dataset.kind;
+    const items = this.store.inCell(kind, phase.id, lane.id);
+    morphdom(el, this.cell(kind, phase, lane, items, Number(el.dataset.col), Number(el.dataset.row)), MORPH);
+  }
+
+  render() {
+    this.draw(() => this.drawGrid());
+  }
+
+  /** Change the grid with ``work``, keeping the focus and the one Sortable per list. */
+  draw(work) {
+    // Mid-drag, SortableJS owns the dragged node's place: draw when the drop is settled.
+    if (this.dragging) { this.stale = true; return; }
+    this.stale = false;
+    const focused = document.activeElement;
+    const focusKey = this.root.contains(focused) ? focused.closest("[data-key]")?.dataset.key : null;
+    work();
+    if (this.canEdit) this.keepSortables();
+    // The focused node can go (a finished edit's field, say): focus the item or cell it was in,
+    // as a keyboard user expects.
+    if (focusKey && !this.root.contains(document.activeElement)) {
+      this.root.querySelector(`[data-key="${CSS.escape(focusKey)}"]`)?.focus({ preventScroll: true });
+    }
+    this.root.dispatchEvent(new CustomEvent("grid:rendered", { bubbles: true }));
+  }
+
+  drawGrid() {
     const phases = this.store.phases();
     const lanes = this.store.lanes();
     this.columnWidth = cssPixels("--col", 232);
@@ -50,24 +123,47 @@ export class Grid {
       touchpoint: this.store.grouped("touchpoint"),
       opportunity: this.store.grouped("opportunity"),
     };
-    const rows = [this.headRow(phases)];
-    const laneRows = h("div", { class: "lane-rows", role: "rowgroup" });
-    lanes.forEach((lane, r) => laneRows.append(this.laneRow(lane, phases, r)));
-    rows.push(laneRows);
-    if (this.canEdit) rows.push(this.addLaneRow());
-    this.root.replaceChildren(...rows);
+    // Opportunities belong to a phase, so each opportunities lane shows them all; keys must be
+    // unique, so those after the first lane get the lane in their key.
+    this.firstOpportunityLane = lanes.find((lane) => lane.kind === "opportunities")?.id;
+    const next = h("div", {},
+      this.headRow(phases),
+      h("div", { class: "lane-rows", role: "rowgroup", dataset: { key: "lane-rows" } },
+        lanes.map((lane, r) => this.laneRow(lane, phases, r))),
+      this.canEdit ? this.addLaneRow() : null);
+    morphdom(this.root, next, { ...MORPH, childrenOnly: true });
     this.root.setAttribute("aria-rowcount", lanes.length + 1);
     this.root.setAttribute("aria-colcount", phases.length + 1);
-    if (this.canEdit) this.makeSortable(laneRows);
+  }
 
-    scroll.scrollLeft = left;
-    scroll.scrollTop = top;
-    if (focusKey) this.root.querySelector(`[data-key="${CSS.escape(focusKey)}"]`)?.focus({ preventScroll: true });
-    this.root.dispatchEvent(new CustomEvent("grid:rendered", { bubbles: true }));
+  /** One Sortable per list for the list's life: new lists get one, removed lists lose theirs. */
+  keepSortables() {
+    for (const [list, sortable] of this.sortables) {
+      if (!list.isConnected) { sortable.destroy(); this.sortables.delete(list); }
+    }
+    const dragging = {
+      onStart: () => { this.dragging = true; },
+      forceFallback: true,
+      animation: 120,
+    };
+    const wanted = [
+      [this.root.querySelector(".grid-head"), { draggable: ".phase-head", handle: ".drag-handle", kind: "phase" }],
+      [this.root.querySelector(".lane-rows"), { draggable: ".lane", handle: ".lane-drag", kind: "lane" }],
+      ...[...this.root.querySelectorAll(".items[data-kind]")].map((list) => [list, {
+        group: list.dataset.kind, draggable: ".item", kind: list.dataset.kind,
+        filter: ".editing, button, textarea, input", preventOnFilter: false,
+      }]),
+    ];
+    for (const [list, { kind, ...options }] of wanted) {
+      if (!list || this.sortables.has(list)) continue;
+      this.sortables.set(list, Sortable.create(list, {
+        ...dragging, ...options, onEnd: (event) => this.dropped(event, kind),
+      }));
+    }
   }
 
   headRow(phases) {
-    const row = h("div", { class: "grid-row grid-head", role: "row", "aria-rowindex": 1 },
+    const row = h("div", { class: "grid-row grid-head", role: "row", "aria-rowindex": 1, dataset: { key: "head" } },
       h("div", { class: "corner", role: "columnheader", text: "Lanes \\ Phases" }));
     phases.forEach((phase, c) => {
       const head = h("div", {
@@ -81,12 +177,8 @@ export class Grid {
       row.append(head);
     });
     if (this.canEdit) {
-      row.append(h("div", { class: "add-col" },
+      row.append(h("div", { class: "add-col", dataset: { key: "add-phase" } },
         h("button", { type: "button", class: "add-phase", onclick: () => this.addPhase(), text: "+ Phase" })));
-      this.sortables.push(Sortable.create(row, {
-        draggable: ".phase-head", handle: ".drag-handle", animation: 120, forceFallback: true,
-        onEnd: (event) => this.dropped(event, "phase"),
-      }));
     }
     return row;
   }
@@ -107,17 +199,19 @@ export class Grid {
     if (content === "emotion") {
       row.append(emotionCells({
         phases, lane, store: this.store, canEdit: this.canEdit, columnWidth: this.columnWidth,
-        cellAttrs: (phase) => this.cellAttrs(phase, lane, phases, r),
+        cellAttrs: (phase) => this.cellAttrs(phase, lane, phases.indexOf(phase), r),
         onSet: (phaseId, score, emoji, label) => this.editor.setEmotion(phaseId, score, emoji, label),
       }));
       return row;
     }
-    phases.forEach((phase) => row.append(this.cell(content, phase, lane, phases, r)));
+    phases.forEach((phase, c) => {
+      const key = content === "opportunity" ? `${phase.id}` : `${phase.id}:${lane.id}`;
+      row.append(this.cell(content, phase, lane, this.groups[content].get(key) || [], c, r));
+    });
     return row;
   }
 
-  cellAttrs(phase, lane, phases, r) {
-    const c = phases.indexOf(phase);
+  cellAttrs(phase, lane, c, r) {
     return {
       class: "cell", role: "gridcell", tabindex: "-1", "aria-colindex": c + 2,
       "aria-label": `${phase.name}, ${lane.name}`,
@@ -125,22 +219,18 @@ export class Grid {
     };
   }
 
-  cell(kind, phase, lane, phases, r) {
-    const cell = h("div", this.cellAttrs(phase, lane, phases, r));
+  /** A cell (column ``c``, row ``r``) holding ``items`` of one kind, in order. */
+  cell(kind, phase, lane, items, c, r) {
+    const cell = h("div", this.cellAttrs(phase, lane, c, r));
     cell.dataset.kind = kind;
-    const key = kind === "opportunity" ? `${phase.id}` : `${phase.id}:${lane.id}`;
     const list = h("div", { class: "items", role: "list", dataset: { phase: phase.id, lane: lane.id, kind } });
-    for (const item of this.groups[kind].get(key) || []) list.append(this.item(kind, item));
+    for (const item of items) list.append(this.item(kind, item, lane));
     cell.append(list);
     if (this.canEdit) {
       cell.append(h("button", {
         type: "button", class: "add-item", tabindex: "-1",
-        onclick: () => this.startAdding(cell, kind),
+        onclick: (event) => this.startAdding(event.currentTarget.closest(".cell"), kind),
         text: `+ ${kind === "card" ? "Add" : kind === "touchpoint" ? "Touchpoint" : "Opportunity"}`,
-      }));
-      this.sortables.push(Sortable.create(list, {
-        group: kind, draggable: ".item", animation: 120, forceFallback: true, filter: ".editing, button, textarea, input",
-        preventOnFilter: false, onEnd: (event) => this.dropped(event, kind),
       }));
     }
     return cell;
@@ -148,8 +238,10 @@ export class Grid {
 
   // --- Items ----------------------------------------------------------------------------------
 
-  item(kind, item) {
-    const attrs = { role: "listitem", tabindex: "-1", dataset: { key: `${kind}-${item.id}`, id: item.id, kind } };
+  item(kind, item, lane) {
+    const id = item.id;
+    const key = kind === "opportunity" && lane.id !== this.firstOpportunityLane ? `opportunity-${id}-in-${lane.id}` : `${kind}-${id}`;
+    const attrs = { role: "listitem", tabindex: "-1", dataset: { key, id, kind } };
     let el;
     if (kind === "card") {
       el = h("div", { ...attrs, class: `item card${item.color ? ` color-${item.color}` : ""}` },
@@ -166,7 +258,7 @@ export class Grid {
         h("span", { class: "tp-meta", text: `${channel} · ${department}` }));
       const metrics = this.store.touchpointMetrics(item.id);
       if (metrics?.responses) el.append(metricPills(metrics));
-      el.addEventListener("click", () => this.panels.open("touchpoint", item.id));
+      el.addEventListener("click", () => this.panels.open("touchpoint", id));
     } else {
       const level = item.priority_level;
       el = h("div", { ...attrs, class: `item opportunity op-status-${item.status}` },
@@ -176,30 +268,47 @@ export class Grid {
           h("span", { class: "pill", title: "Effort (1–5)", text: `Effort ${item.effort}` }),
           h("span", { class: `pill prio-${level}`, title: `Priority ${item.priority}/25`, text: `${level} priority` }),
           h("span", { class: "pill status", text: this.labels.opportunityStatuses[item.status] || item.status })));
-      el.addEventListener("click", () => this.panels.open("opportunity", item.id));
+      el.addEventListener("click", () => this.panels.open("opportunity", id));
     }
     if (this.canEdit) {
       el.append(h("button", {
         type: "button", class: "icon-btn delete", tabindex: "-1", "aria-label": `Delete ${kind}`, text: "×",
-        onclick: (event) => { event.stopPropagation(); this.editor.deleteItem(kind, item.id); },
+        onclick: (event) => { event.stopPropagation(); this.editor.deleteItem(kind, id); },
       }));
-      if (kind === "card") el.addEventListener("dblclick", () => this.editCard(el, item));
+      if (kind === "card") el.addEventListener("dblclick", () => this.editCard(el, this.store.get("card", id)));
     }
     return el;
   }
 
   /** Edit a card's text in place: Enter saves, Shift+Enter breaks the line, Escape cancels. */
   editCard(el, card) {
-    if (el.classList.contains("editing")) return;
+    if (!card || el.classList.contains("editing")) return;
     const input = h("textarea", { "aria-label": "Card text", rows: 3 });
     input.value = card.text;
     el.replaceChildren(input);
     el.classList.add("editing");
     editInPlace(input, (text, save) => {
-      if (save && text && text !== card.text) this.editor.editItem("card", card.id, { text }, card.version);
-      else this.render();
+      // The edit names the version the user started from: a peer's change meanwhile is refused
+      // with who made it, never overwritten.
+      const saving = save && text && text !== card.text
+        ? this.editor.editItem("card", card.id, { text }, card.version) : null;
+      // What was typed shows at once; the store's copy replaces it when the save is settled.
+      // Enter keeps the keyboard user on the card (a blur went elsewhere: leave it there).
+      if (saving) {
+        const focused = el.contains(document.activeElement);
+        el.replaceChildren(h("span", { class: "text", text }));
+        if (focused) el.focus({ preventScroll: true });
+      }
+      this.finishEditing(el, saving);
     });
     input.select();
+  }
+
+  /** Typing in ``el`` is over: once its save (if any) is settled, draw it from the store again. */
+  finishEditing(el, saving) {
+    const done = () => { el.classList.remove("editing"); this.render(); };
+    if (saving) saving.then(done, done);
+    else done();
   }
 
   /** A new item typed in place at the end of a cell. */
@@ -229,33 +338,41 @@ export class Grid {
   nameField(kind, item) {
     const name = h("span", { class: "name", text: item.name });
     if (!this.canEdit) return name;
+    const id = item.id;
     name.tabIndex = -1;
     name.title = `Rename ${kind}`;
-    name.addEventListener("click", () => this.rename(kind, item, name));
-    name.addEventListener("keydown", (event) => { if (event.key === "Enter") { event.preventDefault(); this.rename(kind, item, name); } });
+    name.addEventListener("click", () => this.rename(kind, id, name));
+    name.addEventListener("keydown", (event) => { if (event.key === "Enter") { event.preventDefault(); this.rename(kind, id, name); } });
     return name;
   }
 
-  rename(kind, item, name) {
+  rename(kind, id, name) {
+    const item = this.store.get(kind, id);
+    const head = name.closest("[data-key]");
+    if (!item || head.classList.contains("editing")) return;
     const input = h("input", { type: "text", value: item.name, "aria-label": `${kind} name`, maxlength: 120 });
     name.replaceWith(input);
+    head.classList.add("editing");
     editInPlace(input, (value, save) => {
-      if (save && value && value !== item.name) this.editor.editItem(kind, item.id, { name: value }, item.version);
-      else this.render();
+      const saving = save && value && value !== item.name
+        ? this.editor.editItem(kind, item.id, { name: value }, item.version) : null;
+      this.finishEditing(head, saving);
     });
     input.select();
   }
 
   deleteButton(kind, item) {
+    const id = item.id;
     return h("button", {
       type: "button", class: "icon-btn delete-structure", tabindex: "-1", "aria-label": `Delete ${kind} ${item.name}`, text: "×",
       onclick: () => {
-        const held = this.store.contents(kind, item.id);
+        const { name } = this.store.get(kind, id);
+        const held = this.store.contents(kind, id);
         const words = Object.entries(held).map(([word, n]) => `${n} ${n === 1 ? word.replace(/s$/, "").replace(/ie$/, "y") : word}`);
-        if (!words.length) { this.editor.deleteItem(kind, item.id); return; }
+        if (!words.length) { this.editor.deleteItem(kind, id); return; }
         // eslint-disable-next-line no-alert
-        const sure = window.confirm(`The ${kind} “${item.name}” still holds ${words.join(", ")}. Delete it with everything in it? This cannot be undone.`);
-        if (sure) this.editor.deleteStructure(kind, item.id, { cascade: true });
+        const sure = window.confirm(`The ${kind} “${name}” still holds ${words.join(", ")}. Delete it with everything in it? This cannot be undone.`);
+        if (sure) this.editor.deleteStructure(kind, id, { cascade: true });
       },
     });
   }
@@ -264,6 +381,7 @@ export class Grid {
     this.editor.addItem("phase", { name: "New phase" });
   }
 
+  /** The new-lane form (its fields are left alone by renders: what is typed there stays). */
   addLaneRow() {
     const kinds = h("select", { "aria-label": "Kind of the new lane" },
       this.choices.laneKinds.map(([value, label]) => h("option", { value, text: label })));
@@ -273,20 +391,17 @@ export class Grid {
       this.editor.addItem("lane", { name: name.value.trim() || label, kind: kinds.value });
     };
     name.addEventListener("keydown", (event) => { if (event.key === "Enter") add(); });
-    return h("div", { class: "add-lane" }, name, kinds, h("button", { type: "button", class: "add-lane-button", onclick: add, text: "+ Lane" }));
-  }
-
-  makeSortable(laneRows) {
-    this.sortables.push(Sortable.create(laneRows, {
-      draggable: ".lane", handle: ".lane-drag", animation: 120, forceFallback: true,
-      onEnd: (event) => this.dropped(event, "lane"),
-    }));
+    return h("div", { class: "add-lane", dataset: { key: "add-lane" } }, name, kinds, h("button", { type: "button", class: "add-lane-button", onclick: add, text: "+ Lane" }));
   }
 
   /** A drag ended: save the move, then draw the grid from the server's answer. */
   dropped(event, kind) {
+    this.dragging = false;
     const index = event.newDraggableIndex;
-    if (event.from === event.to && event.oldDraggableIndex === index) return;
+    if (event.from === event.to && event.oldDraggableIndex === index) {
+      if (this.stale) this.render();
+      return;
+    }
     const id = Number(kind === "phase" ? event.item.dataset.phase : kind === "lane" ? event.item.dataset.lane : event.item.dataset.id);
     const target = { index };
     if (kind === "card" || kind === "touchpoint") {
@@ -295,6 +410,9 @@ export class Grid {
     } else if (kind === "opportunity") {
       target.phase = Number(event.to.dataset.phase);
     }
-    this.editor.moveItem(kind, id, target);
+    // Until the answer, the item stays where it was dropped; then the store has it (or, if the
+    // move was refused, the map as saved) and the grid follows.
+    const settled = () => this.render();
+    this.editor.moveItem(kind, id, target).then(settled, settled);
   }
 }

@@ -38,23 +38,20 @@ function onHistory(history) {
   if (redoButton) redoButton.disabled = !history.canRedo;
 }
 
-let grid;
-let panels;
 const editor = new Editor({
   store,
   journeyId: data.map.id,
-  redraw: () => redrawNow(), // after one's own change: the field it came from is done with
   notify,
   onSaving,
   onHistory,
 });
-panels = new Panels({
+const panels = new Panels({
   side: document.querySelector("[data-side-panel]"),
   persona: document.querySelector("[data-persona-panel]"),
   store, editor, canEdit: data.canEdit, choices: data.choices, people: data.people, personas: data.personas,
   shared: data.shared,
 });
-grid = new Grid({ root, store, editor, canEdit: data.canEdit, choices: data.choices, panels });
+const grid = new Grid({ root, store, editor, canEdit: data.canEdit, choices: data.choices, panels });
 const presentation = new Presentation({ root: document.querySelector("[data-presentation]"), store });
 if (!data.canEdit) root.classList.add("readonly");
 
@@ -76,26 +73,29 @@ if (linked && store.get("opportunity", linked)) {
 
 const connection = document.querySelector("[data-connection]");
 const people = document.querySelector("[data-presence]");
-const typing = () => {
+// Every change of the store, whoever made it, is drawn from here, once per batch. The grid
+// updates only the nodes that changed (and leaves alone what is being typed in); the details
+// panel is one form, redrawn whole, so it waits while someone types in it.
+const typingInPanel = () => {
   const active = document.activeElement;
-  return Boolean(active?.matches("input, textarea, select") && active.closest("#journey-grid, [data-side-panel]"));
+  return Boolean(active?.matches("input, textarea, select") && active.closest("[data-side-panel]"));
 };
-let redrawPending = false;
-function redrawNow() {
-  redrawPending = false;
-  grid.render();
+let panelPending = false;
+function refreshPanel() {
+  if (typingInPanel()) { panelPending = true; return; }
+  panelPending = false;
   panels.refresh();
-  panels.drawPersona();
-  presentation.refresh();
+}
+document.addEventListener("focusout", () => setTimeout(() => { if (panelPending) refreshPanel(); }, 0));
+store.subscribe((changes) => {
+  grid.update(changes);
   markPresence();
-}
-function redrawSoon() {
-  // Someone else's change: never pull the text out from under someone typing; wait until they
-  // leave the field (the store already holds the change).
-  if (typing()) { redrawPending = true; return; }
-  redrawNow();
-}
-document.addEventListener("focusout", () => setTimeout(() => { if (redrawPending && !typing()) redrawSoon(); }, 0));
+  refreshPanel();
+  if (changes.has("persona")) panels.drawPersona();
+  presentation.refresh();
+  // A count of draws lets tests (and tools) see that an echo of a change draws nothing.
+  document.body.dataset.renders = Number(document.body.dataset.renders || 0) + 1;
+});
 
 const initials = (name) => name.split(/\s+/).map((part) => part[0] || "").join("").slice(0, 2).toUpperCase();
 let roster = new Map();
@@ -131,7 +131,7 @@ if (data.canEdit && importPanel) {
       // server's sockets, so ask for what was missed (emotions) and fetch the metrics.
       live.catchUp();
       const response = await fetch(`/api/journeys/${data.map.id}/voc/`, { credentials: "same-origin" });
-      if (response.ok) { store.voc = await response.json(); redrawSoon(); }
+      if (response.ok) store.setVoc(await response.json());
     },
   });
   surveyImport.draw();
@@ -153,7 +153,8 @@ const live = new Live({
   onShareLinks: () => sharePanel?.changed(),
   journeyId: data.map.id,
   store,
-  onChange: redrawSoon,
+  // The revision the page's map is at (its events applied), for tests and tools to wait on.
+  onApplied: (revision) => { document.body.dataset.revision = revision; },
   onStatus: (status) => {
     if (!connection) return;
     connection.dataset.status = status;
@@ -191,5 +192,6 @@ if (!data.shared) {
   document.addEventListener("focusout", () => setTimeout(reportPresence, 0));
 }
 
+document.body.dataset.revision = store.revision;
 performance.mark("journeyboard:editor-ready");
 document.body.dataset.editorReady = "true";
