@@ -123,7 +123,13 @@ if REDIS_URL:
                 "JOURNEYBOARD_CHANNEL_LAYER", default="channels_redis.core.RedisChannelLayer"
             ),
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # The layer waits for messages with a 5-s blocking poll (channels_redis's
+                # BZPOPMIN, `brpop_timeout`); redis-py 8 cuts every read at 5 s by default, so a
+                # quiet socket's consumer died of TimeoutError after ~6 s. The read timeout must
+                # outlast the poll: set here rather than by pinning redis-py below 8, because the
+                # clash is between two settings, not a bug of one version (celery[redis] already
+                # bounds redis-py), and a finite timeout still notices a Redis that went silent.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
                 "capacity": 1000,
                 "expiry": 30,
                 # Connections re-join their map's group every few seconds (journeys.presence), so
