@@ -13,7 +13,7 @@ always taken last, so two changes cannot deadlock on it. Changes to the map's st
 phase or lane deleted with its content) lock the journey first instead, to keep new items out.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -299,6 +299,9 @@ class ItemType:
     editable: frozenset[str]  # fields an edit may change (not placement: that is a move)
     scope: tuple[str, ...] = ()  # fields that place it in a cell: ("phase_id", "lane_id")
     clash: dict[str, str] | None = None  # the error when a unique constraint refuses a write
+    # Raises for an item no editor may change or delete (a measured VoC emotion); run after
+    # the access check, so whoever may not see the map still gets only a 404.
+    edit_check: Callable[[models.Model], None] | None = None
 
     def data(self, item: models.Model) -> dict[str, Any]:
         from journeys.serializers import represent
@@ -410,6 +413,8 @@ def item_update(
         raise InvalidInput(dict.fromkeys(sorted(unknown), "This field cannot be changed here."))
     with transaction.atomic():
         journey = journey_for_change(journey_id=journey_id_of(kind.model, pk), actor=actor)
+        if kind.edit_check is not None:
+            kind.edit_check(item_for_change(kind.model, journey=journey, pk=pk))
         references_check(journey, changes)
         with _clash_refused(kind):
             item = versioned_update(
@@ -460,6 +465,8 @@ def item_delete(kind: ItemType, *, actor, pk: int, version: int | None = None) -
         # it matches FOR KEY SHARE (responses have no foreign-key constraint), so this waits
         # for one in flight and then unmatches every response it wrote.
         item = item_for_change(kind.model, journey=journey, pk=pk, lock=True)
+        if kind.edit_check is not None:
+            kind.edit_check(item)
         if version is not None and item.version != version:
             raise VersionConflict(item)
         item.delete()
