@@ -126,7 +126,13 @@ if REDIS_URL:
                 "JOURNEYBOARD_CHANNEL_LAYER", default="channels_redis.core.RedisChannelLayer"
             ),
             "CONFIG": {
-                "hosts": [REDIS_URL],
+                # The layer waits for messages with a 5-s blocking poll (channels_redis's
+                # BZPOPMIN, `brpop_timeout`); redis-py 8 cuts every read at 5 s by default, so a
+                # quiet socket's consumer died of TimeoutError after ~6 s. The read timeout must
+                # outlast the poll: set here rather than by pinning redis-py below 8, because the
+                # clash is between two settings, not a bug of one version (celery[redis] already
+                # bounds redis-py), and a finite timeout still notices a Redis that went silent.
+                "hosts": [{"address": REDIS_URL, "socket_timeout": 15}],
                 "capacity": 1000,
                 "expiry": 30,
                 # Connections re-join their map's group every few seconds (realtime.presence), so
@@ -180,6 +186,9 @@ CELERY_BEAT_SCHEDULE = {
 JOURNEYBOARD_IMPORT_LEASE_SECONDS = env.int("JOURNEYBOARD_IMPORT_LEASE_SECONDS", default=60)
 # Rows written (and committed, with the run's resume point) per transaction.
 JOURNEYBOARD_IMPORT_CHUNK_ROWS = env.int("JOURNEYBOARD_IMPORT_CHUNK_ROWS", default=5000)
+# The same for a CSV on PostgreSQL (set-based SQL, about 1 s for 50,000 rows here): each slice's
+# commit puts the run's progress on the map, and costs a commit and a plan.
+JOURNEYBOARD_IMPORT_SLICE_ROWS = env.int("JOURNEYBOARD_IMPORT_SLICE_ROWS", default=50_000)
 
 # Dashboards: a moment that matters is below target under this NPS; a touchpoint counts as
 # evidenced with at least this many responses in the window (health score).

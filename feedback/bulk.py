@@ -4,19 +4,24 @@ counts — is set-based SQL. Per-row Python work would cost more than the COPY i
 
 It follows the same rules as the row-by-row path (``feedback.rows``), and computes the same
 content hash, so a file imported by one path and re-imported by the other is "unchanged".
-Anything it cannot take (a row COPY rejects, an impossible calendar date) raises
-``FastPathUnavailable`` before anything is kept, and the run takes the row-by-row path.
+The upload is copied once (``upload_copy``) and then imported in slices of rows
+(``slice_import``), each committed by the caller with the run's counts and resume point, so
+progress reaches the browser and a worker that dies leaves a run that resumes after the last
+slice. Anything it cannot take (a row COPY rejects, an impossible calendar date) raises
+``FastPathUnavailable`` with nothing of that slice kept, and the row-by-row path takes the file
+on from the last committed slice.
 """
 
+from contextlib import suppress
 from typing import IO
 
 import psycopg
-from django.db import DataError, IntegrityError, connection, transaction
+from django.db import DatabaseError, DataError, IntegrityError, connection, transaction
 
 from feedback.models import MAPPED_FIELDS, ImportRowError, SurveyResponse, SurveySource
 from feedback.rows import LIMITS, SCALES
 from feedback.writer import ChunkResult, parents_lock, quote, touchpoint_scope
-from journeys.exports.cells import CELL_IN_PATTERN
+from journeys.mapfile.spreadsheet_cells import CELL_IN_PATTERN
 from touchpoints.models import Touchpoint
 
 RAW = "feedback_raw_upload"
@@ -32,26 +37,43 @@ class FastPathUnavailable(Exception):
     """This file needs the row-by-row path (its reasons stay per row there)."""
 
 
-def _copy(raw: IO[bytes], width: int, delimiter: str, encoding: str) -> int:
-    """The upload into a temporary table of text cells, as it is; returns how many rows."""
+def upload_copy(raw: IO[bytes], width: int, delimiter: str, encoding: str) -> int:
+    """The upload into a temporary table of text cells, as it is; returns how many rows.
+
+    The table outlives this transaction (the slices are committed one by one) and belongs to
+    this connection alone; ``upload_drop`` removes it, and so does the end of the session."""
     columns = ", ".join(f"c{i} text" for i in range(width))
-    with connection.cursor() as cursor:
-        # Dropped at commit; a test's outer transaction (or a savepoint) may still hold one.
+    try:
+        with transaction.atomic(), connection.cursor() as cursor:
+            # A test's outer transaction, or an import that stopped on an error, may leave one.
+            cursor.execute(f"DROP TABLE IF EXISTS {RAW}, {TYPED}")
+            cursor.execute(
+                f"CREATE TEMPORARY TABLE {RAW} ({columns}, "
+                "row_no bigint GENERATED ALWAYS AS IDENTITY)"
+            )
+            names = ", ".join(f"c{i}" for i in range(width))
+            pg_encoding = "LATIN1" if encoding == "latin-1" else "UTF8"
+            raw.seek(3 if encoding == "utf-8-sig" else 0)  # the BOM is not part of the header
+            with cursor.cursor.copy(
+                f"COPY {RAW} ({names}) FROM STDIN WITH (FORMAT csv, HEADER true, "
+                f"DELIMITER '{delimiter}', ENCODING '{pg_encoding}')"
+            ) as copy:
+                while chunk := raw.read(1 << 20):
+                    copy.write(chunk)
+            rows = cursor.cursor.rowcount
+            # Each slice reads its range of rows by this index (a scan per slice would read the
+            # whole upload as many times as there are slices).
+            cursor.execute(f"CREATE INDEX ON {RAW} (row_no)")
+            return rows
+    except (DataError, psycopg.DataError) as error:
+        raise FastPathUnavailable(str(error)) from error
+
+
+def upload_drop() -> None:
+    """Remove the copied upload (a pooled connection goes on to serve other work)."""
+    # After a failure the connection may be unusable; its session, and the table, then end.
+    with suppress(DatabaseError), connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {RAW}, {TYPED}")
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE {RAW} ({columns}, "
-            "row_no bigint GENERATED ALWAYS AS IDENTITY) ON COMMIT DROP"
-        )
-        names = ", ".join(f"c{i}" for i in range(width))
-        pg_encoding = "LATIN1" if encoding == "latin-1" else "UTF8"
-        raw.seek(3 if encoding == "utf-8-sig" else 0)  # the BOM is not part of the header
-        with cursor.cursor.copy(
-            f"COPY {RAW} ({names}) FROM STDIN WITH (FORMAT csv, HEADER true, "
-            f"DELIMITER '{delimiter}', ENCODING '{pg_encoding}')"
-        ) as copy:
-            while chunk := raw.read(1 << 20):
-                copy.write(chunk)
-        return cursor.cursor.rowcount
 
 
 def _trimmed(columns: dict[str, int]) -> dict[str, str]:
@@ -158,11 +180,14 @@ def _rules(source: SurveySource) -> tuple[str, list, str, str]:
     return join, params + scope_params, "ru.id", "ru.journey_id"
 
 
-def _cells(columns: dict[str, int]) -> str:
-    """The raw upload's rows with each of our fields trimmed once. (OFFSET 0 keeps the trimming
-    in this subquery: done once per cell, not once per check that reads it.)"""
+def _cells(columns: dict[str, int], first: int, last: int) -> str:
+    """The raw upload's rows ``first`` to ``last`` with each of our fields trimmed once.
+    (OFFSET 0 keeps the trimming in this subquery: done once per cell, not once per check.)"""
     cells = ", ".join(f"{sql} AS {field}" for field, sql in _trimmed(columns).items())
-    return f"SELECT row_no, {cells} FROM {RAW} OFFSET 0"
+    return (
+        f"SELECT row_no, {cells} FROM {RAW} "
+        f"WHERE row_no BETWEEN {int(first)} AND {int(last)} OFFSET 0"
+    )
 
 
 def _changed(responses: str) -> list[tuple[str, str]]:
@@ -184,33 +209,30 @@ def _tally(rows: list[tuple]) -> tuple[int, int, set[int]]:
     return written, unmatched, {t for row in rows for t in row[:-1] if t is not None}
 
 
-def file_import_set_based(
+def slice_import(
     *,
     source: SurveySource,
     run_id: int,
-    raw: IO[bytes],
-    header: list[str],
-    delimiter: str,
-    encoding: str,
     columns: dict[str, int],
-    size: int,
-) -> ChunkResult:
-    """Import a whole CSV in one transaction, the run's counts with it (so a worker killed
-    halfway leaves nothing, and one killed after leaves everything).
+    first: int,
+    last: int,
+    first_import: bool,
+) -> tuple[ChunkResult, int]:
+    """Import rows ``first`` to ``last`` of the copied upload (inside the transaction that
+    commits them with the run's counts); returns what was written and how many rows were
+    refused (each reported, as the row-by-row path reports it).
 
-    Each row is trimmed, checked, cast, matched and hashed in one pass. A first import of a
-    source (the usual case, and the big one) goes straight from the upload into the responses
-    with a plain INSERT; existing keys, or ids the file repeats, take a typed temporary table,
-    an UPDATE of the changed responses and an INSERT of the new ones."""
-    from feedback.models import ImportRun
-
+    Each row is trimmed, checked, cast, matched and hashed in one pass. In a source's first
+    import (the usual case, and the big one) the rows go straight from the upload into the
+    responses with a plain INSERT; existing keys, or ids the file repeats, take a typed
+    temporary table, an UPDATE of the changed responses and an INSERT of the new ones."""
     f = {field: field for field in MAPPED_FIELDS}  # the checks read the trimmed cells by name
     empty = _empty(f)
     checks = _checks(f)
     broken = " OR ".join(f"({sql})" for _, sql, _ in checks)
     nothing = f"{f['comment']} = '' AND {f['nps']} = '' AND {f['csat']} = '' AND {f['ces']} = ''"
     refused = f"({empty}) OR ({broken}) OR ({nothing})"
-    cells = _cells(columns)
+    cells = _cells(columns, first, last)
     tp = quote(Touchpoint._meta.db_table)
     responses = quote(SurveyResponse._meta.db_table)
     errors = quote(ImportRowError._meta.db_table)
@@ -267,24 +289,27 @@ def file_import_set_based(
             cursor.execute("SET LOCAL TimeZone = 'UTC'")
             cursor.execute("SET LOCAL DateStyle = 'ISO, YMD'")
             cursor.execute("SET LOCAL work_mem = '256MB'")
-            read = _copy(raw, len(header), delimiter, encoding)
+            read = max(0, last - first + 1)
             # The upload has no statistics: the planner would guess a few rows and join the
             # touchpoints by nested loop (a million times a hundred comparisons).
             cursor.execute("SET LOCAL enable_nestloop = off")
             parents_lock(source)
             cursor.execute(f"SELECT 1 FROM {responses} WHERE source_id = %s LIMIT 1", [source.pk])
             fresh = cursor.fetchone() is None
-            first = None
-            if fresh:
-                first = _insert_fresh(
+            plain = None
+            # The responses the first import's earlier slices wrote have other ids, unless the
+            # file repeats one: the unique key then refuses the plain INSERT, and this slice
+            # takes the typed path.
+            if fresh or first_import:
+                plain = _insert_fresh(
                     cursor,
                     f"WITH written AS (INSERT INTO {responses} ({inserted_columns}) "
                     f"SELECT {inserted_values} FROM ({rows}) n RETURNING touchpoint_id) {tally}",
                     [source.pk, run_id, *rows_params],
                 )
-            if first is not None:
-                valid = distinct = inserted = first[0]
-                updated, unmatched, touched = 0, first[1], first[2]
+            if plain is not None:
+                valid = distinct = inserted = plain[0]
+                updated, unmatched, touched = 0, plain[1], plain[2]
             else:
                 cursor.execute(f"DROP TABLE IF EXISTS {TYPED}")
                 cursor.execute(
@@ -362,21 +387,10 @@ def file_import_set_based(
                 unmatched=unmatched,
                 touchpoints=touched,
             )
-            ImportRun.objects.filter(pk=run_id).update(
-                read=read,
-                imported=result.imported,
-                updated=result.updated,
-                unchanged=result.unchanged,
-                failed=read - valid,
-                unmatched=result.unmatched,
-                rows_committed=read,
-                done=size,
-                total=size,
-            )
     except (DataError, psycopg.DataError) as error:
-        # A row COPY could not take, or a date that matches the pattern but does not exist.
+        # A date that matches the pattern but does not exist.
         raise FastPathUnavailable(str(error)) from error
-    return result
+    return result, read - valid
 
 
 def _insert_fresh(cursor, sql: str, params: list) -> tuple[int, int, set[int]] | None:

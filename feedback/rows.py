@@ -13,7 +13,7 @@ from typing import Any
 
 from feedback.exceptions import ImportRefused
 from feedback.models import MAPPED_FIELDS, REQUIRED_FIELDS
-from journeys.exports.cells import cell_in
+from journeys.mapfile.spreadsheet_cells import cell_in
 
 ISO_DATE = re.compile(
     r"^\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?)?(Z|[+-]\d{2}(:?\d{2})?)?$"

@@ -220,22 +220,44 @@ def _chunk_commit(
         ImportRowError.objects.bulk_create(
             [ImportRowError(run=run, row=e.row, field=e.field, reason=e.reason) for e in errors]
         )
-        rows = ImportRun.objects.filter(pk=run.pk)
-        rows.update(
-            read=F("read") + read,
-            imported=F("imported") + result.imported,
-            updated=F("updated") + result.updated,
-            unchanged=F("unchanged") + result.unchanged,
-            failed=F("failed") + len({e.row for e in errors}),
-            unmatched=F("unmatched") + result.unmatched,
-            rows_committed=last_row,
-            done=position,
-            total=run.total,
-            heartbeat_at=timezone.now(),
-        )
         if cursor is not None:
             SurveySource.objects.filter(pk=run.source_id).update(cursor=cursor)
-        fresh = rows.get()
+        fresh = _run_counts_add(
+            run,
+            result,
+            read=read,
+            failed=len({e.row for e in errors}),
+            last_row=last_row,
+            position=position,
+        )
+    return _run_progress_publish(run, fresh, result, touched)
+
+
+def _run_counts_add(
+    run: ImportRun, result: ChunkResult, *, read: int, failed: int, last_row: int, position: int
+) -> ImportRun:
+    """Add a chunk's counts to the run, with its resume point and a renewed lease (inside the
+    chunk's transaction); returns the run as it now is."""
+    rows = ImportRun.objects.filter(pk=run.pk)
+    rows.update(
+        read=F("read") + read,
+        imported=F("imported") + result.imported,
+        updated=F("updated") + result.updated,
+        unchanged=F("unchanged") + result.unchanged,
+        failed=F("failed") + failed,
+        unmatched=F("unmatched") + result.unmatched,
+        rows_committed=last_row,
+        done=position,
+        total=run.total,
+        heartbeat_at=timezone.now(),
+    )
+    return rows.get()
+
+
+def _run_progress_publish(
+    run: ImportRun, fresh: ImportRun, result: ChunkResult, touched: set[int]
+) -> bool:
+    """After a chunk's commit: note what it touched, tell the map; False when cancelled."""
     touched |= result.touchpoints
     for name in ("read", "imported", "updated", "unchanged", "failed", "unmatched", "done"):
         setattr(run, name, getattr(fresh, name))
@@ -250,11 +272,14 @@ def import_run_execute(run_id: int) -> ImportRun | None:
     run = _run_claim(run_id)
     if run is None:
         return None
-    touched: set[int] = set()
+    # A run taken over from a worker that died: what its committed chunks wrote needs its
+    # rollups recounted too (that worker's list of touched touchpoints died with it).
+    touched = _touchpoints_written(run) if run.rows_committed else set()
     cursors: list[dict] = []
     try:
-        if _set_based_import(run, touched):
-            return _run_finish(run, ImportRun.State.SUCCEEDED, touched)
+        state = _set_based_import(run, touched)
+        if state is not None:
+            return _run_finish(run, state, touched)
         if run.source.kind == SurveySource.Kind.UPLOAD:
             rows = _rows_of_file(run)
         else:
@@ -291,13 +316,18 @@ def import_run_execute(run_id: int) -> ImportRun | None:
     return _run_finish(run, state, touched)
 
 
-def _set_based_import(run: ImportRun, touched: set[int]) -> bool:
-    """A CSV on PostgreSQL, not yet started: import it with COPY and set-based SQL. False when
-    the row-by-row path must take it (another database, XLSX, a resumed run, or a file COPY
-    cannot read)."""
+def _set_based_import(run: ImportRun, touched: set[int]) -> str | None:
+    """A CSV on PostgreSQL, not yet started: COPY it into the database, then import it with
+    set-based SQL in slices of rows, each committed with the run's counts and resume point —
+    like the row-by-row path's chunks, so progress reaches the map while it runs, a cancel
+    stops it after a slice, and a worker that dies leaves a run that the row-by-row path
+    resumes after the last slice. (One transaction for the whole file showed no progress, and
+    a long one outlived the run's lease.) Returns the run's final state, or None when the
+    row-by-row path must take the file (another database, XLSX, a resumed run) or take it on
+    (a row COPY cannot read, a date that does not exist: from the last committed slice)."""
     from django.db import connection
 
-    from feedback.bulk import FastPathUnavailable, file_import_set_based
+    from feedback.bulk import FastPathUnavailable, slice_import, upload_copy, upload_drop
     from feedback.readers import CsvReader
 
     if (
@@ -306,29 +336,62 @@ def _set_based_import(run: ImportRun, touched: set[int]) -> bool:
         or run.rows_committed
         or Path(run.upload_name or run.upload.name).suffix.lower() == ".xlsx"
     ):
-        return False
+        return None
     reader = table_open(Path(run.upload.path), run.upload_name or run.upload.name)
     try:
         if not isinstance(reader, CsvReader):
-            return False
+            return None
         columns = _file_columns(run.source, reader.header)
-        result = file_import_set_based(
-            source=run.source,
-            run_id=run.pk,
-            raw=reader.raw,
-            header=reader.header,
-            delimiter=reader.delimiter,
-            encoding=reader.encoding,
-            columns=columns,
-            size=reader.size,
-        )
-    except FastPathUnavailable as unavailable:
-        logger.info("Import run %s goes row by row: %s", run.pk, unavailable)
-        return False
+        first_import = not SurveyResponse.objects.filter(source_id=run.source_id).exists()
+        size = reader.size
+        try:
+            rows = upload_copy(reader.raw, len(reader.header), reader.delimiter, reader.encoding)
+            step = settings.JOURNEYBOARD_IMPORT_SLICE_ROWS
+            # An empty file is one empty slice: the run still ends at 100%.
+            slices = [(n, min(n + step - 1, rows)) for n in range(1, rows + 1, step)] or [(1, 0)]
+            run.total = size
+            for first, last in slices:
+                with transaction.atomic():
+                    result, refused = slice_import(
+                        source=run.source,
+                        run_id=run.pk,
+                        columns=columns,
+                        first=first,
+                        last=last,
+                        first_import=first_import,
+                    )
+                    fresh = _run_counts_add(
+                        run,
+                        result,
+                        read=last - first + 1,
+                        failed=refused,
+                        last_row=last,
+                        position=size * last // rows if rows else size,
+                    )
+                run.rows_committed = last
+                if not _run_progress_publish(run, fresh, result, touched):
+                    return ImportRun.State.CANCELLED
+        except FastPathUnavailable as unavailable:
+            logger.info(
+                "Import run %s goes row by row after row %s: %s",
+                run.pk,
+                run.rows_committed,
+                unavailable,
+            )
+            return None
+        finally:
+            upload_drop()
     finally:
         reader.close()
-    touched |= result.touchpoints
-    return True
+    return ImportRun.State.SUCCEEDED
+
+
+def _touchpoints_written(run: ImportRun) -> set[int]:
+    """The touchpoints of the responses this run has written so far."""
+    written = SurveyResponse.objects.filter(source_id=run.source_id, last_run_id=run.pk)
+    return set(
+        written.exclude(touchpoint_id=None).values_list("touchpoint_id", flat=True).distinct()
+    )
 
 
 def _run_finish(run: ImportRun, state: str, touched: set[int], error: str = "") -> ImportRun:

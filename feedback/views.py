@@ -32,7 +32,7 @@ from feedback.selectors import (
 )
 from feedback.serializers import ImportRunSerializer, SurveySourceSerializer
 from journeys.exceptions import NotFound
-from journeys.exports.cells import cell_out
+from journeys.mapfile.spreadsheet_cells import cell_out
 from journeys.permissions import visible_journeys
 
 CSV_PIECE_ROWS = 500  # rows per piece sent: few hand-overs between threads, small pieces

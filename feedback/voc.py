@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from django.db import transaction
 
 from feedback.selectors import Metrics, journey_metrics
-from journeys.changes import change_record
-from journeys.models import Emotion, Journey, Phase
+from journeys.changes import change_record, versioned_update
+from journeys.models import Emotion, Journey, JourneyEvent, Phase
 from journeys.serializers import EmotionSerializer, represent
 from touchpoints.models import Touchpoint
 
@@ -47,10 +47,26 @@ def voc_refresh(*, touchpoint_ids: Iterable[int]) -> None:
 
 
 def journey_voc_refresh(journey_id: int) -> None:
-    """A system change (no actor): the VoC emotion of every phase with responses, with its n."""
+    """A system change (no actor): the VoC emotion of every phase with responses, with its n.
+
+    Recorded as one ``voc_updated`` event only when something changed: an emotion, or the
+    metrics the last such event published. A refresh that finds the same numbers is silent."""
+    # In the one lock order (journeys.changes): rows first, the journey last. The map's phases,
+    # locked in id order, make a second refresh of this map (another import finishing) wait
+    # here and then read what the first one wrote, rather than create the same emotions beside
+    # it; FOR NO KEY UPDATE, so cards and touchpoints can still be added to them meanwhile.
+    phases = list(
+        Phase.objects.select_for_update(of=("self",), no_key=True)
+        .filter(journey_id=journey_id)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    journey = Journey.objects.filter(pk=journey_id).first()
+    if journey is None:
+        return
     metrics = journey_metrics(journey_id=journey_id)
-    phases = set(Phase.objects.filter(journey_id=journey_id).values_list("pk", flat=True))
-    current = {e.phase_id: e for e in Emotion.objects.filter(journey_id=journey_id, source="voc")}
+    voc = Emotion.Source.VOC
+    current = {e.phase_id: e for e in Emotion.objects.filter(journey_id=journey_id, source=voc)}
     changed = []
     for phase_id in phases:
         phase_metrics = metrics["phases"].get(str(phase_id))
@@ -64,17 +80,36 @@ def journey_voc_refresh(journey_id: int) -> None:
         label = f"n = {phase_metrics['responses']}"
         if emotion is None:
             emotion = Emotion.objects.create(
-                journey_id=journey_id, phase_id=phase_id, source="voc", score=score, label=label
+                journey_id=journey_id, phase_id=phase_id, source=voc, score=score, label=label
             )
         elif (emotion.score, emotion.label) != (score, label):
-            emotion.score, emotion.label, emotion.version = score, label, emotion.version + 1
-            emotion.save(update_fields=["score", "label", "version", "updated_at"])
+            # Versioned like any edit, so a client keeps the newer of two copies it sees.
+            emotion = versioned_update(
+                Emotion,
+                journey=journey,
+                pk=emotion.pk,
+                version=emotion.version,
+                changes={"score": score, "label": label},
+            )
         else:
             continue
         changed.append(represent(EmotionSerializer, emotion))
+    if not changed and metrics == _metrics_last_published(journey_id):
+        return
     change_record(
-        journey=Journey.objects.get(pk=journey_id),
+        journey=journey,
         actor=None,
         kind="voc_updated",
         payload={"emotions": changed, "metrics": metrics},
     )
+
+
+def _metrics_last_published(journey_id: int) -> dict | None:
+    """The metrics the map's last ``voc_updated`` event carried (what open maps show)."""
+    last = (
+        JourneyEvent.objects.filter(journey_id=journey_id, kind="voc_updated")
+        .order_by("-revision")
+        .values_list("payload", flat=True)
+        .first()
+    )
+    return last.get("metrics") if last else None

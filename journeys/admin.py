@@ -216,6 +216,16 @@ class EmotionAdmin(ThroughServicesAdmin):
     list_filter = ("source", "journey")
     list_select_related = ("journey", "phase")
 
+    # A measured VoC emotion is shown, not edited: the service refuses it (voc_emotion_read_only),
+    # and these keep the admin from offering what would be refused.
+    def has_change_permission(self, request, obj=None):
+        voc = obj is not None and obj.source == Emotion.Source.VOC
+        return not voc and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        voc = obj is not None and obj.source == Emotion.Source.VOC
+        return not voc and super().has_delete_permission(request, obj)
+
 
 @admin.register(Opportunity)
 class OpportunityAdmin(ThroughServicesAdmin):

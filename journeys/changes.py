@@ -15,7 +15,7 @@ revisions still follow commit order (a second bump waits for the first to commit
 the map itself (its settings, share links) lock the journey row first and lock no item rows.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
@@ -233,6 +233,9 @@ class ItemType:
     editable: frozenset[str]  # fields an edit may change (not placement: that is a move)
     scope: tuple[str, ...] = ()  # fields that place it in a cell: ("phase_id", "lane_id")
     clash: dict[str, str] | None = None  # the error when a unique constraint refuses a write
+    # Raises for an item no editor may change or delete (a measured VoC emotion); run after
+    # the access check, so whoever may not see the map still gets only a 404.
+    edit_check: Callable[[models.Model], None] | None = None
 
     def data(self, item: models.Model) -> dict[str, Any]:
         from journeys.serializers import represent
@@ -356,6 +359,8 @@ def item_update(
         journey = journey_for_change(
             journey_id=journey_id or journey_id_of(kind.model, pk), actor=actor
         )
+        if kind.edit_check is not None:
+            kind.edit_check(item_for_change(kind.model, journey=journey, pk=pk))
         references_check(journey, changes)
         with _clash_refused(kind):
             item = versioned_update(
@@ -424,6 +429,8 @@ def item_delete(
         # it matches FOR KEY SHARE (responses have no foreign-key constraint), so this waits
         # for one in flight and then unmatches every response it wrote.
         item = item_for_change(kind.model, journey=journey, pk=pk, lock=True)
+        if kind.edit_check is not None:
+            kind.edit_check(item)
         if version is not None and item.version != version:
             raise VersionConflict(item)
         item.delete()

@@ -54,12 +54,25 @@ LANE = ItemType(Lane, "lane", LaneSerializer, frozenset({"name", "kind"}))
 CARD = ItemType(
     Card, "card", CardSerializer, frozenset({"text", "color", "tag"}), ("phase_id", "lane_id")
 )
+
+
+def _voc_emotion_refuse(emotion: Emotion) -> None:
+    """What customers said is not the team's to overwrite: only a VoC refresh changes it."""
+    if emotion.source == Emotion.Source.VOC:
+        raise AccessDenied(
+            "This emotion is measured from survey responses; it changes when they do. "
+            "Set the team's estimate for the phase instead.",
+            code="voc_emotion_read_only",
+        )
+
+
 EMOTION = ItemType(
     Emotion,
     "emotion",
     EmotionSerializer,
     frozenset({"score", "label", "emoji", "note"}),
     clash={"phase": "This phase already has the team's emotion; change that one."},
+    edit_check=_voc_emotion_refuse,
 )
 OPPORTUNITY = ItemType(
     Opportunity,

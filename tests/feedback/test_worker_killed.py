@@ -48,8 +48,7 @@ def test_a_worker_killed_mid_import_leaves_no_duplicate_and_no_gap(
     lines = ["response_id,submitted_at,nps,comment"]
     lines += [f"k{n},2024-05-{n % 28 + 1:02d},{n % 11},Comment {n}" for n in range(ROWS)]
     # A blank line near the end: COPY refuses the file, so it goes the row-by-row way, in
-    # committed chunks — the path a kill can interrupt halfway. (The COPY path is one
-    # transaction: killed, it leaves nothing and simply runs again.)
+    # committed chunks. (A kill between the COPY path's slices: test_import_progress.py.)
     lines.insert(ROWS - 10, "")
     source = SurveySourceFactory(journey=five_phase_map.journey)
     database = database_url(connection.settings_dict)
