@@ -58,8 +58,14 @@ test: install system-deps
 bench: install system-deps
 	$(BIN)/python bench/grid_read.py
 	$(BIN)/python bench/editor_render.py
+	@# 50 clients on one map, 5 editors at 50 edits/s: REST edits (as the browser sends them)
+	@# and WebSocket edits, each beside floor rounds of its own.
 	$(BIN)/python bench/live_fanout.py
-	$(BIN)/python bench/live_fanout.py --clients 200
+	@# Deployment-shaped: 1,000 sockets on 100 maps, 1 edit/s on each, via REST.
+	$(BIN)/python bench/live_fanout.py --via rest --maps 100 --clients-per-map 10 \
+	  --editors-per-map 1 --rate-per-map 1
+	@# Past what one process can deliver: how the channel layer behaves (the same either way).
+	$(BIN)/python bench/live_fanout.py --via ws --clients 200
 	$(BIN)/python bench/voc_import.py
 	$(BIN)/python bench/exports.py
 	$(BIN)/python bench/dashboard_read.py

@@ -1,4 +1,6 @@
-"""Shared by the benchmarks: a large map built directly in the database."""
+"""Shared by the benchmarks: a large map built directly in the database, and live maps."""
+
+from dataclasses import dataclass
 
 PHASES, LANES, CARDS, TOUCHPOINTS = 12, 8, 1000, 100
 
@@ -62,3 +64,37 @@ def build_map(username: str = "bench-viewer", password: str = "bench-pass"):
         for i in range(TOUCHPOINTS)
     )
     return journey, user
+
+
+@dataclass(frozen=True)
+class LiveMap:
+    """A map of the live benchmark and the cell its editors add cards to."""
+
+    journey_id: int
+    phase_id: int
+    lane_id: int
+
+
+def build_live_maps(count: int, username: str = "bench-editor"):
+    """An editor and ``count`` five-phase maps with one card each (a card as events carry it)."""
+    from django.contrib.auth.models import Group
+
+    from journeys import services
+    from tests.factories import UserFactory
+
+    editor = UserFactory(username=username)
+    editor.groups.add(Group.objects.get(name="Editors"))
+    maps = []
+    for n in range(count):
+        journey = services.journey_create(actor=editor, title=f"Live {n}", template="five_phase")
+        phase = journey.phases.order_by("position").first()
+        lane = journey.lanes.order_by("position").first()
+        maps.append(LiveMap(journey.pk, phase.pk, lane.pk))
+    sample = services.card_create(
+        actor=editor,
+        journey_id=maps[0].journey_id,
+        phase_id=maps[0].phase_id,
+        lane_id=maps[0].lane_id,
+        text="sample",
+    )
+    return editor, maps, sample

@@ -1,6 +1,7 @@
 """The floor for the live benchmark: a bare Channels consumer that relays every frame it gets to
-everyone in one group, through the same channel layer (Redis) the product uses. No auth, no
-database, no JSON parsing: the least a Channels relay can do."""
+everyone in its group (``/ws/floor/<group>/``, one group per map of the run), through the same
+channel layer (Redis) the product uses. No auth, no database, no JSON parsing: the least a
+Channels relay can do."""
 
 import os
 
@@ -15,24 +16,25 @@ from django.urls import path  # noqa: E402
 
 from config.serving import tune_for_live_serving  # noqa: E402
 
-GROUP = "floor"
-
 
 class Relay(AsyncWebsocketConsumer):
     async def connect(self) -> None:
-        await self.channel_layer.group_add(GROUP, self.channel_name)
+        self.group = f"floor-{self.scope['url_route']['kwargs']['group']}"
+        await self.channel_layer.group_add(self.group, self.channel_name)
         await self.accept()
 
     async def disconnect(self, code: int) -> None:
-        await self.channel_layer.group_discard(GROUP, self.channel_name)
+        await self.channel_layer.group_discard(self.group, self.channel_name)
 
     async def receive(self, text_data=None, bytes_data=None) -> None:
-        await self.channel_layer.group_send(GROUP, {"type": "relay", "text": text_data})
+        await self.channel_layer.group_send(self.group, {"type": "relay", "text": text_data})
 
     async def relay(self, message: dict) -> None:
         await self.send(text_data=message["text"])
 
 
-application = ProtocolTypeRouter({"websocket": URLRouter([path("ws/floor/", Relay.as_asgi())])})
+application = ProtocolTypeRouter(
+    {"websocket": URLRouter([path("ws/floor/<int:group>/", Relay.as_asgi())])}
+)
 # The same process settings as the product's server, so the ratio measures only the product.
 tune_for_live_serving()
