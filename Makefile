@@ -58,6 +58,7 @@ test: install system-deps
 bench: install system-deps
 	$(BIN)/python bench/grid_read.py
 	$(BIN)/python bench/editor_render.py
+	$(BIN)/python bench/edit_cost.py
 	@# 50 clients on one map, 5 editors at 50 edits/s: REST edits (as the browser sends them)
 	@# and WebSocket edits, each beside floor rounds of its own.
 	$(BIN)/python bench/live_fanout.py
