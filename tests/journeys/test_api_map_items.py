@@ -1,10 +1,13 @@
 """Editing a map through the API: cards, phases, lanes, emotions and opportunities."""
 
 import pytest
+from django.db import connection
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
 
 from journeys import services
 from journeys.models import Card, Opportunity, Phase
-from tests.factories import UserFactory
+from tests.factories import CardFactory, JourneyFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -234,3 +237,34 @@ def test_services_and_api_share_one_shape(api, five_phase_map, editor):
 
     event = JourneyEvent.objects.filter(journey=five_phase_map.journey).latest("revision")
     assert event.payload["card"] == api.get(f"/api/cards/{card.pk}/").json()
+
+
+def test_a_card_on_a_map_the_editor_may_not_see_cannot_be_edited_moved_or_deleted(
+    api, other_editor
+):
+    card = CardFactory(journey=JourneyFactory(owner=other_editor, is_restricted=True), text="Kept")
+    url = f"/api/cards/{card.pk}/"
+
+    assert api.patch(url, {"text": "Changed", "version": 1}).status_code == 404
+    assert api.post(f"{url}move/", {"index": 0, "version": 1}).status_code == 404
+    assert api.delete(f"{url}?version=1").status_code == 404
+    card.refresh_from_db()
+    assert (card.text, card.version) == ("Kept", 1)
+
+
+def test_an_edit_naming_no_card_id_answers_404(api):
+    assert api.patch("/api/cards/first/", {"text": "x", "version": 1}).status_code == 404
+    assert api.delete("/api/cards/first/").status_code == 404
+
+
+def test_a_card_edit_over_rest_reads_each_row_once(
+    editor, five_phase_map, django_assert_num_queries
+):
+    # As the editor's calls arrive: the user found by token, its role, then the service's own
+    # statements; the service is the access check, so the view reads no row before it.
+    card = five_phase_map.add_card(editor, "Asks a friend")
+    client = APIClient(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=editor).key}")
+    # SQLite has no UPDATE inside WITH: the revision bump and the event row are two statements.
+    with django_assert_num_queries(9 if connection.vendor == "postgresql" else 10):
+        response = client.patch(f"/api/cards/{card.pk}/", {"text": "Asks two", "version": 1})
+    assert response.status_code == 200, response.json()
