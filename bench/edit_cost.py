@@ -103,8 +103,9 @@ def layers_install() -> Layers:
     from rest_framework.views import APIView
     from whitenoise.middleware import WhiteNoiseMiddleware
 
-    from journeys import changes, commands, consumers, services
+    from journeys import actions, changes, services
     from journeys import serializers as journey_serializers
+    from journeys.realtime import consumers
 
     layers = Layers()
     # WhiteNoise only runs synchronously, so Django runs it (and SecurityMiddleware before it)
@@ -119,11 +120,12 @@ def layers_install() -> Layers:
     layers.wrap(APIView, "check_permissions", "permission (the user's role: groups)")
     layers.wrap(generics.GenericAPIView, "get_object", "get_object (visible item query)")
     layers.wrap(serializers.BaseSerializer, "is_valid", "input validation (serializer)")
-    layers.wrap(consumers.JourneyConsumer, "_apply", "WS frame → edit (commands.edit_apply)")
+    layers.wrap(consumers.JourneyConsumer, "_apply", "WS frame → edit (frames.edit_apply)")
     for verb in ("card_create", "card_update"):
         layers.wrap(services, verb, "service (transaction, checks, event row)")
     layers.wrap(journey_serializers, "represent", "item serialization (event, WS ack)")
-    layers.wrap(commands, "represent", "item serialization (event, WS ack)")
+    layers.wrap(actions.Action, "represent", "item serialization (event, WS ack)")
+    layers.wrap(consumers.JourneyConsumer, "_user_now", "WS: the session's user, again")
     layers.wrap(serializers.Serializer, "data", "response serialization (REST .data)")
     layers.wrap(JSONRenderer, "render", "response rendering (JSON)")
     layers.wrap(changes, "broadcast_journey_event", "broadcast (group_send after commit)")
@@ -155,7 +157,7 @@ def statements_listed(label: str, send) -> int:
 def statements(editor, api_token: str, live) -> dict[str, int]:
     from django.test import Client
 
-    from journeys.commands import edit_apply
+    from journeys.realtime.frames import edit_apply
 
     by_token = Client(HTTP_AUTHORIZATION=f"Token {api_token}")
     by_session = Client(enforce_csrf_checks=True)
@@ -189,11 +191,11 @@ def statements(editor, api_token: str, live) -> dict[str, int]:
         lambda: by_token.patch(url, {"text": "c", "version": 1}, "application/json"),
     )
     counts["WS create"] = statements_listed(
-        "WS card.create frame (commands.edit_apply)",
+        "WS card.create frame (frames.edit_apply)",
         ws("card.create", {"phase": live.phase_id, "lane": live.lane_id, "text": "d"}),
     )
     counts["WS update"] = statements_listed(
-        "WS card.update frame (commands.edit_apply)",
+        "WS card.update frame (frames.edit_apply)",
         ws("card.update", {"id": card["id"], "text": "e", "version": 2}),
     )
     return counts

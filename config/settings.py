@@ -56,13 +56,17 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, not second as WhiteNoise suggests: it runs only synchronously, and in the middle of
+    # the chain it made Django hand each request between the event loop and a thread 16 times
+    # (6 now), each waiting for a turn of the loop that also delivers every live event
+    # (bench/edit_cost.py). Static files pass the lazy session and user middleware first.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"

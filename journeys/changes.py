@@ -36,13 +36,17 @@ M = TypeVar("M", bound=models.Model)
 
 def journey_for_change(
     *,
-    journey_id: int,
+    journey_id: int | Subquery,
     actor,
     lock: bool = False,
     references: dict[str, Any] | None = None,
     last_position_in: tuple[type[models.Model], dict[str, int]] | None = None,
+    not_found: str = "No such journey.",
 ) -> Journey:
     """The journey, or a refusal: 404 if the actor cannot see it, 403 if read-only.
+
+    ``journey_id`` may be a subquery (``journey_of``): the journey an item is on, found in the
+    same read, with ``not_found`` naming what is missing when the item is not there.
 
     Must be called inside ``transaction.atomic``; ``lock`` takes the journey row's lock now
     (structural changes) rather than at the revision bump. The same query answers, as
@@ -57,7 +61,9 @@ def journey_for_change(
         also["cell_last_position"] = Subquery(cell.values("position")[:1])
     journeys = Journey.objects.select_for_update(of=("self",)) if lock else Journey.objects
     journey = journeys.annotate(**also).filter(pk=journey_id).order_by().first()
-    if journey is None or not can_view_journey(actor, journey):
+    if journey is None:
+        raise NotFound(not_found)
+    if not can_view_journey(actor, journey):
         raise NotFound("No such journey.")
     if not can_edit_journey(actor, journey):
         raise AccessDenied("You have read-only access to this journey.")
@@ -211,13 +217,21 @@ def position_for(
     return position, moved
 
 
-def journey_id_of(model: type[models.Model], pk: int) -> int:
-    """The journey an item belongs to (read before locking that journey), or 404."""
-    journey_id = model.objects.filter(pk=pk).order_by().values_list("journey_id", flat=True)
-    found = journey_id.first()
-    if found is None:
-        raise NotFound(f"No such {model._meta.verbose_name}.")
-    return found
+def journey_of(model: type[models.Model], pk: int) -> Subquery:
+    """The journey an item is on, as a subquery: ``journey_for_change`` reads it with the
+    journey itself, one round trip for both."""
+    return Subquery(model.objects.filter(pk=pk).order_by().values("journey_id")[:1])
+
+
+def item_journey_for_change(
+    model: type[models.Model], *, pk: int, actor, journey_id: int | None = None
+) -> Journey:
+    """The journey of an item about to change (``journey_id`` when the caller knows it)."""
+    return journey_for_change(
+        journey_id=journey_id if journey_id is not None else journey_of(model, pk),
+        actor=actor,
+        not_found=f"No such {model._meta.verbose_name}.",
+    )
 
 
 # --- The four changes every map item supports ------------------------------------------------
@@ -356,9 +370,7 @@ def item_update(
     if unknown:
         raise InvalidInput(dict.fromkeys(sorted(unknown), "This field cannot be changed here."))
     with transaction.atomic():
-        journey = journey_for_change(
-            journey_id=journey_id or journey_id_of(kind.model, pk), actor=actor
-        )
+        journey = item_journey_for_change(kind.model, pk=pk, actor=actor, journey_id=journey_id)
         if kind.edit_check is not None:
             kind.edit_check(item_for_change(kind.model, journey=journey, pk=pk))
         references_check(journey, changes)
@@ -387,9 +399,7 @@ def item_move(
 ) -> models.Model:
     """Put an item at ``index`` in its target cell (its own cell for what ``target`` leaves out)."""
     with transaction.atomic():
-        journey = journey_for_change(
-            journey_id=journey_id or journey_id_of(kind.model, pk), actor=actor
-        )
+        journey = item_journey_for_change(kind.model, pk=pk, actor=actor, journey_id=journey_id)
         item = item_for_change(kind.model, journey=journey, pk=pk)
         scope = {f: target.get(f) or getattr(item, f) for f in kind.scope}
         references_check(journey, scope)
@@ -422,9 +432,7 @@ def item_delete(
     journey_id: int | None = None,
 ) -> None:
     with transaction.atomic():
-        journey = journey_for_change(
-            journey_id=journey_id or journey_id_of(kind.model, pk), actor=actor
-        )
+        journey = item_journey_for_change(kind.model, pk=pk, actor=actor, journey_id=journey_id)
         # Locked before Django collects what cascades: a survey import holds the touchpoints
         # it matches FOR KEY SHARE (responses have no foreign-key constraint), so this waits
         # for one in flight and then unmatches every response it wrote.

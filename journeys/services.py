@@ -22,10 +22,10 @@ from journeys.changes import (
     item_create,
     item_delete,
     item_for_change,
+    item_journey_for_change,
     item_move,
     item_update,
     journey_for_change,
-    journey_id_of,
 )
 from journeys.exceptions import AccessDenied, InvalidInput, NotEmpty, NotFound, VersionConflict
 from journeys.map_templates import TEMPLATES
@@ -392,9 +392,7 @@ def _content_delete(
     holds; with ``cascade`` those go first, in one transaction with the column or row.
     """
     with transaction.atomic():
-        journey = journey_for_change(
-            journey_id=journey_id or journey_id_of(kind.model, pk), actor=actor
-        )
+        journey = item_journey_for_change(kind.model, pk=pk, actor=actor, journey_id=journey_id)
         # Lock the column or row itself: a card racing into it waits, then finds it gone.
         item = item_for_change(kind.model, journey=journey, pk=pk, lock=True)
         if version is not None and item.version != version:
