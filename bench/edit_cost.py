@@ -277,7 +277,7 @@ async def received(socket, *markers: str) -> None:
 async def cpu_by_layer(layers: Layers, editor, api_token: str, session_key: str, live, edits):
     """Each kind of edit ``edits`` times, one at a time: CPU ms per edit, by layer."""
     from config.asgi import application
-    from journeys import consumers
+    from journeys.realtime import consumers
 
     # Edits here follow each other as fast as they are answered, past a person's frame rate.
     consumers.RATE_PER_SECOND = consumers.RATE_BURST = 1_000_000
