@@ -12,7 +12,9 @@ slice. Anything it cannot take (a row COPY rejects, an impossible calendar date)
 on from the last committed slice.
 """
 
+import dataclasses
 from contextlib import suppress
+from dataclasses import dataclass
 from typing import IO
 
 import psycopg
@@ -209,6 +211,92 @@ def _tally(rows: list[tuple]) -> tuple[int, int, set[int]]:
     return written, unmatched, {t for row in rows for t in row[:-1] if t is not None}
 
 
+@dataclass(frozen=True)
+class _SliceSql:
+    """The SQL a slice is read with: its cells, and the rules that refuse a row."""
+
+    cells: str  # rows ``first`` to ``last`` of the copied upload, trimmed
+    rows: str  # its good rows, typed, matched and hashed
+    rows_params: list
+    checks: list[tuple[str, str, str]]  # (field, broken when, reason)
+    empty: str
+    broken: str
+    nothing: str
+    refused: str
+
+
+# Python's isoformat() in UTC: on whole seconds, the ISO text output (SET LOCAL DateStyle and
+# TimeZone) with a T and the zone's minutes; to_char for the rare fractions.
+_ISO = (
+    "CASE WHEN date_trunc('second', s.submitted_at) = s.submitted_at "
+    "THEN overlay(s.submitted_at::text PLACING 'T' FROM 11 FOR 1) || ':00' "
+    "ELSE to_char(s.submitted_at, 'YYYY-MM-DD\"T\"HH24:MI:SS.US') || '+00:00' END"
+)
+
+
+def _as_text(value: str) -> str:
+    return f"coalesce({value}::text, 'None')"  # as str(None) in the other path's hash
+
+
+_CONTENT_HASH = (
+    f"md5(concat_ws(chr(31), {_ISO}, {_as_text('s.nps')}, {_as_text('s.csat')}, "
+    f"{_as_text('s.ces')}, s.comment, s.channel, s.touchpoint_code, s.phase_name))"
+)
+_INSERTED_COLUMNS = (
+    "source_id, last_run_id, external_id, journey_id, touchpoint_id, sentiment, "
+    "submitted_at, nps, csat, ces, comment, channel, touchpoint_code, phase_name, content_hash"
+)
+_INSERTED_VALUES = (
+    "%s, %s, n.external_id, n.journey_id, n.touchpoint_id, NULL, n.submitted_at, n.nps, "
+    "n.csat, n.ces, n.comment, n.channel, n.touchpoint_code, n.phase_name, n.content_hash"
+)
+# What was written, grouped by touchpoint: the counts without a million rows coming back.
+_TALLY = "SELECT touchpoint_id, count(*) FROM written GROUP BY touchpoint_id"
+
+
+def _slice_sql(source: SurveySource, columns: dict[str, int], first: int, last: int) -> _SliceSql:
+    f = {field: field for field in MAPPED_FIELDS}  # the checks read the trimmed cells by name
+    empty = _empty(f)
+    checks = _checks(f)
+    broken = " OR ".join(f"({sql})" for _, sql, _ in checks)
+    nothing = f"{f['comment']} = '' AND {f['nps']} = '' AND {f['csat']} = '' AND {f['ces']} = ''"
+    refused = f"({empty}) OR ({broken}) OR ({nothing})"
+    cells = _cells(columns, first, last)
+    tp = quote(Touchpoint._meta.db_table)
+    scope, scope_params = touchpoint_scope(source, "by_code")
+    rule_join, rule_params, rule_id, rule_journey = _rules(source)
+    # Every good row of the upload, typed (a zone-less time is UTC: SET LOCAL TimeZone),
+    # matched and hashed; each level behind OFFSET 0 so that no cast is done twice.
+    rows = f"""
+        SELECT s.*, {_CONTENT_HASH} AS content_hash FROM (
+            SELECT v.*, coalesce(by_code.id, {rule_id}) AS touchpoint_id,
+                   coalesce(by_code.journey_id, {rule_journey}, %s::bigint) AS journey_id
+            FROM (
+                SELECT row_no, response_id AS external_id,
+                       submitted_at::timestamptz AS submitted_at, {_score("nps")} AS nps,
+                       {_score("csat")} AS csat, {_score("ces")} AS ces, comment,
+                       lower(channel) AS channel, touchpoint AS touchpoint_code,
+                       phase AS phase_name
+                FROM ({cells}) c WHERE NOT ({refused}) OFFSET 0
+            ) v
+            LEFT JOIN {tp} by_code
+              ON v.touchpoint_code <> '' AND by_code.code = v.touchpoint_code AND {scope}
+            {rule_join}
+            OFFSET 0
+        ) s
+    """
+    return _SliceSql(
+        cells=cells,
+        rows=rows,
+        rows_params=[source.journey_id, *scope_params, *rule_params],
+        checks=checks,
+        empty=empty,
+        broken=broken,
+        nothing=nothing,
+        refused=refused,
+    )
+
+
 def slice_import(
     *,
     source: SurveySource,
@@ -226,64 +314,8 @@ def slice_import(
     import (the usual case, and the big one) the rows go straight from the upload into the
     responses with a plain INSERT; existing keys, or ids the file repeats, take a typed
     temporary table, an UPDATE of the changed responses and an INSERT of the new ones."""
-    f = {field: field for field in MAPPED_FIELDS}  # the checks read the trimmed cells by name
-    empty = _empty(f)
-    checks = _checks(f)
-    broken = " OR ".join(f"({sql})" for _, sql, _ in checks)
-    nothing = f"{f['comment']} = '' AND {f['nps']} = '' AND {f['csat']} = '' AND {f['ces']} = ''"
-    refused = f"({empty}) OR ({broken}) OR ({nothing})"
-    cells = _cells(columns, first, last)
-    tp = quote(Touchpoint._meta.db_table)
+    sql = _slice_sql(source, columns, first, last)
     responses = quote(SurveyResponse._meta.db_table)
-    errors = quote(ImportRowError._meta.db_table)
-    scope, scope_params = touchpoint_scope(source, "by_code")
-    rule_join, rule_params, rule_id, rule_journey = _rules(source)
-    # Python's isoformat() in UTC: on whole seconds, the ISO text output (SET LOCAL DateStyle
-    # and TimeZone) with a T and the zone's minutes; to_char for the rare fractions.
-    iso = (
-        "CASE WHEN date_trunc('second', s.submitted_at) = s.submitted_at "
-        "THEN overlay(s.submitted_at::text PLACING 'T' FROM 11 FOR 1) || ':00' "
-        "ELSE to_char(s.submitted_at, 'YYYY-MM-DD\"T\"HH24:MI:SS.US') || '+00:00' END"
-    )
-
-    def text(v: str) -> str:
-        return f"coalesce({v}::text, 'None')"  # as str(None) in the other path's hash
-
-    content_hash = (
-        f"md5(concat_ws(chr(31), {iso}, {text('s.nps')}, {text('s.csat')}, {text('s.ces')}, "
-        "s.comment, s.channel, s.touchpoint_code, s.phase_name))"
-    )
-    # Every good row of the upload, typed (a zone-less time is UTC: SET LOCAL TimeZone),
-    # matched and hashed; each level behind OFFSET 0 so that no cast is done twice.
-    rows = f"""
-        SELECT s.*, {content_hash} AS content_hash FROM (
-            SELECT v.*, coalesce(by_code.id, {rule_id}) AS touchpoint_id,
-                   coalesce(by_code.journey_id, {rule_journey}, %s::bigint) AS journey_id
-            FROM (
-                SELECT row_no, response_id AS external_id,
-                       submitted_at::timestamptz AS submitted_at, {_score("nps")} AS nps,
-                       {_score("csat")} AS csat, {_score("ces")} AS ces, comment,
-                       lower(channel) AS channel, touchpoint AS touchpoint_code,
-                       phase AS phase_name
-                FROM ({cells}) c WHERE NOT ({refused}) OFFSET 0
-            ) v
-            LEFT JOIN {tp} by_code
-              ON v.touchpoint_code <> '' AND by_code.code = v.touchpoint_code AND {scope}
-            {rule_join}
-            OFFSET 0
-        ) s
-    """
-    rows_params = [source.journey_id, *scope_params, *rule_params]
-    inserted_columns = (
-        "source_id, last_run_id, external_id, journey_id, touchpoint_id, sentiment, "
-        "submitted_at, nps, csat, ces, comment, channel, touchpoint_code, phase_name, content_hash"
-    )
-    inserted_values = (
-        "%s, %s, n.external_id, n.journey_id, n.touchpoint_id, NULL, n.submitted_at, n.nps, "
-        "n.csat, n.ces, n.comment, n.channel, n.touchpoint_code, n.phase_name, n.content_hash"
-    )
-    # What was written, grouped by touchpoint: the counts without a million rows coming back.
-    tally = "SELECT touchpoint_id, count(*) FROM written GROUP BY touchpoint_id"
     try:
         with transaction.atomic(), connection.cursor() as cursor:
             cursor.execute("SET LOCAL TimeZone = 'UTC'")
@@ -303,94 +335,117 @@ def slice_import(
             if fresh or first_import:
                 plain = _insert_fresh(
                     cursor,
-                    f"WITH written AS (INSERT INTO {responses} ({inserted_columns}) "
-                    f"SELECT {inserted_values} FROM ({rows}) n RETURNING touchpoint_id) {tally}",
-                    [source.pk, run_id, *rows_params],
+                    f"WITH written AS (INSERT INTO {responses} ({_INSERTED_COLUMNS}) "
+                    f"SELECT {_INSERTED_VALUES} FROM ({sql.rows}) n RETURNING touchpoint_id) "
+                    f"{_TALLY}",
+                    [source.pk, run_id, *sql.rows_params],
                 )
             if plain is not None:
-                valid = distinct = inserted = plain[0]
-                updated, unmatched, touched = 0, plain[1], plain[2]
+                valid, unmatched, touched = plain
+                written = _Written(valid, valid, valid, 0, unmatched, touched)
             else:
-                cursor.execute(f"DROP TABLE IF EXISTS {TYPED}")
-                cursor.execute(
-                    f"CREATE TEMPORARY TABLE {TYPED} ON COMMIT DROP AS {rows}", rows_params
-                )
-                valid = cursor.rowcount
-                cursor.execute(f"SELECT count(*) FROM (SELECT DISTINCT external_id FROM {TYPED}) d")
-                distinct = cursor.fetchone()[0]
-                if distinct < valid:
-                    # A later row with the same id replaces the earlier one.
-                    cursor.execute(
-                        f"DELETE FROM {TYPED} t USING (SELECT external_id, max(row_no) AS last "
-                        f"FROM {TYPED} GROUP BY external_id HAVING count(*) > 1) d "
-                        "WHERE t.external_id = d.external_id AND t.row_no < d.last"
-                    )
-                updated, unmatched, touched = 0, 0, set()
-                if not fresh:
-                    changed = _changed(responses)
-                    cursor.execute(
-                        f"""
-                        WITH n AS (
-                            SELECT old.id, old.touchpoint_id AS old_touchpoint_id, t.*
-                            FROM {TYPED} t JOIN {responses} old
-                              ON old.source_id = %s AND old.external_id = t.external_id
-                            WHERE old.content_hash <> t.content_hash
-                        ),
-                        written AS (
-                            UPDATE {responses}
-                            SET {", ".join(f"{c} = {v}" for c, v in changed)}
-                            FROM n WHERE {responses}.id = n.id
-                            RETURNING n.old_touchpoint_id, {responses}.touchpoint_id
-                        )
-                        SELECT old_touchpoint_id, touchpoint_id, count(*) FROM written
-                        GROUP BY old_touchpoint_id, touchpoint_id
-                        """,
-                        [source.pk, run_id],
-                    )
-                    updated, unmatched, touched = _tally(cursor.fetchall())
-                new = (
-                    ""
-                    if fresh
-                    else (
-                        f"WHERE NOT EXISTS (SELECT 1 FROM {responses} old "
-                        "WHERE old.source_id = %s AND old.external_id = n.external_id)"
-                    )
-                )
-                cursor.execute(
-                    f"WITH written AS (INSERT INTO {responses} ({inserted_columns}) "
-                    f"SELECT {inserted_values} FROM {TYPED} n {new} RETURNING touchpoint_id) "
-                    f"{tally}",
-                    [source.pk, run_id] + ([] if fresh else [source.pk]),
-                )
-                inserted, new_unmatched, new_touched = _tally(cursor.fetchall())
-                unmatched += new_unmatched
-                touched |= new_touched
-            if read > valid:
-                # Every broken rule of every refused row, as the row-by-row path reports them.
-                every_check = ", ".join(
-                    f"(NOT ({empty}) AND ({sql}), '{field}', {reason})"
-                    for field, sql, reason in checks
-                )
-                cursor.execute(
-                    f"INSERT INTO {errors} (run_id, row, field, reason) "
-                    f"SELECT %s, c.row_no, e.field, e.reason FROM ({cells}) c, LATERAL (VALUES "
-                    f"({empty}, '', 'The row is empty.'), {every_check}, "
-                    f"(NOT ({empty}) AND NOT ({broken}) AND {nothing}, '', "
-                    "'The row has no score and no comment.')) AS e(bad, field, reason) "
-                    f"WHERE ({refused}) AND e.bad",
-                    [run_id],
-                )
+                written = _typed_write(cursor, sql, source=source, run_id=run_id, fresh=fresh)
+            if read > written.valid:
+                _refusals_report(cursor, sql, run_id=run_id)
             result = ChunkResult(
-                imported=inserted,
-                updated=updated + (valid - distinct),  # a later row replaced an earlier one
-                unchanged=distinct - inserted - updated,
-                unmatched=unmatched,
-                touchpoints=touched,
+                imported=written.inserted,
+                # A later row with the same id replaced an earlier one.
+                updated=written.updated + (written.valid - written.distinct),
+                unchanged=written.distinct - written.inserted - written.updated,
+                unmatched=written.unmatched,
+                touchpoints=written.touched,
             )
     except (DataError, psycopg.DataError) as error:
         # A date that matches the pattern but does not exist.
         raise FastPathUnavailable(str(error)) from error
-    return result, read - valid
+    return result, read - written.valid
+
+
+@dataclass
+class _Written:
+    """What one slice wrote: its good rows, their distinct ids, and how each was written."""
+
+    valid: int = 0
+    distinct: int = 0
+    inserted: int = 0
+    updated: int = 0
+    unmatched: int = 0
+    touched: set[int] = dataclasses.field(default_factory=set)
+
+
+def _typed_write(cursor, sql: _SliceSql, *, source: SurveySource, run_id: int, fresh: bool):
+    """The slice through a typed temporary table: a later row with an id replaces an earlier
+    one, changed responses are updated (recounting the touchpoint they left), new ones
+    inserted."""
+    responses = quote(SurveyResponse._meta.db_table)
+    cursor.execute(f"DROP TABLE IF EXISTS {TYPED}")
+    cursor.execute(f"CREATE TEMPORARY TABLE {TYPED} ON COMMIT DROP AS {sql.rows}", sql.rows_params)
+    written = _Written(valid=cursor.rowcount)
+    cursor.execute(f"SELECT count(*) FROM (SELECT DISTINCT external_id FROM {TYPED}) d")
+    written.distinct = cursor.fetchone()[0]
+    if written.distinct < written.valid:
+        # A later row with the same id replaces the earlier one.
+        cursor.execute(
+            f"DELETE FROM {TYPED} t USING (SELECT external_id, max(row_no) AS last "
+            f"FROM {TYPED} GROUP BY external_id HAVING count(*) > 1) d "
+            "WHERE t.external_id = d.external_id AND t.row_no < d.last"
+        )
+    if not fresh:
+        changed = _changed(responses)
+        cursor.execute(
+            f"""
+            WITH n AS (
+                SELECT old.id, old.touchpoint_id AS old_touchpoint_id, t.*
+                FROM {TYPED} t JOIN {responses} old
+                  ON old.source_id = %s AND old.external_id = t.external_id
+                WHERE old.content_hash <> t.content_hash
+            ),
+            written AS (
+                UPDATE {responses}
+                SET {", ".join(f"{c} = {v}" for c, v in changed)}
+                FROM n WHERE {responses}.id = n.id
+                RETURNING n.old_touchpoint_id, {responses}.touchpoint_id
+            )
+            SELECT old_touchpoint_id, touchpoint_id, count(*) FROM written
+            GROUP BY old_touchpoint_id, touchpoint_id
+            """,
+            [source.pk, run_id],
+        )
+        written.updated, written.unmatched, written.touched = _tally(cursor.fetchall())
+    new = (
+        ""
+        if fresh
+        else (
+            f"WHERE NOT EXISTS (SELECT 1 FROM {responses} old "
+            "WHERE old.source_id = %s AND old.external_id = n.external_id)"
+        )
+    )
+    cursor.execute(
+        f"WITH written AS (INSERT INTO {responses} ({_INSERTED_COLUMNS}) "
+        f"SELECT {_INSERTED_VALUES} FROM {TYPED} n {new} RETURNING touchpoint_id) {_TALLY}",
+        [source.pk, run_id] + ([] if fresh else [source.pk]),
+    )
+    written.inserted, new_unmatched, new_touched = _tally(cursor.fetchall())
+    written.unmatched += new_unmatched
+    written.touched |= new_touched
+    return written
+
+
+def _refusals_report(cursor, sql: _SliceSql, *, run_id: int) -> None:
+    """Every broken rule of every refused row, as the row-by-row path reports them."""
+    errors = quote(ImportRowError._meta.db_table)
+    every_check = ", ".join(
+        f"(NOT ({sql.empty}) AND ({rule}), '{name}', {reason})" for name, rule, reason in sql.checks
+    )
+    cursor.execute(
+        f"INSERT INTO {errors} (run_id, row, field, reason) "
+        f"SELECT %s, c.row_no, e.field, e.reason FROM ({sql.cells}) c, LATERAL (VALUES "
+        f"({sql.empty}, '', 'The row is empty.'), {every_check}, "
+        f"(NOT ({sql.empty}) AND NOT ({sql.broken}) AND {sql.nothing}, '', "
+        "'The row has no score and no comment.')) AS e(bad, field, reason) "
+        f"WHERE ({sql.refused}) AND e.bad",
+        [run_id],
+    )
 
 
 def _insert_fresh(cursor, sql: str, params: list) -> tuple[int, int, set[int]] | None:
