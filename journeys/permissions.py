@@ -45,6 +45,29 @@ def role_of(user) -> Role | None:
     return role
 
 
+def with_roles(users: "QuerySet"):
+    """Users annotated with their role groups, so ``role_of`` needs no query of its own."""
+    from django.contrib.auth import get_user_model
+
+    memberships = get_user_model().groups.through.objects
+    return users.annotate(
+        **{
+            f"_in_{role}": Exists(memberships.filter(user_id=OuterRef("pk"), group__name=name))
+            for role, name in ROLE_GROUPS.items()
+        }
+    )
+
+
+def role_from_annotations(user) -> None:
+    """Cache the role ``with_roles`` read on ``user``, as ``role_of`` would compute it."""
+    if user.is_superuser or getattr(user, f"_in_{Role.ADMIN}"):
+        user._journeyboard_role = Role.ADMIN
+    elif getattr(user, f"_in_{Role.EDITOR}"):
+        user._journeyboard_role = Role.EDITOR
+    else:
+        user._journeyboard_role = Role.VIEWER
+
+
 def has_role(user, role: Role) -> bool:
     current = role_of(user)
     return current is not None and _RANK[current] >= _RANK[role]

@@ -30,14 +30,13 @@ from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AnonymousUser
 from django.db import close_old_connections
 
 from config.errors import error_answer
 from config.ws_auth import user_for_session
 from journeys.models import Journey
 from journeys.permissions import can_edit_journey, can_view_journey, role_of
+from journeys.realtime.access import user_now
 from journeys.realtime.broadcast import journey_group, user_group
 from journeys.realtime.frames import edit_apply
 from journeys.realtime.presence import (
@@ -266,17 +265,23 @@ class JourneyConsumer(LiveSocket):
     # --- Who the user is now, and what they may do ----------------------------------------------
 
     def _user_now(self):
-        """The socket's user as they are now: signed out, deactivated or demoted shows here."""
+        """The socket's user as they are now, for an edit or a replay (one query)."""
+        # Authenticated by other middleware (no session in the scope): the account as it is now.
+        return user_now(
+            user_id=getattr(self.scope.get("user"), "pk", None),
+            session_key=self.scope.get("session_key"),
+            with_session="session_key" in self.scope,
+        )
+
+    def _signed_in_now(self):
+        """The session's user, checked as a sign-in is (its password hash too)."""
         if "session_key" in self.scope:
             return user_for_session(self.scope["session_key"])
-        # Authenticated by other middleware (no session to look at): the account as it is now.
-        pk = getattr(self.scope.get("user"), "pk", None)
-        found = get_user_model().objects.filter(pk=pk).first() if pk else None
-        return found or AnonymousUser()
+        return self._user_now()
 
     def _access_now(self) -> Access:
         close_old_connections()
-        user = self._user_now()
+        user = self._signed_in_now()
         if role_of(user) is None:
             return Access(user, CLOSE_NOT_SIGNED_IN)
         journey = Journey.objects.filter(pk=self.journey_id).first()
