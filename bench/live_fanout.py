@@ -7,13 +7,15 @@ processes, each edit its own request so that a slow answer does not hold back th
 as a ``card.create`` frame on the editor's socket (``--via ws``); by default both are measured.
 Every peer on the map must receive every edit's ``card_created`` event: latency is send → peer
 receipt, and lost and unexpected (repeated, or on another map) deliveries are counted. The floor
-runs the same traffic through a relay consumer on the same Redis, one relay group per map, with
-messages of the same shape, in the same run. Uses DATABASE_URL when set (PostgreSQL), else a
-throw-away SQLite file.
+runs the same traffic through a relay on the same Redis, one relay group per map, with messages
+of the same shape, in the same run, over the same transport as the edits: REST edits are
+compared with a relay that takes each edit as an HTTP POST (alternating between the two floor
+processes), WebSocket edits with a relay of socket frames. Uses DATABASE_URL when set
+(PostgreSQL), else a throw-away SQLite file.
 
     python bench/live_fanout.py [--via rest|ws] [--maps 1] [--clients-per-map 50]
                                 [--editors-per-map 5] [--rate-per-map 50] [--seconds 20]
-                                [--rounds 3]
+                                [--rounds 3] [--sends spread|bursts]
 
     # deployment-shaped: 1,000 sockets on 100 maps, 1 edit/s on each
     python bench/live_fanout.py --via rest --maps 100 --clients-per-map 10 \
@@ -23,7 +25,9 @@ A 20-s run's p99 rests on its ten slowest edits, so one disk flush or collector 
 the floor and the product run in alternating rounds (floor first, then product first…) and the
 verdict is on the medians of their rounds; every round is printed too. The editors' sends are
 spread evenly over each interval (editor k of K starts k/K of an interval late), as independent
-people's edits are, rather than arriving together in bursts.
+people's edits are, rather than arriving together in bursts. ``--sends bursts`` sends every
+editor's edit at the same instant instead: the harness as it was when issue #12 measured its
+baseline (a floor of 91–96 ms at 50 edits/s), to compare with those figures.
 """
 
 import argparse
@@ -58,6 +62,7 @@ class Shape:
     editors: int  # per map, the first sockets of each map
     rate: float  # edits/s per map
     seconds: float
+    bursts: bool = False  # every editor sends at the same instant, instead of spread evenly
 
     @property
     def sockets(self) -> int:
@@ -170,9 +175,8 @@ class Round:
             for m in range(self.shape.maps)
             for e in range(self.shape.editors)
         ]
-        await asyncio.gather(
-            *(self.edit(s, start, k / len(editors)) for k, s in enumerate(editors))
-        )
+        spread = 0 if self.shape.bursts else 1 / len(editors)
+        await asyncio.gather(*(self.edit(s, start, k * spread) for k, s in enumerate(editors)))
         # Let the tail arrive: a delivery still missing TAIL_SECONDS after the last edit is lost.
         expected = len(self.sent) * (self.shape.clients - 1)
         deadline = time.perf_counter() + TAIL_SECONDS
@@ -275,7 +279,8 @@ class Bench:
         self.http: dict[tuple[int, int], KeepAliveHttp] = {}
         self.sends: dict[int, int] = defaultdict(int)
         if side == "floor":
-            open_socket, send_edit, servers = self.floor_socket, self.send_floor, self.floor
+            send_edit = {"rest": self.send_floor_http, "ws": self.send_floor}[via]
+            open_socket, servers = self.floor_socket, self.floor
         else:
             send_edit = {"rest": self.send_rest, "ws": self.send_ws}[via]
             open_socket, servers = self.product_socket, self.product
@@ -315,9 +320,9 @@ class Bench:
         server = self.floor[s % 2]
         return await connect(f"{server.ws_url}/ws/floor/{m}/", max_size=None, ping_interval=None)
 
-    async def send_floor(self, m: int, s: int, token: str) -> None:
+    def floor_event(self, m: int, token: str) -> dict:
         # The floor relays the message the product broadcasts: a card_created event.
-        event = {
+        return {
             "type": "event",
             "kind": "card_created",
             "journey": self.maps[m].journey_id,
@@ -325,7 +330,12 @@ class Bench:
             "actor": self.editor_id,
             "payload": {"card": {**self.card_shape, "text": token}, "renumbered": {}},
         }
-        await self.sockets[s].send(json.dumps(event))
+
+    async def send_floor(self, m: int, s: int, token: str) -> None:
+        await self.sockets[s].send(json.dumps(self.floor_event(m, token)))
+
+    async def send_floor_http(self, m: int, s: int, token: str) -> int:
+        return await self.post(self.floor, s, f"/floor/{m}/", self.floor_event(m, token), {})
 
     async def send_ws(self, m: int, s: int, token: str) -> None:
         data = {"phase": self.maps[m].phase_id, "lane": self.maps[m].lane_id, "text": token}
@@ -333,14 +343,16 @@ class Bench:
         await self.sockets[s].send(json.dumps(frame))
 
     async def send_rest(self, m: int, s: int, token: str) -> int:
+        headers = {"Authorization": f"Token {self.api_token}"}
+        return await self.post(self.product, s, "/api/cards/", self.card_body(m, token), headers)
+
+    async def post(self, servers: list, s: int, path: str, body: dict, headers: dict) -> int:
         # Each editor alternates between the two processes, as a load balancer spreads calls.
-        server = self.product[self.sends[s] % 2]
+        server = servers[self.sends[s] % 2]
         self.sends[s] += 1
         if (s, server.port) not in self.http:
             self.http[s, server.port] = KeepAliveHttp("127.0.0.1", server.port)
-        return await self.http[s, server.port].post_json(
-            "/api/cards/", self.card_body(m, token), {"Authorization": f"Token {self.api_token}"}
-        )
+        return await self.http[s, server.port].post_json(path, body, headers)
 
     def card_body(self, m: int, text: str) -> dict:
         live = self.maps[m]
@@ -392,8 +404,16 @@ def main() -> None:
     parser.add_argument("--rate-per-map", "--rate", dest="rate", type=float, default=50)
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument(
+        "--sends",
+        choices=("spread", "bursts"),
+        default="spread",
+        help="editors' sends spread evenly over each interval, or all at once (#12's baseline)",
+    )
     args = parser.parse_args()
-    shape = Shape(args.maps, args.clients, args.editors, args.rate, args.seconds)
+    shape = Shape(
+        args.maps, args.clients, args.editors, args.rate, args.seconds, args.sends == "bursts"
+    )
     vias = [args.via] if args.via else ["rest", "ws"]
 
     var = Path(tempfile.mkdtemp(prefix="journeyboard-live-bench-"))
@@ -457,8 +477,8 @@ def main() -> None:
     print(
         f"{shape.maps} map(s) × {shape.clients} clients = {shape.sockets} sockets; "
         f"{shape.editors} editor(s) per map at {shape.rate:g} edits/s per map "
-        f"({shape.maps * shape.rate:g} edits/s in all), for {shape.seconds:g} s, "
-        f"{args.rounds} alternating rounds"
+        f"({shape.maps * shape.rate:g} edits/s in all, sends {args.sends}), "
+        f"for {shape.seconds:g} s, {args.rounds} alternating rounds"
     )
     for via in vias:
         verdict(via, rounds[via], args.rounds)
@@ -479,7 +499,8 @@ def verdict(via: str, rounds: dict[str, list[dict]], count: int) -> None:
         for side in ("floor", via):
             r = rounds[side][n]
             label = "floor" if side == "floor" else name
-            answer = "" if side == "floor" else f"{r['answer p99']:8.1f}ms"
+            answered = r["answer p99"] == r["answer p99"]  # not NaN: the floor's WS relay has none
+            answer = f"{r['answer p99']:8.1f}ms" if answered else ""
             print(
                 f"{label + f' #{n + 1}':16} {r['p50']:7.1f}ms {r['p95']:7.1f}ms {r['p99']:7.1f}ms "
                 f"{r['last quarter p50']:8.1f}ms {answer:>10} "

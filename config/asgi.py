@@ -3,7 +3,7 @@
 
 import os
 
-from django.core.asgi import get_asgi_application
+from config.http_handler import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 # Django must be set up before the routing modules import models.

@@ -16,8 +16,10 @@ def django_db_setup(django_db_setup, django_db_blocker):
     from django.db import connections
 
     with django_db_blocker.unblock():
-        for connection in connections.all(initialized_only=True):
-            if getattr(connection, "pool", None) is not None:
+        # Every alias, not only those this thread used: a run of async tests may have used the
+        # database only from request threads, whose connections the same pool holds.
+        for connection in connections.all():
+            if connection.alias in getattr(type(connection), "_connection_pools", {}):
                 connection.close_pool()
 
 
