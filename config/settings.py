@@ -248,7 +248,7 @@ if env.bool("DJANGO_SECURE", default=False):
 REST_FRAMEWORK = {
     # Token first: an anonymous API call then answers 401 with a WWW-Authenticate header.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "config.authentication.TokenAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["journeys.permissions.IsSignedIn"],

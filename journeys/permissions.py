@@ -45,29 +45,24 @@ def role_of(user) -> Role | None:
     return role
 
 
-def role_annotations(user: str = "pk") -> dict[str, Exists]:
-    """One EXISTS per role group, for a query whose ``user`` column is the user's id."""
+def with_roles(users: "QuerySet"):
+    """Users annotated with their role groups, so ``role_of`` needs no query of its own."""
     from django.contrib.auth import get_user_model
 
     memberships = get_user_model().groups.through.objects
-    return {
-        f"_in_{role}": Exists(memberships.filter(user_id=OuterRef(user), group__name=name))
-        for role, name in ROLE_GROUPS.items()
-    }
+    return users.annotate(
+        **{
+            f"_in_{role}": Exists(memberships.filter(user_id=OuterRef("pk"), group__name=name))
+            for role, name in ROLE_GROUPS.items()
+        }
+    )
 
 
-def with_roles(users: "QuerySet"):
-    """Users annotated with their role groups, so ``role_of`` needs no query of its own."""
-    return users.annotate(**role_annotations())
-
-
-def role_from_annotations(user, read_on=None) -> None:
-    """Cache the role ``with_roles`` read on ``user`` (or on the row ``read_on`` that joined the
-    user), as ``role_of`` would compute it."""
-    row = user if read_on is None else read_on
-    if user.is_superuser or getattr(row, f"_in_{Role.ADMIN}"):
+def role_from_annotations(user) -> None:
+    """Cache the role ``with_roles`` read on ``user``, as ``role_of`` would compute it."""
+    if user.is_superuser or getattr(user, f"_in_{Role.ADMIN}"):
         user._journeyboard_role = Role.ADMIN
-    elif getattr(row, f"_in_{Role.EDITOR}"):
+    elif getattr(user, f"_in_{Role.EDITOR}"):
         user._journeyboard_role = Role.EDITOR
     else:
         user._journeyboard_role = Role.VIEWER

@@ -260,13 +260,13 @@ def test_an_edit_naming_no_card_id_answers_404(api):
 def test_a_card_edit_over_rest_reads_each_row_once(
     editor, five_phase_map, django_assert_num_queries
 ):
-    # As the editor's calls arrive: the user found by token with its role, then the service's own
+    # As the editor's calls arrive: the user found by token, its role, then the service's own
     # statements (a savepoint around them here, in a test's transaction): the journey read
     # through the card, the versioned UPDATE, its read back, the revision bump with the event.
     # The service is the access check, so the view reads no row before it.
     card = five_phase_map.add_card(editor, "Asks a friend")
     client = APIClient(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=editor).key}")
     # SQLite has no UPDATE inside WITH: the revision bump and the event row are two statements.
-    with django_assert_num_queries(7 if connection.vendor == "postgresql" else 8):
+    with django_assert_num_queries(8 if connection.vendor == "postgresql" else 9):
         response = client.patch(f"/api/cards/{card.pk}/", {"text": "Asks two", "version": 1})
     assert response.status_code == 200, response.json()
