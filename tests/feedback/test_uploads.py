@@ -157,10 +157,12 @@ def test_deleting_a_source_or_run_deletes_its_upload(
     # An admin deletes a run (the admin's own delete, not a service).
     admin_user.is_staff = admin_user.is_superuser = True
     admin_user.save()
+    admin = _browser(admin_user)
+    page = admin.get(f"/admin/feedback/importrun/{runs[1].pk}/change/")
+    assert page.status_code == 200
+    assert runs[1].upload.name not in page.content.decode()  # no address to give
     with django_capture_on_commit_callbacks(execute=True):
-        answer = _browser(admin_user).post(
-            f"/admin/feedback/importrun/{runs[1].pk}/delete/", {"post": "yes"}
-        )
+        answer = admin.post(f"/admin/feedback/importrun/{runs[1].pk}/delete/", {"post": "yes"})
     assert answer.status_code == 302
     assert not ImportRun.objects.filter(pk=runs[1].pk).exists()
     assert [path.exists() for path in paths] == [False, False, True]
