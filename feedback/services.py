@@ -8,7 +8,7 @@ over), then writes in chunks, each committed with the run's counts and its resum
 
 import logging
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -573,7 +573,7 @@ def sources_sync_due() -> list[ImportRun]:
 STRAY_UPLOAD_GRACE = timedelta(hours=1)
 
 
-def uploads_expire(*, now=None) -> int:
+def uploads_expire(*, now: datetime | None = None) -> int:
     """Delete the survey files no run needs any more; returns how many went.
 
     Those of finished runs past the retention (a run that did not succeed keeps none), and
@@ -600,7 +600,7 @@ def uploads_expire(*, now=None) -> int:
     return len(names) + _stray_uploads_delete(named, now - STRAY_UPLOAD_GRACE)
 
 
-def _stray_uploads_delete(named: set[str], older_than) -> int:
+def _stray_uploads_delete(named: set[str], older_than: datetime) -> int:
     from django.core.files.storage import default_storage
 
     deleted = 0
