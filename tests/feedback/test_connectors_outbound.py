@@ -99,14 +99,31 @@ def test_private_link_local_multicast_reserved_and_mapped_addresses_are_refused(
     assert refused == dict.fromkeys(hosts, "address_refused")
 
 
-def test_the_allow_list_lets_a_deployment_reach_its_own_network(settings):
-    for allowed in (["127.0.0.0/8"], ["localhost"]):
-        settings.JOURNEYBOARD_OUTBOUND_ALLOW = allowed
-        with FakeJsonFeed(ITEMS, page_size=5) as fake:
-            host = "localhost" if allowed == ["localhost"] else "127.0.0.1"
-            url = fake.feed_url.replace("127.0.0.1", host)
-            batches = list(connector_for("json", {"url": url}, {}).batches({}))
-        assert [r["response_id"] for b in batches for r in b.records] == ["r0", "r1", "r2"]
+def test_only_the_allow_list_lets_a_feed_on_this_machine_be_read(settings):
+    outcomes = {}
+    with FakeJsonFeed(ITEMS, page_size=5) as fake:
+        for allowed, host in (
+            ([], "127.0.0.1"),
+            (["127.0.0.0/8"], "127.0.0.1"),
+            (["localhost"], "localhost"),
+        ):
+            settings.JOURNEYBOARD_OUTBOUND_ALLOW = allowed
+            # https is refused at the address before any byte is sent; plain http only to hosts
+            # the list names.
+            scheme = "http" if allowed else "https"
+            url = fake.feed_url.replace("http://127.0.0.1", f"{scheme}://{host}")
+            try:
+                batches = list(connector_for("json", {"url": url}, {}).batches({}))
+                outcomes[(*allowed, host)] = [r["response_id"] for b in batches for r in b.records]
+            except ConnectorError as refused:
+                outcomes[(*allowed, host)] = refused.code
+
+    assert outcomes == {
+        ("127.0.0.1",): "address_refused",
+        ("127.0.0.0/8", "127.0.0.1"): ["r0", "r1", "r2"],
+        ("localhost", "localhost"): ["r0", "r1", "r2"],
+    }
+    assert len(fake.requests) == 2
 
 
 def test_a_redirect_to_a_private_address_is_refused():
