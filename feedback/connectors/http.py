@@ -221,11 +221,11 @@ class VendorClient:
         json: Any = None,
         target: IO[bytes] | None = None,
         max_bytes: int | None = None,
-    ) -> bytes:
+    ) -> bytearray:
         """The body of a successful (2xx) answer, after waiting out rate limits and retrying
         server errors and dropped connections; a ``ConnectorError`` otherwise. With ``target``
-        the body is streamed there (never whole into memory) and b"" is returned; a body cut
-        off half way is fetched again from the start, within the same attempt limit."""
+        the body is streamed there (never whole into memory) and the answer is empty; a body
+        cut off half way is fetched again from the start, within the same attempt limit."""
         url = check_url(self.url(path_or_url), self.vendor)
         limit = max_bytes or self.max_bytes
         failures = rate_waits = 0
@@ -259,7 +259,7 @@ class VendorClient:
         target: IO[bytes] | None,
         limit: int,
         deadline: Deadline,
-    ) -> bytes:
+    ) -> bytearray:
         """One try: send, sort the answer, read the body of a success."""
         try:
             response = self._send(method, url, params, json)
@@ -364,12 +364,12 @@ class VendorClient:
         if not host_allowed(host):
             check_host(host, port or 443)
 
-    def _body(self, response: requests.Response, limit: int, target: IO[bytes] | None) -> bytes:
+    def _body(self, response: requests.Response, limit: int, target: IO[bytes] | None) -> bytearray:
         """The body, refused once it is known to pass ``limit`` bytes (after decompression)."""
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > limit:
             raise self._too_large(limit)
-        parts: list[bytes] = []
+        body = bytearray()  # grown in place: no second copy of a body near the cap
         size = 0
         for chunk in response.iter_content(_CHUNK):
             size += len(chunk)
@@ -378,10 +378,10 @@ class VendorClient:
             if target is not None:
                 target.write(chunk)
             else:
-                parts.append(chunk)
+                body += chunk
         if target is not None:
             target.flush()
-        return b"".join(parts)
+        return body
 
     def _too_large(self, limit: int) -> ConnectorError:
         return ConnectorError(
@@ -439,7 +439,7 @@ class VendorClient:
     def post_json(self, path_or_url: str, payload: Any) -> Any:
         return self._json_of(self.fetch("POST", path_or_url, json=payload))
 
-    def _json_of(self, body: bytes) -> Any:
+    def _json_of(self, body: bytearray) -> Any:
         try:
             return jsonlib.loads(body)
         except (ValueError, RecursionError):
