@@ -196,6 +196,22 @@ JOURNEYBOARD_IMPORT_CHUNK_ROWS = env.int("JOURNEYBOARD_IMPORT_CHUNK_ROWS", defau
 # commit puts the run's progress on the map, and costs a commit and a plan.
 JOURNEYBOARD_IMPORT_SLICE_ROWS = env.int("JOURNEYBOARD_IMPORT_SLICE_ROWS", default=50_000)
 
+# Survey platform connectors. They reach public addresses only: loopback, private, link-local
+# and reserved ones are refused unless listed here (CIDRs or host names, comma-separated), and
+# plain http goes only to what is listed. Each request has a deadline over its whole answer,
+# and an answer over the cap is refused before it is read whole.
+JOURNEYBOARD_OUTBOUND_ALLOW = env.list("JOURNEYBOARD_OUTBOUND_ALLOW", default=[])
+JOURNEYBOARD_CONNECTOR_DEADLINE_SECONDS = env.float(
+    "JOURNEYBOARD_CONNECTOR_DEADLINE_SECONDS", default=300.0
+)
+# A JSON answer is parsed in memory; an export file (Qualtrics) streams to disk.
+JOURNEYBOARD_CONNECTOR_MAX_BYTES = env.int("JOURNEYBOARD_CONNECTOR_MAX_MB", default=32) * 2**20
+JOURNEYBOARD_CONNECTOR_MAX_DOWNLOAD_BYTES = (
+    env.int("JOURNEYBOARD_CONNECTOR_MAX_DOWNLOAD_MB", default=1024) * 2**20
+)
+# Vendors' hosts are fixed; this replaces them (kind=URL, comma-separated) for tests only.
+JOURNEYBOARD_CONNECTOR_BASE_URLS = env.dict("JOURNEYBOARD_CONNECTOR_BASE_URLS", default={})
+
 # Dashboards: a moment that matters is below target under this NPS; a touchpoint counts as
 # evidenced with at least this many responses in the window (health score).
 JOURNEYBOARD_MOMENT_NPS_TARGET = env.float("JOURNEYBOARD_MOMENT_NPS_TARGET", default=0)
