@@ -5,6 +5,7 @@ imported, so they cannot live beside anything that imports the views."""
 
 from rest_framework import authentication, exceptions
 
+from accounts.tokens import token_expired
 from journeys.permissions import role_annotations, role_from_annotations
 
 
@@ -24,5 +25,9 @@ class TokenAuthentication(authentication.TokenAuthentication):
             raise exceptions.AuthenticationFailed("Invalid token.")
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed("User inactive or deleted.")
+        if token_expired(token.created):
+            raise exceptions.AuthenticationFailed(
+                "This token has expired: sign in again (or make a new one) for another."
+            )
         role_from_annotations(token.user, read_on=token)
         return token.user, token

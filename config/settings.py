@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "accounts",
     "personas",
     "journeys",
     "touchpoints",
@@ -205,10 +206,35 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Not a rule: a changed password revokes the user's API tokens (accounts.passwords).
+    {"NAME": "accounts.passwords.ApiTokensEndWithThePassword"},
 ]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
+# The sign-in limiter (accounts.signin): failed sign-ins per account, and per client address
+# (any accounts), before further tries are refused for the lockout's minutes.
+JOURNEYBOARD_SIGNIN_ACCOUNT_FAILURES = env.int("JOURNEYBOARD_SIGNIN_ACCOUNT_FAILURES", default=10)
+JOURNEYBOARD_SIGNIN_CLIENT_FAILURES = env.int("JOURNEYBOARD_SIGNIN_CLIENT_FAILURES", default=50)
+JOURNEYBOARD_SIGNIN_LOCKOUT_MINUTES = env.int("JOURNEYBOARD_SIGNIN_LOCKOUT_MINUTES", default=15)
+# Token sign-ins per client address, good or bad (accounts.api.SignInThrottle).
+JOURNEYBOARD_SIGNIN_RATE = env.str("JOURNEYBOARD_SIGNIN_RATE", default="30/min")
+# API tokens stop working this many days after they were made (0: never).
+JOURNEYBOARD_TOKEN_TTL_DAYS = env.int("JOURNEYBOARD_TOKEN_TTL_DAYS", default=90)
+
+# --- Cache ----------------------------------------------------------------------------------
+# The sign-in limiter's counts and the API's throttles. With Redis every server process shares
+# them; embedded there is one web process, and its memory is enough.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": REDIS_PREFIX,
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- I18N, static and media -----------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -260,6 +286,9 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Proxies in front whose X-Forwarded-For is trusted for the client's address (throttles and
+    # the sign-in limiter); 0 reads the connection's own address, which a client cannot forge.
+    "NUM_PROXIES": env.int("JOURNEYBOARD_PROXIES", default=0),
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }

@@ -4,7 +4,6 @@ from django.core.exceptions import PermissionDenied
 from django.urls import include, path, re_path
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
 from feedback.views import (
@@ -78,10 +77,10 @@ urlpatterns = [
         touchpoint_voc_comments,
         name="touchpoint-comments",
     ),
-    path("api/auth/token/", obtain_auth_token, name="api-token"),
     path("api/auth/", include("rest_framework.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("", include("accounts.urls")),
     path("", include("journeys.web.urls")),
 ]
 
