@@ -55,9 +55,7 @@ def token_sign_in(server: Server, username: str, password: str) -> tuple[int, di
         return refused.code, json.load(refused)
 
 
-def test_wrong_passwords_counted_on_one_server_lock_the_account_on_the_other(
-    two_servers, settings
-):
+def test_wrong_passwords_counted_on_one_server_lock_the_account_on_the_other(two_servers, settings):
     # Hashed as the servers hash (the suite's fast hasher is the test runner's alone).
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.PBKDF2PasswordHasher"]
     first, second = two_servers
