@@ -72,10 +72,10 @@ def test_a_worker_killed_mid_import_leaves_no_duplicate_and_no_gap(
 
         second = CeleryWorker(database=database, redis_url=settings.REDIS_URL, extra_env=WORKER_ENV)
         # Redis redelivers the unacknowledged task only after a while (kombu restores it on its
-        # own schedule); the beat sweep finds the run by its lapsed lease first. Run it as beat
-        # would, once the lease has run out. The late redelivery is then a harmless no-op.
-        time.sleep(3.5)
-        assert tasks.import_runs_resume() == [run.pk]
+        # own schedule); the beat sweep finds the run by its lapsed lease first. Run the sweep as
+        # beat would until the lease has run out (until then it finds nothing and queues
+        # nothing). The late redelivery is then a harmless no-op.
+        _wait(lambda: tasks.import_runs_resume() == [run.pk], 30, "the sweep to find the run")
         done = _wait(
             lambda: ImportRun.objects.filter(pk=run.pk, state="succeeded").first(),
             120,
