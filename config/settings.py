@@ -10,6 +10,8 @@ from pathlib import Path
 
 import environ
 
+from config.security import STRICT_POLICY
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
@@ -48,6 +50,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "accounts",
     "personas",
     "journeys",
     "touchpoints",
@@ -56,6 +59,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.security.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -223,10 +227,35 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Not a rule: a changed password revokes the user's API tokens (accounts.passwords).
+    {"NAME": "accounts.passwords.ApiTokensEndWithThePassword"},
 ]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
+# The sign-in limiter (accounts.signin): failed sign-ins per account, and per client address
+# (any accounts), before further tries are refused for the lockout's minutes.
+JOURNEYBOARD_SIGNIN_ACCOUNT_FAILURES = env.int("JOURNEYBOARD_SIGNIN_ACCOUNT_FAILURES", default=10)
+JOURNEYBOARD_SIGNIN_CLIENT_FAILURES = env.int("JOURNEYBOARD_SIGNIN_CLIENT_FAILURES", default=50)
+JOURNEYBOARD_SIGNIN_LOCKOUT_MINUTES = env.int("JOURNEYBOARD_SIGNIN_LOCKOUT_MINUTES", default=15)
+# Token sign-ins per client address, good or bad (accounts.api.SignInThrottle).
+JOURNEYBOARD_SIGNIN_RATE = env.str("JOURNEYBOARD_SIGNIN_RATE", default="30/min")
+# API tokens stop working this many days after they were made (0: never).
+JOURNEYBOARD_TOKEN_TTL_DAYS = env.int("JOURNEYBOARD_TOKEN_TTL_DAYS", default=90)
+
+# --- Cache ----------------------------------------------------------------------------------
+# The sign-in limiter's counts and the API's throttles. With Redis every server process shares
+# them; embedded there is one web process, and its memory is enough.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": REDIS_PREFIX,
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- I18N, static and media -----------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -263,17 +292,25 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # the editor's JavaScript reads it to send X-CSRFToken
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# config.security's strict policy, or a deployment's own (say, one that allows a font host).
+CONTENT_SECURITY_POLICY = env.str("JOURNEYBOARD_CONTENT_SECURITY_POLICY", default=STRICT_POLICY)
 if env.bool("DJANGO_SECURE", default=False):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Browsers that once reached the site over HTTPS never try plain HTTP again (a year).
+    SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=365 * 24 * 3600)
+    # Off by default: a Journeyboard at example.com must not force every sibling site to HTTPS.
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=False)
+    SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=False)
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     # Token first: an anonymous API call then answers 401 with a WWW-Authenticate header.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # DRF's, with tokens' expiry (JOURNEYBOARD_TOKEN_TTL_DAYS).
+        "config.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["journeys.permissions.IsSignedIn"],
@@ -285,9 +322,15 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Proxies in front whose X-Forwarded-For is trusted for the client's address (throttles and
+    # the sign-in limiter); 0 reads the connection's own address, which a client cannot forge.
+    "NUM_PROXIES": env.int("JOURNEYBOARD_PROXIES", default=0),
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# The OpenAPI schema and the interactive docs describe every route: signed-in users only, unless
+# a deployment publishes them (config.urls).
+JOURNEYBOARD_API_DOCS_PUBLIC = env.bool("JOURNEYBOARD_API_DOCS_PUBLIC", default=False)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Journeyboard API",
     "DESCRIPTION": "Customer journey maps: personas, phases, lanes, cards, touchpoints, "
