@@ -259,7 +259,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.schema.JourneyboardAutoSchema",
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -273,7 +273,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"ChannelEnum": "personas.models.Channel"},
+    "ENUM_NAME_OVERRIDES": {
+        "ChannelEnum": "personas.models.Channel",
+        # Several models have a status or a state: each its own name.
+        "JourneyStatusEnum": "journeys.models.Journey.Status",
+        "JourneyStateEnum": "journeys.models.Journey.State",
+        "OpportunityStatusEnum": "journeys.models.Opportunity.Status",
+        "ImportRunStateEnum": "feedback.models.ImportRun.State",
+    },
 }
 
 LOGGING = {

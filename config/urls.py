@@ -2,11 +2,13 @@ from django.conf import settings
 from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.urls import include, path, re_path
+from django.views.defaults import page_not_found
 from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
 
+from config.api import api_not_found
 from feedback.views import (
     ImportRunViewSet,
     SurveySourceViewSet,
@@ -95,3 +97,13 @@ def media(request, path: str):
 
 if settings.SERVE_MEDIA:
     urlpatterns.append(re_path(r"^media/(?P<path>.*)$", media))
+
+
+def not_found(request, exception):
+    """JSON in the API's error shape under /api/ (a client reads no HTML), the page elsewhere."""
+    if request.path.startswith("/api/"):
+        return api_not_found(request)
+    return page_not_found(request, exception)
+
+
+handler404 = not_found
