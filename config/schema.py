@@ -50,9 +50,8 @@ class JourneyboardAutoSchema(AutoSchema):
         if not any(isinstance(p, AllowAny) for p in self.view.get_permissions()):
             errors["401"] = _error("Not signed in.")
             errors["403"] = _error("Signed in, but this needs another role or access.")
-        if self.path_regex.count("(?P<") or self.method == "GET":
-            # A named object that cannot be seen, or a page past the last.
-            errors["404"] = _error("Not found (or not visible to you).")
+        # A named object (in the path or the body) that cannot be seen, a page past the last.
+        errors["404"] = _error("Not found (or not visible to you).")
         if self.method in _WRITES:
             errors["409"] = _error("A conflict: a stale version, or content still in the way.")
         if self.method in {"POST", "PUT", "PATCH"}:

@@ -4,7 +4,7 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date, datetime
+from datetime import datetime
 
 from asgiref.sync import sync_to_async
 from django.http import StreamingHttpResponse
@@ -41,6 +41,7 @@ from feedback.selectors import (
     unmatched_groups,
 )
 from feedback.serializers import ImportRunSerializer, SurveySourceSerializer
+from journeys.dashboards.window import day_from_param
 from journeys.exceptions import NotFound
 from journeys.mapfile.spreadsheet_cells import cell_out
 from journeys.permissions import visible_journeys
@@ -192,16 +193,6 @@ class ImportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         )
 
 
-def _day(request, name: str) -> date | None:
-    value = request.query_params.get(name)
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValidationError({name: ["Use a date like 2024-05-01."]}) from None
-
-
 @extend_schema(
     parameters=[
         OpenApiParameter("since", OpenApiTypes.DATE, description="The window's first day."),
@@ -217,7 +208,9 @@ def journey_voc(request, journey_id: int) -> Response:
     if journey is None:
         raise NotFound("No such journey.")
     metrics = journey_metrics(
-        journey_id=journey.pk, since=_day(request, "since"), until=_day(request, "until")
+        journey_id=journey.pk,
+        since=day_from_param(request.query_params.get("since"), "since"),
+        until=day_from_param(request.query_params.get("until"), "until"),
     )
     return Response(metrics)
 

@@ -102,7 +102,9 @@ def _config(ids: list[int], path: Path) -> Path:
     bindings = "\n".join(
         f'"path.{name}" = {{ dictionary = "seeded", probability = 0.8 }}' for name in names
     )
-    path.write_text(f"[dictionaries.seeded]\nvalues = {json.dumps(ids)}\n\n[parameters]\n{bindings}\n")
+    path.write_text(
+        f"[dictionaries.seeded]\nvalues = {json.dumps(ids)}\n\n[parameters]\n{bindings}\n"
+    )
     return path
 
 

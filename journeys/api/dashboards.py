@@ -38,7 +38,6 @@ WINDOW_PARAMETERS = [
     ],
     responses=PortfolioSerializer,
 )
-
 @api_view(["GET"])
 def portfolio(request: Request) -> Response:
     """Every visible journey's health: ?window=30|90|365|all or ?since=&until=, ?persona=,
