@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DatabaseError, IntegrityError, OperationalError
+from django.db import DatabaseError, DataError, IntegrityError, OperationalError
 from django.db.models import ProtectedError, RestrictedError
 from rest_framework import exceptions, status
 
@@ -75,6 +75,13 @@ def error_answer(
         return status.HTTP_409_CONFLICT, {
             "code": "conflict",
             "detail": "This clashes with a change saved meanwhile; reload.",
+        }
+    if isinstance(error, DataError):
+        # A value the database cannot hold or compare (a NUL byte, a number out of range): the
+        # input's fault, not the database's; nothing was written.
+        return status.HTTP_400_BAD_REQUEST, {
+            "code": "invalid",
+            "detail": "A value in this request cannot be stored or searched for as given.",
         }
     if isinstance(error, RestrictedError | ProtectedError):
         return status.HTTP_409_CONFLICT, {

@@ -2,6 +2,7 @@
 for what it cannot take, a 404 for what names nothing; never a 500 (found by fuzzing, #13)."""
 
 import pytest
+from django.db import connection
 
 from journeys.permissions import Role
 from tests.factories import OpportunityFactory, PersonaFactory, UserFactory
@@ -105,3 +106,11 @@ def test_a_portfolio_persona_written_in_other_digits_is_a_400(client_for, db):
             "invalid",
         )
         assert "persona" in body["errors"]
+
+
+def test_a_nul_byte_in_a_search_is_a_400_not_a_database_outage(client_for, editor, five_phase_map):
+    answer = client_for(editor).get("/api/journeys/", {"search": "bike\x00"})
+    if connection.vendor == "postgresql":  # it cannot hold the value at all (was a 503)
+        assert_error(answer, 400, "invalid")
+    else:  # SQLite searches for it and finds nothing
+        assert answer.status_code == 200 and answer.json()["results"] == []
