@@ -65,6 +65,11 @@ def error_answer(
             "code": "invalid",
             "detail": "Input nested too deeply.",
         }
+    return _database_answer(error)
+
+
+def _database_answer(error: Exception) -> tuple[int, dict[str, Any]] | None:
+    """What the database refused, as the client should hear it."""
     if isinstance(error, OperationalError) and _retryable(error):
         return status.HTTP_409_CONFLICT, {
             "code": "conflict",
