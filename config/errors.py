@@ -81,9 +81,9 @@ def _database_answer(error: Exception) -> tuple[int, dict[str, Any]] | None:
             "code": "conflict",
             "detail": "This clashes with a change saved meanwhile; reload.",
         }
-    if isinstance(error, DataError):
-        # A value the database cannot hold or compare (a NUL byte, a number out of range): the
-        # input's fault, not the database's; nothing was written.
+    if isinstance(error, DataError | OverflowError):
+        # A value the database cannot hold or compare (a NUL byte, a number out of range;
+        # SQLite's driver says so with OverflowError): the input's fault, not the database's.
         return status.HTTP_400_BAD_REQUEST, {
             "code": "invalid",
             "detail": "A value in this request cannot be stored or searched for as given.",

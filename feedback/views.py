@@ -120,6 +120,16 @@ class SurveySourceViewSet(viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         services.survey_source_delete(actor=self.request.user, source=instance)
 
+    @extend_schema(
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+            },
+            "application/json": OpenApiTypes.OBJECT,
+        },
+        responses={202: ImportRunSerializer},
+    )
     @action(detail=True, methods=["post"], url_path="imports")
     def imports(self, request, pk=None):
         """Upload a CSV/XLSX (field ``file``), or start a platform sync: answers 202 and the run."""

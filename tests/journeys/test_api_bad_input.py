@@ -114,3 +114,13 @@ def test_a_nul_byte_in_a_search_is_a_400_not_a_database_outage(client_for, edito
         assert_error(answer, 400, "invalid")
     else:  # SQLite searches for it and finds nothing
         assert answer.status_code == 200 and answer.json()["results"] == []
+
+
+def test_an_id_too_large_for_the_database_is_a_400(client_for, editor, five_phase_map):
+    journey = five_phase_map.journey
+    answer = client_for(editor).post(
+        "/api/cards/",
+        {"journey": journey.pk, "phase": 2**64, "lane": five_phase_map.actions.pk, "text": "Hi"},
+    )
+    assert_error(answer, 400, "invalid")
+    assert not journey.cards.exists()
