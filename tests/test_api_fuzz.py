@@ -38,7 +38,7 @@ CHECKS = (
     "response_headers_conformance",
 )
 # Small enough for a few minutes on a loaded two-core machine, as both roles, on both databases.
-MAX_EXAMPLES = int(os.environ.get("JOURNEYBOARD_FUZZ_EXAMPLES", "8"))
+MAX_EXAMPLES = int(os.environ.get("JOURNEYBOARD_FUZZ_EXAMPLES", "20"))
 SEED = 13
 # The coverage phase (every boundary of every parameter) is unbounded by MAX_EXAMPLES: 8,000
 # cases and 15 minutes per role here. Ask for it when hunting: JOURNEYBOARD_FUZZ_PHASES.
