@@ -180,6 +180,19 @@ class MoveSerializer(serializers.Serializer):
     lane = serializers.IntegerField(required=False)
 
 
+class AxisMoveSerializer(serializers.Serializer):
+    """A phase or lane's move: along its own axis, to ``index`` (the schema's view of it)."""
+
+    index = serializers.IntegerField(min_value=0)
+    version = serializers.IntegerField(min_value=1, required=False)
+
+
+class OpportunityMoveSerializer(AxisMoveSerializer):
+    """An opportunity's move: to ``index`` in its phase or another one."""
+
+    phase = serializers.IntegerField(required=False)
+
+
 class DeleteSerializer(serializers.Serializer):
     """Query parameters of a delete: the version seen, and whether content may go too."""
 

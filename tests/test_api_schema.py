@@ -65,3 +65,16 @@ def test_every_operation_lists_its_error_answers_in_the_one_shape(schema):
             assert {"400", "404"} <= set(op["responses"]), f"{method} {path}"
             error = op["responses"]["404"]["content"]["application/json"]["schema"]
             assert error["$ref"].endswith("/Error"), f"{method} {path}"
+
+
+def test_each_kind_of_move_takes_only_its_own_coordinates(schema):
+    def move_fields(kind: str) -> set[str]:
+        body = operation(schema, f"/api/{kind}/{{id}}/move/", "post")["requestBody"]
+        ref = body["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+        return set(schema["components"]["schemas"][ref]["properties"])
+
+    assert move_fields("phases") == move_fields("lanes") == {"index", "version"}
+    assert move_fields("opportunities") == {"index", "version", "phase"}
+    assert (
+        move_fields("cards") == move_fields("touchpoints") == {"index", "version", "phase", "lane"}
+    )
