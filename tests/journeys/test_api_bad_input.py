@@ -2,8 +2,9 @@
 for what it cannot take, a 404 for what names nothing; never a 500 (found by fuzzing, #13)."""
 
 import pytest
-from django.db import connection
+from django.db import DataError, connection
 
+from config.errors import error_answer
 from journeys.permissions import Role
 from tests.factories import OpportunityFactory, PersonaFactory, UserFactory
 
@@ -108,12 +109,19 @@ def test_a_portfolio_persona_written_in_other_digits_is_a_400(client_for, db):
         assert "persona" in body["errors"]
 
 
-def test_a_nul_byte_in_a_search_is_a_400_not_a_database_outage(client_for, editor, five_phase_map):
+def test_a_nul_byte_in_a_search_is_a_400(client_for, editor, five_phase_map):
     answer = client_for(editor).get("/api/journeys/", {"search": "bike\x00"})
-    if connection.vendor == "postgresql":  # it cannot hold the value at all (was a 503)
-        assert_error(answer, 400, "invalid")
-    else:  # SQLite searches for it and finds nothing
-        assert answer.status_code == 200 and answer.json()["results"] == []
+    assert_error(answer, 400, "invalid")
+
+
+def test_a_value_the_database_cannot_hold_is_a_400_not_an_outage(db):
+    # PostgreSQL refuses a NUL byte in text (DataError, which was answered 503 "unavailable");
+    # SQLite's driver refuses an integer past 64 bits (OverflowError, which was a 500).
+    value = "a\x00b" if connection.vendor == "postgresql" else 2**64
+    with pytest.raises((DataError, OverflowError)) as caught, connection.cursor() as cursor:
+        cursor.execute("SELECT %s", [value])
+    status, body = error_answer(caught.value)
+    assert status == 400 and body["code"] == "invalid"
 
 
 def test_an_id_too_large_for_the_database_is_a_400(client_for, editor, five_phase_map):
