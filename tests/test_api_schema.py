@@ -78,3 +78,10 @@ def test_each_kind_of_move_takes_only_its_own_coordinates(schema):
     assert (
         move_fields("cards") == move_fields("touchpoints") == {"index", "version", "phase", "lane"}
     )
+
+
+def test_the_deploy_check_finds_nothing_to_say_about_the_schema(db):
+    from django.core.checks import run_checks
+
+    found = [m for m in run_checks(include_deployment_checks=True) if "spectacular" in m.id]
+    assert found == []
