@@ -1,5 +1,7 @@
 """API-wide pieces: pagination, and DRF's exception hook onto ``config.errors``."""
 
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
@@ -26,6 +28,11 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
             return None
         return serializer_class(current, context=view.get_serializer_context()).data
 
+    # Django's own (get_object_or_404, a view's PermissionDenied) answer in our shape too.
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, PermissionDenied):
+        exc = exceptions.PermissionDenied()
     answer = error_answer(exc, represent=represent if serializer_class else None)
     if answer is not None:
         status_code, body = answer
@@ -38,3 +45,8 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
             "detail": str(exc.detail),
         }
     return response
+
+
+def api_not_found(request: HttpRequest) -> JsonResponse:
+    """A path under /api/ that names nothing (``/api/journeys/abc/voc/``): the API's 404."""
+    return JsonResponse({"code": "not_found", "detail": "Not found."}, status=404)

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DatabaseError, IntegrityError, OperationalError
+from django.db import DatabaseError, DataError, IntegrityError, OperationalError
 from django.db.models import ProtectedError, RestrictedError
 from rest_framework import exceptions, status
 
@@ -65,6 +65,11 @@ def error_answer(
             "code": "invalid",
             "detail": "Input nested too deeply.",
         }
+    return _database_answer(error)
+
+
+def _database_answer(error: Exception) -> tuple[int, dict[str, Any]] | None:
+    """What the database refused, as the client should hear it."""
     if isinstance(error, OperationalError) and _retryable(error):
         return status.HTTP_409_CONFLICT, {
             "code": "conflict",
@@ -75,6 +80,13 @@ def error_answer(
         return status.HTTP_409_CONFLICT, {
             "code": "conflict",
             "detail": "This clashes with a change saved meanwhile; reload.",
+        }
+    if isinstance(error, DataError | OverflowError):
+        # A value the database cannot hold or compare (a NUL byte, a number out of range;
+        # SQLite's driver says so with OverflowError): the input's fault, not the database's.
+        return status.HTTP_400_BAD_REQUEST, {
+            "code": "invalid",
+            "detail": "A value in this request cannot be stored or searched for as given.",
         }
     if isinstance(error, RestrictedError | ProtectedError):
         return status.HTTP_409_CONFLICT, {

@@ -321,7 +321,7 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "config.schema.JourneyboardAutoSchema",
     # Proxies in front whose X-Forwarded-For is trusted for the client's address (throttles and
     # the sign-in limiter); 0 reads the connection's own address, which a client cannot forge.
     "NUM_PROXIES": env.int("JOURNEYBOARD_PROXIES", default=0),
@@ -341,7 +341,14 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"ChannelEnum": "personas.models.Channel"},
+    "ENUM_NAME_OVERRIDES": {
+        "ChannelEnum": "personas.models.Channel",
+        # Several models have a status or a state: each its own name.
+        "JourneyStatusEnum": "journeys.models.Journey.Status",
+        "JourneyStateEnum": "journeys.models.Journey.State",
+        "OpportunityStatusEnum": "journeys.models.Opportunity.Status",
+        "ImportRunStateEnum": "feedback.models.ImportRun.State",
+    },
 }
 
 LOGGING = {

@@ -2,11 +2,13 @@ from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth.views import redirect_to_login
 from django.urls import include, path, re_path
+from django.views.defaults import page_not_found
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
+from config.api import api_not_found
 from feedback.views import (
     ImportRunViewSet,
     SurveySourceViewSet,
@@ -115,3 +117,13 @@ if settings.SERVE_MEDIA:
     # Persona photos only (to those who may read the persona library); survey uploads are
     # kept outside MEDIA_ROOT, and nothing else there is served.
     urlpatterns.append(re_path(r"^media/(?P<name>personas/.+)$", persona_photo))
+
+
+def not_found(request, exception):
+    """JSON in the API's error shape under /api/ (a client reads no HTML), the page elsewhere."""
+    if request.path.startswith("/api/"):
+        return api_not_found(request)
+    return page_not_found(request, exception)
+
+
+handler404 = not_found

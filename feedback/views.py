@@ -4,11 +4,13 @@ import csv
 import io
 import json
 from collections.abc import Iterable, Iterator, Sequence
-from datetime import date, datetime
+from datetime import datetime
 
 from asgiref.sync import sync_to_async
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import mixins, serializers, status, viewsets
 from rest_framework.decorators import (
     action,
@@ -20,7 +22,15 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
+from config.schema import ErrorSerializer
 from feedback import services
+from feedback.answers import (
+    JourneyVocSerializer,
+    TouchpointCommentsSerializer,
+    UnmatchedAssignedSerializer,
+    UnmatchedGroupSerializer,
+    WebhookImportedSerializer,
+)
 from feedback.models import ImportRun, SurveySource
 from feedback.selectors import (
     RESPONSES_EXPORT_HEADER,
@@ -31,10 +41,13 @@ from feedback.selectors import (
     unmatched_groups,
 )
 from feedback.serializers import ImportRunSerializer, SurveySourceSerializer
+from journeys.dashboards.window import day_from_param
 from journeys.exceptions import NotFound
 from journeys.mapfile.spreadsheet_cells import cell_out
 from journeys.permissions import visible_journeys
 
+# A CSV download, as the schema describes it.
+CSV_ANSWER = {(200, "text/csv"): OpenApiTypes.STR}
 CSV_PIECE_ROWS = 500  # rows per piece sent: few hand-overs between threads, small pieces
 
 
@@ -95,6 +108,13 @@ class ManagesSource(BasePermission):
         return True
 
 
+class UnmatchedAssignSerializer(serializers.Serializer):
+    touchpoint = serializers.IntegerField()
+    touchpoint_code = serializers.CharField(allow_blank=True, max_length=80, default="")
+    channel = serializers.CharField(allow_blank=True, max_length=40, default="")
+    phase_name = serializers.CharField(allow_blank=True, max_length=120, default="")
+
+
 class SurveySourceViewSet(viewsets.ModelViewSet):
     """Survey sources; credentials can be set but are never shown."""
 
@@ -120,6 +140,16 @@ class SurveySourceViewSet(viewsets.ModelViewSet):
     def perform_destroy(self, instance):
         services.survey_source_delete(actor=self.request.user, source=instance)
 
+    @extend_schema(
+        request={
+            "multipart/form-data": {
+                "type": "object",
+                "properties": {"file": {"type": "string", "format": "binary"}},
+            },
+            "application/json": OpenApiTypes.OBJECT,
+        },
+        responses={202: ImportRunSerializer},
+    )
     @action(detail=True, methods=["post"], url_path="imports")
     def imports(self, request, pk=None):
         """Upload a CSV/XLSX (field ``file``), or start a platform sync: answers 202 and the run."""
@@ -133,11 +163,13 @@ class SurveySourceViewSet(viewsets.ModelViewSet):
             run = services.import_sync_start(actor=request.user, source=source)
         return Response(ImportRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
-    @action(detail=True, methods=["get"])
+    @extend_schema(responses=UnmatchedGroupSerializer(many=True), filters=False)
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def unmatched(self, request, pk=None):
         """Responses no touchpoint claimed, grouped by the code, channel and phase they named."""
         return Response(unmatched_groups(source_id=self.get_object().pk))
 
+    @extend_schema(request=UnmatchedAssignSerializer, responses=UnmatchedAssignedSerializer)
     @action(detail=True, methods=["post"], url_path="unmatched/assign")
     def unmatched_assign(self, request, pk=None):
         """Map one group of unmatched responses to a touchpoint: they count from then on."""
@@ -152,6 +184,7 @@ class SurveySourceViewSet(viewsets.ModelViewSet):
         )
         return Response({"mapped": mapped})
 
+    @extend_schema(responses=CSV_ANSWER)
     @action(detail=True, methods=["get"], url_path="responses.csv")
     def responses_csv(self, request, pk=None):
         """Every response of the source as CSV (whoever may see the source may download it)."""
@@ -161,13 +194,6 @@ class SurveySourceViewSet(viewsets.ModelViewSet):
             source_responses_export(source_id=source.pk),
             filename=f"survey-source-{source.pk}-responses.csv",
         )
-
-
-class UnmatchedAssignSerializer(serializers.Serializer):
-    touchpoint = serializers.IntegerField()
-    touchpoint_code = serializers.CharField(allow_blank=True, max_length=80, default="")
-    channel = serializers.CharField(allow_blank=True, max_length=40, default="")
-    phase_name = serializers.CharField(allow_blank=True, max_length=120, default="")
 
 
 class ImportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -185,6 +211,7 @@ class ImportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         run = services.import_run_cancel(actor=request.user, run_id=self.get_object().pk)
         return Response(ImportRunSerializer(run).data)
 
+    @extend_schema(responses=CSV_ANSWER)
     @action(detail=True, methods=["get"], url_path="errors")
     def errors_csv(self, request, pk=None):
         """The refused rows as CSV: row, field, reason."""
@@ -196,16 +223,13 @@ class ImportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
         )
 
 
-def _day(request, name: str) -> date | None:
-    value = request.query_params.get(name)
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise ValidationError({name: ["Use a date like 2024-05-01."]}) from None
-
-
+@extend_schema(
+    parameters=[
+        OpenApiParameter("since", OpenApiTypes.DATE, description="The window's first day."),
+        OpenApiParameter("until", OpenApiTypes.DATE, description="Its last day."),
+    ],
+    responses=JourneyVocSerializer,
+)
 @api_view(["GET"])
 @permission_classes([IsAuthenticated])
 def journey_voc(request, journey_id: int) -> Response:
@@ -214,11 +238,14 @@ def journey_voc(request, journey_id: int) -> Response:
     if journey is None:
         raise NotFound("No such journey.")
     metrics = journey_metrics(
-        journey_id=journey.pk, since=_day(request, "since"), until=_day(request, "until")
+        journey_id=journey.pk,
+        since=day_from_param(request.query_params.get("since"), "since"),
+        until=day_from_param(request.query_params.get("until"), "until"),
     )
     return Response(metrics)
 
 
+@extend_schema(responses=TouchpointCommentsSerializer)
 @api_view(["GET"])
 @permission_classes([IsAuthenticated])
 def touchpoint_voc_comments(request, touchpoint_id: int) -> Response:
@@ -230,6 +257,21 @@ def touchpoint_voc_comments(request, touchpoint_id: int) -> Response:
     return Response(touchpoint_comments(touchpoint_id=touchpoint.pk))
 
 
+@extend_schema(
+    request={"application/json": OpenApiTypes.OBJECT},
+    parameters=[
+        OpenApiParameter(
+            "Typeform-Signature",
+            str,
+            OpenApiParameter.HEADER,
+            description="sha256=<base64 HMAC-SHA256 of the raw body with the webhook secret>",
+        )
+    ],
+    responses={
+        200: WebhookImportedSerializer,
+        403: OpenApiResponse(ErrorSerializer, description="No such source, or a bad signature."),
+    },
+)
 @api_view(["POST"])
 @authentication_classes([])
 @permission_classes([AllowAny])

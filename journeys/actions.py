@@ -80,14 +80,23 @@ def _update(action: Action, actor, data: dict, pk: int, journey_id):
 
 
 def _move(action: Action, actor, data: dict, pk: int, journey_id):
+    # Only the cell coordinates this kind has: cards and touchpoints a phase and a lane,
+    # opportunities a phase, phases and lanes none (they move along their own axis). Naming
+    # another is a mistake the sender should hear of, not a move that silently ignores it.
+    foreign = [
+        key for key in ("phase", "lane") if key in data and f"{key}_id" not in action.kind.scope
+    ]
+    if foreign:
+        name = action.kind.name
+        raise ValidationError(
+            {key: [f"A {name} does not move to another {key}."] for key in foreign}
+        )
     move = MoveSerializer(data=data)
     move.is_valid(raise_exception=True)
-    # Only the cell coordinates this kind has: cards and touchpoints a phase and a lane,
-    # opportunities a phase, phases and lanes none (they move along their own axis).
     target = {
         f"{key}_id": move.validated_data[key]
         for key in ("phase", "lane")
-        if f"{key}_id" in action.kind.scope and key in move.validated_data
+        if key in move.validated_data
     }
     return action.service(
         actor=actor,

@@ -1,5 +1,6 @@
 """Reads that need care: the whole map in a constant number of queries, whatever its size."""
 
+import re
 from collections import defaultdict
 from typing import Any
 
@@ -120,9 +121,14 @@ def share_links_of(*, journey: Journey) -> QuerySet[ShareLink]:
     return ShareLink.objects.filter(journey_id=journey.pk).select_related("created_by")
 
 
+_TOKEN_CHARACTERS = re.compile(r"[A-Za-z0-9_-]+")
+
+
 def share_link_resolve(*, token: str) -> ShareLink | None:
     """The link a visitor's token names, with its journey and persona, or None."""
-    if not token or len(token) > 64:
+    # Tokens are URL-safe base64 (``secrets.token_urlsafe``); anything else names no link, and
+    # a NUL byte would not even reach PostgreSQL as a query.
+    if not token or len(token) > 64 or not _TOKEN_CHARACTERS.fullmatch(token):
         return None
     return (
         ShareLink.objects.filter(token=token)

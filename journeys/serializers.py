@@ -46,7 +46,7 @@ class UserSummarySerializer(serializers.ModelSerializer):
 class ItemSerializer(serializers.ModelSerializer):
     journey = serializers.IntegerField(source="journey_id")
     version = serializers.IntegerField(min_value=1, required=False)
-    updated_by = serializers.IntegerField(source="updated_by_id", read_only=True)
+    updated_by = serializers.IntegerField(source="updated_by_id", read_only=True, allow_null=True)
 
     def get_fields(self) -> dict[str, serializers.Field]:
         # DRF builds a model serializer's fields from the model for every instance (and would
@@ -92,7 +92,7 @@ class CardSerializer(PlacedItemSerializer):
     phase = serializers.IntegerField(source="phase_id")
     lane = serializers.IntegerField(source="lane_id")
     text = serializers.CharField(max_length=5000, trim_whitespace=True)
-    created_by = serializers.IntegerField(source="created_by_id", read_only=True)
+    created_by = serializers.IntegerField(source="created_by_id", read_only=True, allow_null=True)
 
     class Meta:
         model = Card
@@ -178,6 +178,19 @@ class MoveSerializer(serializers.Serializer):
     version = serializers.IntegerField(min_value=1, required=False)
     phase = serializers.IntegerField(required=False)
     lane = serializers.IntegerField(required=False)
+
+
+class AxisMoveSerializer(serializers.Serializer):
+    """A phase or lane's move: along its own axis, to ``index`` (the schema's view of it)."""
+
+    index = serializers.IntegerField(min_value=0)
+    version = serializers.IntegerField(min_value=1, required=False)
+
+
+class OpportunityMoveSerializer(AxisMoveSerializer):
+    """An opportunity's move: to ``index`` in its phase or another one."""
+
+    phase = serializers.IntegerField(required=False)
 
 
 class DeleteSerializer(serializers.Serializer):

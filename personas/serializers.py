@@ -38,8 +38,8 @@ class PersonaSerializer(serializers.ModelSerializer):
     )
     photo = serializers.ImageField(required=False, allow_null=True, use_url=True)
     version = serializers.IntegerField(min_value=1, required=False)
-    created_by = serializers.IntegerField(source="created_by_id", read_only=True)
-    updated_by = serializers.IntegerField(source="updated_by_id", read_only=True)
+    created_by = serializers.IntegerField(source="created_by_id", read_only=True, allow_null=True)
+    updated_by = serializers.IntegerField(source="updated_by_id", read_only=True, allow_null=True)
 
     class Meta:
         model = Persona

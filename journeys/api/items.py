@@ -8,7 +8,7 @@ journey once, as a socket edit does, and both answer with the same shape.
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
@@ -18,10 +18,12 @@ from journeys.actions import CREATE, DELETE, MOVE, UPDATE, Action, actions_of
 from journeys.changes import ItemType
 from journeys.permissions import EditorWritesOthersRead, visible_journeys
 from journeys.serializers import (
+    AxisMoveSerializer,
     CardSerializer,
     EmotionSerializer,
     LaneSerializer,
     MoveSerializer,
+    OpportunityMoveSerializer,
     OpportunitySerializer,
     PhaseSerializer,
 )
@@ -92,11 +94,17 @@ class MapItemViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         )
 
 
+# What each kind's move takes (the action table refuses another kind's coordinates).
+_MOVES_ALONG_ITS_AXIS = extend_schema_view(move=extend_schema(request=AxisMoveSerializer))
+
+
+@_MOVES_ALONG_ITS_AXIS
 class PhaseViewSet(MapItemViewSet):
     kind, serializer_class = PHASE, PhaseSerializer
     filterset_fields = ["journey"]
 
 
+@_MOVES_ALONG_ITS_AXIS
 class LaneViewSet(MapItemViewSet):
     kind, serializer_class = LANE, LaneSerializer
     filterset_fields = ["journey", "kind"]
@@ -115,6 +123,7 @@ class EmotionViewSet(MapItemViewSet):
     move = None  # an emotion belongs to its phase: nothing to move
 
 
+@extend_schema_view(move=extend_schema(request=OpportunityMoveSerializer))
 class OpportunityViewSet(MapItemViewSet):
     kind, serializer_class = OPPORTUNITY, OpportunitySerializer
     filterset_fields = ["journey", "phase", "status", "touchpoint", "owner"]

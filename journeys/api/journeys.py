@@ -9,6 +9,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from journeys import services
+from journeys.api.answers import (
+    JourneyEventsSerializer,
+    JourneyMapSerializer,
+    JourneyTemplateSerializer,
+)
 from journeys.api.items import DELETE_PARAMETERS, edit_input
 from journeys.map_templates import TEMPLATES
 from journeys.models import Journey
@@ -58,15 +63,23 @@ class JourneyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         return journey_list(user=self.request.user, filters=self.request.query_params)
 
     def get_object(self):
-        journey = journey_get(user=self.request.user, journey_id=self.kwargs["pk"])
+        journey_id = self.kwargs["pk"]
+        # The router takes any word as an id; only a number can name a journey.
+        journey = (
+            journey_get(user=self.request.user, journey_id=int(journey_id))
+            if journey_id.isascii() and journey_id.isdigit()
+            else None
+        )
         if journey is None:
             raise NotFound("No such journey.")
         return journey
 
+    @extend_schema(responses=JourneyMapSerializer)
     def retrieve(self, request, *args, **kwargs):
         """The whole map in a constant number of queries."""
         return Response(journey_map_get(journey=self.get_object(), context={"request": request}))
 
+    @extend_schema(responses={201: JourneyMapSerializer})
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -116,7 +129,8 @@ class JourneyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
                 description=f"Page through the log instead: at most this many events "
                 f"(up to {EVENT_PAGE_MAX}), never a snapshot; ``next_after`` names the next page.",
             ),
-        ]
+        ],
+        responses=JourneyEventsSerializer,
     )
     @action(detail=True, methods=["get"])
     def events(self, request, pk=None):
@@ -153,7 +167,8 @@ class JourneyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             return Response({"revision": journey.revision, "snapshot": snapshot})
         return Response({"revision": journey.revision, "events": events})
 
-    @action(detail=False, methods=["get"])
+    @extend_schema(responses=JourneyTemplateSerializer(many=True), filters=False)
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
     def templates(self, request):
         """The templates a new journey can start from."""
         return Response(

@@ -48,7 +48,13 @@ class JourneyExportView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("format", str, enum=list(FORMATS), default="json")],
-        responses={(200, "application/octet-stream"): OpenApiTypes.BINARY},
+        # Each format's own content type.
+        responses={
+            (200, f.content_type.split(";")[0]): OpenApiTypes.OBJECT
+            if f.key == "json"
+            else OpenApiTypes.BINARY
+            for f in FORMATS.values()
+        },
     )
     def get(self, request, journey_id: int):
         journey = journey_get(user=request.user, journey_id=journey_id)

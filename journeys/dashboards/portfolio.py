@@ -57,7 +57,8 @@ def portfolio_filters(params) -> dict[str, Any]:
     """?persona=<id>, ?status=, ?state= checked against what exists (bad values: 400)."""
     filters: dict[str, Any] = {}
     if persona := params.get("persona"):
-        if not str(persona).isdigit():
+        # isdigit alone takes "²" and other digits int() refuses.
+        if not (str(persona).isascii() and str(persona).isdigit()):
             raise InvalidInput({"persona": "Name a persona by its id."})
         filters["persona"] = int(persona)
     for field_name, choices in (("status", Journey.Status), ("state", Journey.State)):

@@ -16,6 +16,9 @@ from journeys.exceptions import InvalidInput
 WINDOW_PRESETS = {"30": 30, "90": 90, "365": 365, "all": None}
 DEFAULT_PRESET = "90"
 SCORES = ("nps", "csat", "ces")
+# The days a window may name. Surveys are not older, and the window before a window of this
+# range still has days a date can hold (year 1 minus a day does not exist: a crash, not an answer).
+EARLIEST_DAY, LATEST_DAY = date(1900, 1, 1), date(2999, 12, 31)
 
 
 @dataclass(frozen=True)
@@ -53,21 +56,27 @@ class Window:
         }
 
 
-def _parse_day(value: str | None, field: str) -> date | None:
+def day_from_param(value: str | None, field: str) -> date | None:
+    """A day from a query parameter (None when absent); 400 for anything but a sane date."""
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise InvalidInput({field: "Use a date like 2024-05-31."}) from None
+    if not EARLIEST_DAY <= day <= LATEST_DAY:
+        raise InvalidInput(
+            {field: f"Choose a day from {EARLIEST_DAY.isoformat()} to {LATEST_DAY.isoformat()}."}
+        )
+    return day
 
 
 def window_from_params(params, *, today: date | None = None) -> Window:
     """The window a request asks for: ``?window=30|90|365|all`` or ``?since=&until=``."""
     today = today or timezone.localdate()
     since, until = (
-        _parse_day(params.get("since"), "since"),
-        _parse_day(params.get("until"), "until"),
+        day_from_param(params.get("since"), "since"),
+        day_from_param(params.get("until"), "until"),
     )
     if since or until:
         until = until or today

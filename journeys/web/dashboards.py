@@ -21,6 +21,7 @@ from journeys.web.editor import signed_in
 from personas.models import Persona
 
 TEXT_COLUMNS = ("title", "persona", "status", "state")
+
 WINDOW_CHOICES = [
     ("30", "Last 30 days"),
     ("90", "Last 90 days"),
@@ -40,6 +41,13 @@ class DashboardFilterForm(forms.Form):
     window = forms.ChoiceField(choices=WINDOW_CHOICES, required=False, initial=DEFAULT_PRESET)
     since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+
+
+def _first_message(invalid: InvalidInput) -> str:
+    """What was wrong with the window, as the page tells it (a date out of range, the order)."""
+    for messages_ in invalid.details.get("errors", {}).values():
+        return messages_[0]
+    return invalid.message
 
 
 def sparkline_points(points: list[dict[str, Any]], width: int = 80, height: int = 22) -> str:
@@ -75,8 +83,8 @@ def portfolio_page(request: HttpRequest) -> HttpResponse:
         sort = DEFAULT_SORT
     try:
         window = window_from_params(params)
-    except InvalidInput:
-        messages.error(request, "The window must start before it ends; showing the last 90 days.")
+    except InvalidInput as invalid:
+        messages.error(request, f"{_first_message(invalid)} Showing the last 90 days.")
         window = window_from_params({})
     portfolio = portfolio_get(
         user=request.user, window=window, filters=portfolio_filters(params), sort=sort
@@ -115,8 +123,8 @@ def journey_dashboard_page(request: HttpRequest, journey_id: int) -> HttpRespons
         raise Http404("No such journey.")
     try:
         window = window_from_params(request.GET)
-    except InvalidInput:
-        messages.error(request, "That window was not understood; showing the last 90 days.")
+    except InvalidInput as invalid:
+        messages.error(request, f"{_first_message(invalid)} Showing the last 90 days.")
         window = window_from_params({})
     dashboard = journey_dashboard_get(journey=journey, since=window.since, until=window.until)
     dashboard["window"]["preset"] = window.preset

@@ -12,9 +12,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 
+from config.errors import error_answer
 from journeys import services
 from journeys.dashboards.journey import journey_dashboard_get
-from journeys.dashboards.window import window_from_params
+from journeys.dashboards.window import Window, window_from_params
 from journeys.exceptions import InvalidInput
 from journeys.models import ShareLink
 from journeys.selectors import share_link_resolve
@@ -94,16 +95,20 @@ def _shared_page(request: HttpRequest, link: ShareLink) -> HttpResponse:
     )
 
 
-def _shared_dashboard_data(link: ShareLink, params) -> dict:
+def _shared_dashboard_data(link: ShareLink, window: Window) -> dict:
     """The journey dashboard as its team sees it, less the customers' comments."""
-    try:
-        window = window_from_params(params)
-    except InvalidInput:
-        window = window_from_params({})
     data = journey_dashboard_get(journey=link.journey, since=window.since, until=window.until)
     data["window"]["preset"] = window.preset
     data["comments"] = []
     return data
+
+
+def _page_window(params) -> Window:
+    # A page shows the default window rather than an error for a hand-edited address.
+    try:
+        return window_from_params(params)
+    except InvalidInput:
+        return window_from_params({})
 
 
 def shared_dashboard_page(request: HttpRequest, link: ShareLink) -> HttpResponse:
@@ -112,7 +117,7 @@ def shared_dashboard_page(request: HttpRequest, link: ShareLink) -> HttpResponse
         "journeys/dashboard.html",
         {
             "journey": link.journey,
-            "dashboard": _shared_dashboard_data(link, request.GET),
+            "dashboard": _shared_dashboard_data(link, _page_window(request.GET)),
             "window_choices": WINDOW_CHOICES,
             "data_url": reverse("share-link-data", kwargs={"token": link.token}),
             "socket_path": f"/ws/share/{link.token}/",
@@ -133,5 +138,11 @@ def share_link_data(request: HttpRequest, token: str) -> HttpResponse:
     if link.state_at(timezone.now()) != "active":
         gone = {"code": "link_gone", "detail": "This link is no longer valid."}
         return _private(JsonResponse(gone, status=410))
-    data = _shared_dashboard_data(link, request.GET)
+    try:
+        window = window_from_params(request.GET)
+    except InvalidInput as invalid:
+        # The page's script asks only for windows it offers: say what is wrong, in our shape.
+        status, body = error_answer(invalid)
+        return _private(JsonResponse(body, status=status))
+    data = _shared_dashboard_data(link, window)
     return _private(JsonResponse(data, encoder=DjangoJSONEncoder))

@@ -194,3 +194,12 @@ def test_unmatched_responses_are_listed_and_count_once_mapped(client_for, editor
     metrics = client.get(f"/api/journeys/{five_phase_map.journey.pk}/voc/").json()
     assert metrics["touchpoints"][str(hotline.pk)]["nps"] == 100.0
     assert len(client.get(f"/api/survey-sources/{source.pk}/unmatched/").json()) == 1
+
+
+def test_voc_with_an_out_of_range_date_is_a_400(client_for, editor, five_phase_map):
+    url = f"/api/journeys/{five_phase_map.journey.pk}/voc/"
+    for window in ({"since": "0001-01-01"}, {"until": "9999-12-31"}, {"since": "yesterday"}):
+        answer = client_for(editor).get(url, window)
+        assert answer.status_code == 400, window
+        assert answer.json()["code"] == "invalid"
+        assert set(answer.json()["errors"]) <= {"since", "until"}

@@ -561,3 +561,13 @@ def test_a_dashboard_change_to_the_map_is_visible_in_the_next_read(client_for, v
     }
     assert after["revision"] == before["revision"] + 1
     assert Opportunity.objects.get().status == "done"
+
+
+def test_a_dashboard_page_with_a_date_out_of_range_says_so_and_shows_90_days(client, viewer):
+    journey = JourneyFactory(title="Renewing")
+    client.force_login(viewer)
+    for url in ("/dashboards/", f"/journeys/{journey.pk}/dashboard/"):
+        page = client.get(url, {"since": "0001-01-01"})
+        assert page.status_code == 200
+        html = page.content.decode()
+        assert "Choose a day from 1900-01-01 to 2999-12-31. Showing the last 90 days." in html

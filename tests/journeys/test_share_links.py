@@ -397,3 +397,32 @@ def test_a_revoked_dashboard_link_stops_its_data_too(editor, five_phase_map):
 def test_a_map_link_does_not_open_the_dashboard_data(editor, five_phase_map):
     link = share(editor, five_phase_map.journey, target="map")
     assert Client().get(f"/s/{link.token}/data/").status_code == 404
+
+
+# --- What a stranger may type into the address -------------------------------------------------
+
+
+def test_a_share_data_url_with_an_out_of_range_date_is_a_400(editor, five_phase_map):
+    link = share(editor, five_phase_map.journey, target="dashboard")
+    client = Client()  # no account: anyone with the link reaches this URL
+    for window in ({"since": "0001-01-01"}, {"until": "9999-12-31"}, {"since": "2024-13-01"}):
+        answer = client.get(f"/s/{link.token}/data/", window)
+        assert answer.status_code == 400, window
+        body = answer.json()
+        assert body["code"] == "invalid" and set(body["errors"]) <= {"since", "until"}
+    # The page itself shows the default window rather than an error.
+    assert client.get(f"/s/{link.token}/", {"since": "0001-01-01"}).status_code == 200
+
+
+def test_a_nul_byte_in_a_share_token_is_a_404(db):
+    client = Client()
+    assert client.get("/s/%00/").status_code == 404
+    assert client.get("/s/abc%00def/data/").status_code == 404
+
+
+async def test_a_nul_byte_in_a_share_socket_token_closes_it_cleanly(transactional_db):
+    socket = WebsocketCommunicator(URLRouter(websocket_urlpatterns), "/ws/share/%00/")
+    socket.scope["user"] = AnonymousUser()
+    connected, _ = await socket.connect()
+    assert connected
+    assert await socket.receive_output(timeout=5) == {"type": "websocket.close", "code": 4410}
