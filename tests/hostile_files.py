@@ -6,6 +6,7 @@ whatever the test needs in its sheet or shared strings.
 """
 
 import io
+import random
 import zipfile
 
 SURVEY_HEADER = "response_id,submitted_at,nps,comment"
@@ -86,9 +87,17 @@ def survey_workbook(rows: list[list[str]]) -> bytes:
     return workbook(survey_rows_xml([SURVEY_HEADER.split(","), *rows]))
 
 
-def wide_header_workbook(cells: int) -> bytes:
-    """A header row of ``cells`` cells (the finding: a million in 112 KB)."""
-    return workbook("<row>" + "<c><v>1</v></c>" * cells + "</row>")
+def wide_header_workbook(cells: int, *, varied: bool = False) -> bytes:
+    """A header row of ``cells`` cells (the finding: a million in 112 KB). ``varied`` numbers
+    pack about as tightly as a real sheet does, so the zip's ratio alone does not give it away."""
+    if not varied:
+        return workbook("<row>" + "<c><v>1</v></c>" * cells + "</row>")
+    numbers = random.Random(13)
+    return workbook(
+        "<row>"
+        + "".join(f"<c><v>{numbers.randrange(10**6)}</v></c>" for _ in range(cells))
+        + "</row>"
+    )
 
 
 def dtd_workbook() -> bytes:
