@@ -54,12 +54,19 @@ def _text_cell(text: str) -> str:
 
 
 def workbook(
-    rows_xml: str, *, shared: list[str] | None = None, extra: dict[str, bytes] | None = None
+    rows_xml: str,
+    *,
+    shared: list[str] | None = None,
+    extra: dict[str, bytes] | None = None,
+    prefix: str = "",
 ) -> bytes:
-    """A workbook whose one sheet's ``<sheetData>`` is ``rows_xml``."""
+    """A workbook whose one sheet's ``<sheetData>`` is ``rows_xml``; with ``prefix`` its tags
+    name the spreadsheet namespace by that prefix (legal XML, though no program writes it)."""
+    p = f"{prefix}:" if prefix else ""
+    declare = f'xmlns:{prefix}="{_MAIN}"' if prefix else f'xmlns="{_MAIN}"'
     sheet = (
-        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><worksheet xmlns="{_MAIN}">'
-        f"<sheetData>{rows_xml}</sheetData></worksheet>"
+        f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><{p}worksheet {declare}>'
+        f"<{p}sheetData>{rows_xml}</{p}sheetData></{p}worksheet>"
     )
     strings = "".join(f"<si><t>{s}</t></si>" for s in shared or [])
     out = io.BytesIO()

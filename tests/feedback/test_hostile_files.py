@@ -103,6 +103,24 @@ def test_an_xlsx_row_with_too_many_cells_fails_the_run_before_anything_is_writte
     assert not SurveyResponse.objects.exists()
 
 
+def test_a_row_with_too_many_cells_is_found_whatever_prefix_names_its_tags(
+    survey_map, editor, settings
+):
+    settings.JOURNEYBOARD_IMPORT_MAX_COLUMNS = 50
+    header = "".join(
+        f'<x:c t="inlineStr"><x:is><x:t>{name}</x:t></x:is></x:c>'
+        for name in hostile_files.SURVEY_HEADER.split(",")
+    )
+    wide = "<x:row>" + "<x:c><x:v>1</x:v></x:c>" * 500 + "</x:row>"
+    data = hostile_files.workbook(f"<x:row>{header}</x:row>{wide}", prefix="x")
+    run = _start(survey_map, editor, data, "survey.xlsx")  # its header reads as any other
+
+    run = services.import_run_execute(run.pk)
+
+    assert run.state == ImportRun.State.FAILED
+    assert "Row 2 of the sheet has more than 50 cells" in run.error
+
+
 def test_an_xlsx_with_more_shared_strings_than_the_limit_is_refused_before_they_load(
     survey_map, editor, settings
 ):
