@@ -17,7 +17,9 @@ COPY templates ./templates
 COPY static ./static
 COPY manage.py ./
 RUN pip install . && python manage.py collectstatic --noinput --verbosity 0 \
-    && useradd --create-home journeyboard && mkdir -p var && chown -R journeyboard var
+    && useradd --create-home journeyboard && mkdir -p var/media var/uploads \
+    && chown -R journeyboard var && chmod 700 var/uploads
+# The compose file's volumes take their owner from these directories, so they exist here.
 USER journeyboard
 
 EXPOSE 8000

@@ -185,6 +185,8 @@ CELERY_BEAT_SCHEDULE = {
     # Survey platforms with a schedule, and imports whose worker died, every minute.
     "survey-sources-sync-due": {"task": "feedback.tasks.sources_sync_due", "schedule": 60.0},
     "import-runs-resume-stalled": {"task": "feedback.tasks.import_runs_resume", "schedule": 60.0},
+    # Survey files past JOURNEYBOARD_UPLOAD_RETENTION_DAYS, and any no run names, hourly.
+    "survey-uploads-expire": {"task": "feedback.tasks.uploads_expire", "schedule": 3600.0},
 }
 # An import run whose worker has not renewed its lease for this long is taken over.
 JOURNEYBOARD_IMPORT_LEASE_SECONDS = env.int("JOURNEYBOARD_IMPORT_LEASE_SECONDS", default=60)
@@ -222,8 +224,15 @@ STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticf
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # WhiteNoise warns per request when it is missing
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("DJANGO_MEDIA_ROOT", default=str(VAR_DIR / "media")))
-# Self-hosted installs without a separate web server let Django serve uploads (persona photos).
+# Self-hosted installs without a separate web server let Django serve persona photos (to
+# those who may read the persona library; nothing else under MEDIA_ROOT is served).
 SERVE_MEDIA = env.bool("JOURNEYBOARD_SERVE_MEDIA", default=True)
+# Survey files wait for their import here: outside MEDIA_ROOT, so that nothing serves them.
+JOURNEYBOARD_UPLOAD_DIR = Path(env.str("JOURNEYBOARD_UPLOAD_DIR", default=str(VAR_DIR / "uploads")))
+# Days a successfully imported survey file is kept after its run ends; 0 deletes it as soon as
+# the run finishes (what was imported lives on as responses). A refused, failed or cancelled
+# run's file is deleted at once either way.
+JOURNEYBOARD_UPLOAD_RETENTION_DAYS = env.int("JOURNEYBOARD_UPLOAD_RETENTION_DAYS", default=0)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
@@ -268,7 +277,7 @@ if env.bool("DJANGO_SECURE", default=False):
 REST_FRAMEWORK = {
     # Token first: an anonymous API call then answers 401 with a WWW-Authenticate header.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "config.authentication.TokenAuthentication",
+        "rest_framework.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["journeys.permissions.IsSignedIn"],

@@ -1,8 +1,6 @@
 from django.conf import settings
 from django.contrib import admin
-from django.core.exceptions import PermissionDenied
 from django.urls import include, path, re_path
-from django.views.static import serve
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.authtoken.views import obtain_auth_token
 from rest_framework.routers import DefaultRouter
@@ -25,7 +23,7 @@ from journeys.api.items import (
 from journeys.api.journeys import JourneyViewSet, MeView
 from journeys.api.mapfile import JourneyExportView, JourneyImportView
 from journeys.api.sharing import journey_share_links, share_link_revoke
-from journeys.permissions import role_of
+from personas.photos import persona_photo
 from personas.views import PersonaGroupViewSet, PersonaViewSet
 from touchpoints.views import TouchpointViewSet
 
@@ -86,12 +84,7 @@ urlpatterns = [
 ]
 
 
-def media(request, path: str):
-    """Uploads (persona photos) for signed-in users, when no web server in front serves them."""
-    if role_of(request.user) is None:
-        raise PermissionDenied
-    return serve(request, path, document_root=settings.MEDIA_ROOT)
-
-
 if settings.SERVE_MEDIA:
-    urlpatterns.append(re_path(r"^media/(?P<path>.*)$", media))
+    # Persona photos only (to those who may read the persona library); survey uploads are
+    # kept outside MEDIA_ROOT, and nothing else there is served.
+    urlpatterns.append(re_path(r"^media/(?P<name>personas/.+)$", persona_photo))

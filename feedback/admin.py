@@ -80,7 +80,13 @@ class SurveySourceAdmin(admin.ModelAdmin):
 class ImportRunAdmin(admin.ModelAdmin):
     list_display = ["source", "state", "read", "imported", "failed", "unmatched", "created_at"]
     list_filter = ["state"]
-    readonly_fields = [f.name for f in ImportRun._meta.fields]
+    # The raw file has no address (nothing serves it): the admin says whether it is still kept.
+    exclude = ["upload"]
+    readonly_fields = [f.name for f in ImportRun._meta.fields if f.name != "upload"] + ["raw_file"]
+
+    @admin.display(description="raw file")
+    def raw_file(self, run: ImportRun) -> str:
+        return "kept until the import no longer needs it" if run.upload else "deleted"
 
     def has_add_permission(self, request) -> bool:
         return False  # runs start from an upload or a sync, never by hand

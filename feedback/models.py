@@ -12,6 +12,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from feedback.uploads import survey_upload_name, survey_upload_storage_get
 from journeys.models import Journey
 from touchpoints.models import Touchpoint
 
@@ -90,7 +91,11 @@ class ImportRun(models.Model):
 
     source = models.ForeignKey(SurveySource, on_delete=models.CASCADE, related_name="runs")
     state = models.CharField(max_length=16, choices=State.choices, default=State.PENDING)
-    upload = models.FileField(upload_to="imports/%Y/%m/", blank=True)
+    # The raw file while its import needs it (kept privately, under a random name; empty once
+    # deleted), and the name it was uploaded as, for people.
+    upload = models.FileField(
+        storage=survey_upload_storage_get, upload_to=survey_upload_name, blank=True
+    )
     upload_name = models.CharField(max_length=255, blank=True)
     # Progress: bytes (files) or records (network sources) done, of the total when known.
     done = models.PositiveBigIntegerField(default=0)

@@ -8,14 +8,14 @@ over), then writes in chunks, each committed with the run's counts and its resum
 
 import logging
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from feedback.exceptions import ImportRefused
@@ -29,6 +29,13 @@ from feedback.rows import (
     record_getter,
     row_clean,
     row_getter,
+)
+from feedback.uploads import (
+    SURVEYS,
+    survey_upload_delete,
+    survey_upload_delete_on_commit,
+    survey_upload_name,
+    survey_upload_storage,
 )
 from feedback.writer import ChunkResult, responses_write, rollups_rebuild
 from journeys.exceptions import AccessDenied, InvalidInput, NotFound
@@ -71,7 +78,8 @@ def _run_create(*, source: SurveySource, actor, **fields: Any) -> ImportRun:
 
 def import_file_start(*, actor, source: SurveySource, upload: UploadedFile) -> ImportRun:
     """Check the header now (a file missing required columns is refused before anything is
-    written), keep the file, and queue its import."""
+    written), keep the file privately, and queue its import. A refused upload leaves nothing
+    behind: no run, no file."""
     source_access_check(actor, source)
     limit = settings.JOURNEYBOARD_IMPORT_MAX_BYTES
     if upload.size > limit:
@@ -79,16 +87,20 @@ def import_file_start(*, actor, source: SurveySource, upload: UploadedFile) -> I
             "file_too_large",
             f"The file is {upload.size / 2**20:.1f} MB; the limit is {limit / 2**20:.0f} MB.",
         )
-    with transaction.atomic():
-        run = _run_create(source=source, actor=actor, upload=upload, upload_name=upload.name)
-        run.total = upload.size
-        run.save(update_fields=["total"])
-        try:
+    name, size = upload.name, upload.size
+    stored = survey_upload_storage.save(survey_upload_name(None, name), upload)
+    try:
+        with transaction.atomic():
+            run = _run_create(
+                source=source, actor=actor, upload=stored, upload_name=name, total=size
+            )
             # A bounded prefix: the worker reads (and measures) the whole file.
-            _file_columns(source, table_header(Path(run.upload.path), upload.name))
-        except ImportRefused:
-            run.upload.delete(save=False)
-            raise
+            _file_columns(source, table_header(Path(run.upload.path), name))
+    except BaseException:
+        # Whatever stopped it (its header, its format, a parser's refusal, another import
+        # running, a bug), the run was rolled back: no row names the file any more.
+        survey_upload_delete(stored)
+        raise
     return run
 
 
@@ -130,8 +142,10 @@ def import_run_cancel(*, actor, run_id: int) -> ImportRun:
     with transaction.atomic():
         run = ImportRun.objects.select_for_update(of=("self",)).get(pk=run_id)
         if run.state == ImportRun.State.PENDING:
-            # Never started: nothing to stop, the worker will skip it.
+            # Never started: nothing to stop, the worker will skip it (and needs no file).
             run.state, run.finished_at = ImportRun.State.CANCELLED, timezone.now()
+            survey_upload_delete_on_commit(run.upload.name)
+            run.upload = ""
         elif run.state == ImportRun.State.RUNNING:
             run.cancel_requested = True  # the worker stops after its current chunk
         run.save()
@@ -407,10 +421,16 @@ def _touchpoints_written(run: ImportRun) -> set[int]:
 
 def _run_finish(run: ImportRun, state: str, touched: set[int], error: str = "") -> ImportRun:
     """Bring the rollups and VoC emotions up to date and close the run; comment sentiment is
-    scored after, by its own task (it is the slow part, and the numbers need not wait)."""
+    scored after, by its own task (it is the slow part, and the numbers need not wait).
+
+    The raw file goes with the commit unless the run succeeded and uploads are kept a while
+    (``JOURNEYBOARD_UPLOAD_RETENTION_DAYS``; ``uploads_expire`` deletes it then)."""
     with transaction.atomic():
         _touchpoints_refresh(touched)
         fields = {"state": state, "finished_at": timezone.now(), "error": error[:2000]}
+        if state != ImportRun.State.SUCCEEDED or not settings.JOURNEYBOARD_UPLOAD_RETENTION_DAYS:
+            survey_upload_delete_on_commit(run.upload.name)
+            fields["upload"] = ""
         if run.source.kind != SurveySource.Kind.UPLOAD and state == ImportRun.State.SUCCEEDED:
             SurveySource.objects.filter(pk=run.source_id).update(last_synced_at=timezone.now())
         ImportRun.objects.filter(pk=run.pk).update(**fields)
@@ -557,6 +577,61 @@ def sources_sync_due() -> list[ImportRun]:
         except ImportRefused:
             continue  # already running
     return started
+
+
+# How long a survey file may sit in the uploads directory with no run naming it: the moment
+# between storing an upload and committing its run, with a wide margin.
+STRAY_UPLOAD_GRACE = timedelta(hours=1)
+
+
+def uploads_expire(*, now: datetime | None = None) -> int:
+    """Delete the survey files no run needs any more; returns how many went.
+
+    Those of finished runs past the retention (a run that did not succeed keeps none), and
+    files no run names, once older than ``STRAY_UPLOAD_GRACE``: an upload stored whose run
+    was never committed (a crash in between), or a file left in ``MEDIA_ROOT/imports/`` by
+    the versions that kept uploads there (the migration moved out those a run still named)."""
+    now = now or timezone.now()
+    kept_from = now - timedelta(days=settings.JOURNEYBOARD_UPLOAD_RETENTION_DAYS)
+    expired = (
+        ImportRun.objects.exclude(upload="")
+        .exclude(state__in=ImportRun.ACTIVE_STATES)
+        .filter(
+            ~Q(state=ImportRun.State.SUCCEEDED)
+            | Q(finished_at__isnull=True)
+            | Q(finished_at__lte=kept_from)
+        )
+    )
+    with transaction.atomic():
+        names = dict(expired.values_list("pk", "upload"))
+        ImportRun.objects.filter(pk__in=names).update(upload="")
+        for name in names.values():
+            survey_upload_delete_on_commit(name)
+    named = set(ImportRun.objects.exclude(upload="").values_list("upload", flat=True))
+    return len(names) + _stray_uploads_delete(named, now - STRAY_UPLOAD_GRACE)
+
+
+def _stray_uploads_delete(named: set[str], older_than: datetime) -> int:
+    from django.core.files.storage import default_storage
+
+    deleted = 0
+    for storage, folder in ((survey_upload_storage, SURVEYS), (default_storage, "imports")):
+        for name in _files_under(storage, folder):
+            if name not in named and storage.get_modified_time(name) < older_than:
+                storage.delete(name)
+                deleted += 1
+    return deleted
+
+
+def _files_under(storage, folder: str) -> Iterator[str]:
+    try:
+        folders, files = storage.listdir(folder)
+    except FileNotFoundError:
+        return
+    for file in files:
+        yield f"{folder}/{file}"
+    for sub in folders:
+        yield from _files_under(storage, f"{folder}/{sub}")
 
 
 # --- Mapping unmatched responses -------------------------------------------------------------

@@ -41,3 +41,9 @@ def sources_sync_due() -> list[int]:
 def responses_sentiment_task(source_id: int) -> int:
     """Score new comments after an import (idempotent: only unscored comments are touched)."""
     return services.responses_sentiment_update(source_id=source_id)
+
+
+@shared_task
+def uploads_expire() -> int:
+    """Delete survey files past their retention, and any no run names (hourly)."""
+    return services.uploads_expire()

@@ -1,13 +1,16 @@
 """The pages around the editor, in real Chromium: the journey list, the persona library, and
 the demo map's screenshot for the README."""
 
+import io
 from pathlib import Path
 
 import pytest
-from django.conf import settings
+from django.core.files.base import ContentFile
 from django.core.management import call_command
+from PIL import Image
 from playwright.sync_api import expect
 
+from journeys import services
 from journeys.models import Journey
 from personas.models import Persona
 from tests.factories import JourneyFactory, PersonaFactory
@@ -66,8 +69,7 @@ def test_a_viewer_filters_the_journey_list(page_for, viewer):
     expect(page.locator("table.list")).to_contain_text("Returning a parcel")
 
 
-def test_an_admin_keeps_the_persona_library(page_for, admin_user, tmp_path):
-    settings.MEDIA_ROOT = tmp_path
+def test_an_admin_keeps_the_persona_library(page_for, admin_user):
     page = page_for(admin_user)
     page.goto("/personas/")
     page.click("text=New persona")
@@ -101,3 +103,32 @@ def test_a_viewer_reads_personas_without_edit_controls(page_for, viewer):
     expect(page.locator("a:has-text('Delete')")).to_have_count(0)
     expect(page.locator("text=New persona")).to_have_count(0)
     expect(page.locator("text=Users & roles")).to_have_count(0)
+
+
+def test_a_persona_photo_shows_to_the_team_and_not_on_a_share_link(page_for, editor):
+    image = io.BytesIO()
+    Image.new("RGB", (16, 16), "teal").save(image, "PNG")
+    pat = PersonaFactory(name="Pat Photo")
+    pat.photo.save("pat-photo.png", ContentFile(image.getvalue()))  # where the server reads it
+    try:
+        journey = services.journey_create(actor=editor, title="Photo map", template="five_phase")
+        Journey.objects.filter(pk=journey.pk).update(persona=pat)
+        loaded = "img => img.complete && img.naturalWidth"
+        page = page_for(editor)
+        page.goto(f"/journeys/{journey.pk}/")
+        page.wait_for_selector("body[data-editor-ready=true]")
+        photo = page.locator("[data-persona-panel] img.avatar")
+        expect(photo).to_have_count(1)
+        page.wait_for_function(f"({loaded})(document.querySelector('[data-persona-panel] img'))")
+        page.goto("/personas/")
+        assert page.locator("img.avatar").first.evaluate(loaded) == 16
+
+        link = services.share_link_create(actor=editor, journey_id=journey.pk)
+        visitor = page_for(None)
+        visitor.goto(f"/s/{link.token}/")
+        expect(visitor.locator("[data-persona-panel]")).to_contain_text("Pat Photo")
+        expect(visitor.locator("img")).to_have_count(0)
+        # Nor does the photo's address open for someone without an account.
+        assert visitor.request.get(pat.photo.url).status == 403
+    finally:
+        pat.photo.delete(save=False)

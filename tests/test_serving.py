@@ -1,5 +1,4 @@
-"""How the server runs one API call: one thread hand-off for the whole request, and a token
-sign-in that reads the user's role with the token."""
+"""How the server runs one API call: one thread hand-off for the whole request."""
 
 import asyncio
 import json
@@ -8,8 +7,6 @@ import threading
 import pytest
 from asgiref.sync import AsyncToSync, SyncToAsync
 from channels.db import database_sync_to_async
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from rest_framework.authtoken.models import Token
 
 from tests.factories import JourneyFactory, LaneFactory, PhaseFactory
@@ -117,31 +114,3 @@ async def test_an_api_edit_runs_its_middleware_and_view_in_one_hand_off(editor, 
         "InMemoryChannelLayer.group_send"
     ]
     assert hand_offs.to_thread == 3
-
-
-@pytest.mark.django_db
-def test_a_token_sign_in_reads_the_users_role_with_the_token(editor, client):
-    token = Token.objects.create(user=editor)
-    journey = JourneyFactory(owner=editor)
-
-    with CaptureQueriesContext(connection) as queries:
-        answer = client.get(f"/api/journeys/{journey.pk}/", HTTP_AUTHORIZATION=f"Token {token.key}")
-
-    assert answer.status_code == 200, answer.content
-    sign_in = [q["sql"] for q in queries if "authtoken_token" in q["sql"]]
-    assert len(sign_in) == 1
-    assert "auth_user_groups" in sign_in[0]
-    # No query of its own for the role the permission checks.
-    assert not [q for q in queries if "auth_user_groups" in q["sql"] and q["sql"] not in sign_in]
-
-
-@pytest.mark.django_db
-def test_a_token_of_an_inactive_user_is_refused(editor, client):
-    token = Token.objects.create(user=editor)
-    editor.is_active = False
-    editor.save()
-
-    answer = client.get("/api/journeys/", HTTP_AUTHORIZATION=f"Token {token.key}")
-
-    assert answer.status_code == 401
-    assert client.get("/api/journeys/", HTTP_AUTHORIZATION="Token nope").status_code == 401

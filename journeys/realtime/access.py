@@ -15,7 +15,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.utils import timezone
 
 from config.ws_auth import user_for_session
-from journeys.permissions import role_from_annotations, with_roles
+from journeys.permissions import user_with_role
 from journeys.realtime.broadcast import broadcast_access_changed
 
 _DATABASE_SESSIONS = "django.contrib.sessions.backends.db"
@@ -35,17 +35,13 @@ def user_now(*, user_id: int | None, session_key: str | None, with_session: bool
         return AnonymousUser()
     if with_session and settings.SESSION_ENGINE != _DATABASE_SESSIONS:
         return user_for_session(session_key)  # sessions elsewhere: the full sign-in
-    users = with_roles(get_user_model().objects.filter(pk=user_id, is_active=True))
+    users = get_user_model().objects.filter(pk=user_id, is_active=True)
     if with_session:
         from django.contrib.sessions.models import Session
 
         alive = Session.objects.filter(session_key=session_key, expire_date__gt=timezone.now())
         users = users.filter(Exists(alive))
-    user = users.first()
-    if user is None:
-        return AnonymousUser()
-    role_from_annotations(user)
-    return user
+    return user_with_role(users) or AnonymousUser()
 
 
 def _tell_users(user_ids) -> None:

@@ -166,10 +166,12 @@ def test_a_run_taken_over_after_its_worker_died_skips_what_was_written(survey_ma
         actor=editor, source=survey_map.source, upload=_upload(content)
     )
     services.import_run_execute(run.pk)
-    # As if the worker had died after committing two rows: running, stale, two rows done.
+    # As if the worker had died after committing two rows: running, stale, two rows done, and
+    # still naming its file (the finished run forgot it; the file goes only on commit).
     SurveyResponse.objects.filter(external_id="r3").delete()
     ImportRun.objects.filter(pk=run.pk).update(
         state="running",
+        upload=run.upload.name,
         rows_committed=2,
         read=2,
         imported=2,

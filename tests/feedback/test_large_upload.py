@@ -128,7 +128,7 @@ def test_a_survey_file_over_100_mb_uploads_and_imports_in_bounded_memory(
     # there); the uploads directory is the one this test reads.
     env = {
         "JOURNEYBOARD_VAR_DIR": str(tmp_path / "var"),
-        "DJANGO_MEDIA_ROOT": str(django_settings.MEDIA_ROOT),
+        "JOURNEYBOARD_UPLOAD_DIR": str(django_settings.JOURNEYBOARD_UPLOAD_DIR),
         "JOURNEYBOARD_IMPORT_MAX_MB": str(LIMIT_MB),
     }
     database = database_url(connection.settings_dict)
@@ -148,7 +148,8 @@ def test_a_survey_file_over_100_mb_uploads_and_imports_in_bounded_memory(
         assert answer.status_code == 202, answer.text
         run = ImportRun.objects.get(pk=answer.json()["id"])
         assert (run.state, run.total, run.upload_name) == ("pending", size, "survey-export.csv")
-        assert Path(run.upload.path).stat().st_size == size  # kept whole, on disk
+        stored = Path(run.upload.path)
+        assert stored.stat().st_size == size  # kept whole, on disk
         assert upload_peak < PEAK_RSS_MB, f"the server peaked at {upload_peak:.0f} MB"
 
         log = tmp_path / "import.log"
@@ -162,6 +163,7 @@ def test_a_survey_file_over_100_mb_uploads_and_imports_in_bounded_memory(
             run.upload.delete(save=False)
 
     run.refresh_from_db()
+    assert not stored.exists() and run.upload.name == ""  # imported: the raw file is gone
     refused = len(range(7, ROWS, REFUSED_EVERY))
     assert (run.state, run.read, run.failed) == ("succeeded", ROWS, refused), run.error
     assert run.imported == ROWS - refused

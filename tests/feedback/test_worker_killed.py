@@ -71,18 +71,21 @@ def test_a_worker_killed_mid_import_leaves_no_duplicate_and_no_gap(
         assert 0 < stopped_at.rows_committed < ROWS
 
         second = CeleryWorker(database=database, redis_url=settings.REDIS_URL, extra_env=WORKER_ENV)
+
         # Redis redelivers the unacknowledged task only after a while (kombu restores it on its
-        # own schedule); the beat sweep finds the run by its lapsed lease first. Run it as beat
-        # would, once the lease has run out. The late redelivery is then a harmless no-op.
-        time.sleep(3.5)
-        resumed = tasks.import_runs_resume()
-        # Unless the redelivered message came first (when the kill came more than the
-        # visibility timeout after delivery, the new worker restores it as it starts) and the
-        # run is already taken over: then its lease is fresh, and there is nothing to sweep.
-        if resumed != [run.pk]:
-            assert resumed == []
-            taken = ImportRun.objects.get(pk=run.pk)
-            assert taken.heartbeat_at > stopped_at.heartbeat_at or not taken.is_active
+        # own schedule); the beat sweep finds the run by its lapsed lease first. Run the sweep as
+        # beat would until the lease has run out (until then it finds nothing and queues
+        # nothing). The late redelivery is then a harmless no-op — unless it came first: when
+        # the kill came more than the visibility timeout after delivery (an import starts in a
+        # child process, so it can), the new worker restores the message as it starts and takes
+        # the run over itself; its lease is then fresh and there is nothing to sweep.
+        def taken_over() -> bool:
+            if tasks.import_runs_resume() == [run.pk]:
+                return True
+            now = ImportRun.objects.get(pk=run.pk)
+            return not now.is_active or now.heartbeat_at > stopped_at.heartbeat_at
+
+        _wait(taken_over, 30, "the run to be taken over")
         done = _wait(
             lambda: ImportRun.objects.filter(pk=run.pk, state="succeeded").first(),
             120,
