@@ -55,9 +55,10 @@ class _LineMeter:
         if len(pieces) == 1:
             self.run += len(pieces[0])
             return
-        for offset, piece in enumerate(pieces[1:-1], start=1):
-            if len(piece) > self.limit:
-                raise row_too_long(self.line + offset, self.limits)
+        middle = pieces[1:-1]
+        if middle and max(map(len, middle)) > self.limit:
+            offset = next(i for i, piece in enumerate(middle, 1) if len(piece) > self.limit)
+            raise row_too_long(self.line + offset, self.limits)
         self.line += len(pieces) - 1
         self.run = len(pieces[-1])
         if self.run > self.limit:
