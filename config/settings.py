@@ -10,6 +10,8 @@ from pathlib import Path
 
 import environ
 
+from config.security import STRICT_POLICY
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
@@ -48,6 +50,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
+    "accounts",
     "personas",
     "journeys",
     "touchpoints",
@@ -56,6 +59,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "config.security.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -196,6 +200,22 @@ JOURNEYBOARD_IMPORT_CHUNK_ROWS = env.int("JOURNEYBOARD_IMPORT_CHUNK_ROWS", defau
 # commit puts the run's progress on the map, and costs a commit and a plan.
 JOURNEYBOARD_IMPORT_SLICE_ROWS = env.int("JOURNEYBOARD_IMPORT_SLICE_ROWS", default=50_000)
 
+# Survey platform connectors. They reach public addresses only: loopback, private, link-local
+# and reserved ones are refused unless listed here (CIDRs or host names, comma-separated), and
+# plain http goes only to what is listed. Each request has a deadline over its whole answer,
+# and an answer over the cap is refused before it is read whole.
+JOURNEYBOARD_OUTBOUND_ALLOW = env.list("JOURNEYBOARD_OUTBOUND_ALLOW", default=[])
+JOURNEYBOARD_CONNECTOR_DEADLINE_SECONDS = env.float(
+    "JOURNEYBOARD_CONNECTOR_DEADLINE_SECONDS", default=300.0
+)
+# A JSON answer is parsed in memory; an export file (Qualtrics) streams to disk.
+JOURNEYBOARD_CONNECTOR_MAX_BYTES = env.int("JOURNEYBOARD_CONNECTOR_MAX_MB", default=32) * 2**20
+JOURNEYBOARD_CONNECTOR_MAX_DOWNLOAD_BYTES = (
+    env.int("JOURNEYBOARD_CONNECTOR_MAX_DOWNLOAD_MB", default=1024) * 2**20
+)
+# Vendors' hosts are fixed; this replaces them (kind=URL, comma-separated) for tests only.
+JOURNEYBOARD_CONNECTOR_BASE_URLS = env.dict("JOURNEYBOARD_CONNECTOR_BASE_URLS", default={})
+
 # Dashboards: a moment that matters is below target under this NPS; a touchpoint counts as
 # evidenced with at least this many responses in the window (health score).
 JOURNEYBOARD_MOMENT_NPS_TARGET = env.float("JOURNEYBOARD_MOMENT_NPS_TARGET", default=0)
@@ -207,10 +227,35 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    # Not a rule: a changed password revokes the user's API tokens (accounts.passwords).
+    {"NAME": "accounts.passwords.ApiTokensEndWithThePassword"},
 ]
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
+# The sign-in limiter (accounts.signin): failed sign-ins per account, and per client address
+# (any accounts), before further tries are refused for the lockout's minutes.
+JOURNEYBOARD_SIGNIN_ACCOUNT_FAILURES = env.int("JOURNEYBOARD_SIGNIN_ACCOUNT_FAILURES", default=10)
+JOURNEYBOARD_SIGNIN_CLIENT_FAILURES = env.int("JOURNEYBOARD_SIGNIN_CLIENT_FAILURES", default=50)
+JOURNEYBOARD_SIGNIN_LOCKOUT_MINUTES = env.int("JOURNEYBOARD_SIGNIN_LOCKOUT_MINUTES", default=15)
+# Token sign-ins per client address, good or bad (accounts.api.SignInThrottle).
+JOURNEYBOARD_SIGNIN_RATE = env.str("JOURNEYBOARD_SIGNIN_RATE", default="30/min")
+# API tokens stop working this many days after they were made (0: never).
+JOURNEYBOARD_TOKEN_TTL_DAYS = env.int("JOURNEYBOARD_TOKEN_TTL_DAYS", default=90)
+
+# --- Cache ----------------------------------------------------------------------------------
+# The sign-in limiter's counts and the API's throttles. With Redis every server process shares
+# them; embedded there is one web process, and its memory is enough.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": REDIS_PREFIX,
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # --- I18N, static and media -----------------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -267,17 +312,25 @@ SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = False  # the editor's JavaScript reads it to send X-CSRFToken
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+# config.security's strict policy, or a deployment's own (say, one that allows a font host).
+CONTENT_SECURITY_POLICY = env.str("JOURNEYBOARD_CONTENT_SECURITY_POLICY", default=STRICT_POLICY)
 if env.bool("DJANGO_SECURE", default=False):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Browsers that once reached the site over HTTPS never try plain HTTP again (a year).
+    SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=365 * 24 * 3600)
+    # Off by default: a Journeyboard at example.com must not force every sibling site to HTTPS.
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", default=False)
+    SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=False)
 
 # --- REST API -------------------------------------------------------------------------------
 REST_FRAMEWORK = {
     # Token first: an anonymous API call then answers 401 with a WWW-Authenticate header.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        # DRF's, with tokens' expiry (JOURNEYBOARD_TOKEN_TTL_DAYS).
+        "config.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["journeys.permissions.IsSignedIn"],
@@ -295,9 +348,15 @@ REST_FRAMEWORK = {
     "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
     "PAGE_SIZE": 50,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Proxies in front whose X-Forwarded-For is trusted for the client's address (throttles and
+    # the sign-in limiter); 0 reads the connection's own address, which a client cannot forge.
+    "NUM_PROXIES": env.int("JOURNEYBOARD_PROXIES", default=0),
     "EXCEPTION_HANDLER": "config.api.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
+# The OpenAPI schema and the interactive docs describe every route: signed-in users only, unless
+# a deployment publishes them (config.urls).
+JOURNEYBOARD_API_DOCS_PUBLIC = env.bool("JOURNEYBOARD_API_DOCS_PUBLIC", default=False)
 SPECTACULAR_SETTINGS = {
     "TITLE": "Journeyboard API",
     "DESCRIPTION": "Customer journey maps: personas, phases, lanes, cards, touchpoints, "

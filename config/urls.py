@@ -1,8 +1,10 @@
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth.views import redirect_to_login
 from django.urls import include, path, re_path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.exceptions import NotAuthenticated
+from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
 from feedback.views import (
@@ -23,6 +25,7 @@ from journeys.api.items import (
 from journeys.api.journeys import JourneyViewSet, MeView
 from journeys.api.mapfile import JourneyExportView, JourneyImportView
 from journeys.api.sharing import journey_share_links, share_link_revoke
+from journeys.permissions import IsSignedIn
 from personas.photos import persona_photo
 from personas.views import PersonaGroupViewSet, PersonaViewSet
 from touchpoints.views import TouchpointViewSet
@@ -30,6 +33,30 @@ from touchpoints.views import TouchpointViewSet
 admin.site.site_header = "Journeyboard administration"
 admin.site.site_title = "Journeyboard admin"
 admin.site.site_url = "/"
+
+
+class DocsAccess:
+    """The schema and docs: signed-in users only, unless ``JOURNEYBOARD_API_DOCS_PUBLIC``
+    (read per request, not once at import as drf-spectacular's SERVE_PERMISSIONS are)."""
+
+    def get_permissions(self):
+        return [AllowAny() if settings.JOURNEYBOARD_API_DOCS_PUBLIC else IsSignedIn()]
+
+
+class SchemaView(DocsAccess, SpectacularAPIView):
+    pass
+
+
+class DocsView(DocsAccess, SpectacularSwaggerSplitView):
+    """The split view serves its start-up script as a file (``?script``): no inline script,
+    which the Content-Security-Policy would refuse."""
+
+    def handle_exception(self, exc):
+        # A browser that is not signed in goes to the sign-in page, and comes back after.
+        if isinstance(exc, NotAuthenticated):
+            return redirect_to_login(self.request.get_full_path())
+        return super().handle_exception(exc)
+
 
 router = DefaultRouter()
 router.register("personas", PersonaViewSet, basename="persona")
@@ -76,10 +103,10 @@ urlpatterns = [
         touchpoint_voc_comments,
         name="touchpoint-comments",
     ),
-    path("api/auth/token/", obtain_auth_token, name="api-token"),
     path("api/auth/", include("rest_framework.urls")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/schema/", SchemaView.as_view(), name="schema"),
+    path("api/docs/", DocsView.as_view(url_name="schema"), name="api-docs"),
+    path("", include("accounts.urls")),
     path("", include("journeys.web.urls")),
 ]
 

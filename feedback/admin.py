@@ -35,6 +35,21 @@ class SurveySourceForm(forms.ModelForm):
                 label=name.replace("_", " ").capitalize(),
             )
 
+    def clean(self) -> dict:
+        from feedback.connectors import source_address
+
+        data = super().clean()
+        source = self.instance
+        if source.pk and source.credentials and not any(data.get(n) for n in SECRET_NAMES):
+            before = source_address(source.kind, source.options)
+            after = source_address(data.get("kind", source.kind), data.get("options"))
+            if after != before:
+                # The service refuses it too: a stored token never follows a new address.
+                raise forms.ValidationError(
+                    "The source now points elsewhere: set its credentials again."
+                )
+        return data
+
 
 @admin.register(SurveySource)
 class SurveySourceAdmin(admin.ModelAdmin):

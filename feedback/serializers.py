@@ -1,8 +1,15 @@
-"""Survey sources and import runs as the API shows them. Credentials are write-only."""
+"""Survey sources and import runs as the API shows them. Credentials are write-only; where a
+source points is shown only to those who may edit it."""
+
+from typing import Any
 
 from rest_framework import serializers
 
 from feedback.models import MAPPED_FIELDS, ImportRun, SurveySource
+from journeys.permissions import Role, has_role
+
+# Options that say where a source points (a feed's URL may carry a key in its query).
+ADDRESS_OPTIONS = ("url", "base_url", "datacenter")
 
 
 class SurveySourceSerializer(serializers.ModelSerializer):
@@ -34,7 +41,42 @@ class SurveySourceSerializer(serializers.ModelSerializer):
     def get_credentials_set(self, source: SurveySource) -> list[str]:
         return sorted(source.credentials or {})
 
-    def validate_field_mapping(self, mapping: dict) -> dict:
+    def to_representation(self, source: SurveySource) -> dict[str, Any]:
+        data = super().to_representation(source)
+        request = self.context.get("request")
+        # Every source a user is shown is on a map they may see (or shared, shown to admins
+        # only), so whether they may edit it is their role alone.
+        if request is None or not has_role(request.user, Role.EDITOR):
+            options = data.get("options")
+            if isinstance(options, dict):
+                data["options"] = {k: v for k, v in options.items() if k not in ADDRESS_OPTIONS}
+        return data
+
+    def validate_options(self, options: Any) -> dict:
+        if not isinstance(options, dict):
+            raise serializers.ValidationError("Expected an object of settings.")
+        if "base_url" in options:
+            raise serializers.ValidationError(
+                "A vendor's address is fixed: options.base_url is not accepted."
+            )
+        return options
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        from feedback.connectors import ConnectorError
+        from feedback.connectors.http import check_url
+
+        kind = attrs.get("kind", self.instance.kind if self.instance else SurveySource.Kind.UPLOAD)
+        url = (attrs.get("options") or {}).get("url")
+        if kind == SurveySource.Kind.JSON and url is not None:
+            try:
+                check_url(url, "The JSON feed")
+            except ConnectorError as refused:
+                raise serializers.ValidationError({"options": [refused.message]}) from None
+        return attrs
+
+    def validate_field_mapping(self, mapping: Any) -> dict:
+        if not isinstance(mapping, dict):
+            raise serializers.ValidationError("Expected an object: field → column name.")
         unknown = set(mapping) - set(MAPPED_FIELDS)
         if unknown:
             raise serializers.ValidationError(
@@ -45,7 +87,9 @@ class SurveySourceSerializer(serializers.ModelSerializer):
             raise serializers.ValidationError("Each field maps to a column name.")
         return mapping
 
-    def validate_matching_rules(self, rules: list) -> list:
+    def validate_matching_rules(self, rules: Any) -> list:
+        if not isinstance(rules, list):
+            raise serializers.ValidationError("Expected a list of rules.")
         for rule in rules:
             if not isinstance(rule, dict) or not isinstance(rule.get("touchpoint"), str):
                 raise serializers.ValidationError("Each rule names a touchpoint code.")

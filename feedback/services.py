@@ -39,7 +39,7 @@ from feedback.uploads import (
 )
 from feedback.writer import ChunkResult, responses_write, rollups_rebuild
 from journeys.exceptions import AccessDenied, InvalidInput, NotFound
-from journeys.permissions import Role, can_edit_journey, has_role
+from journeys.permissions import Role, can_edit_journey, has_role, visible_journeys
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +56,22 @@ def source_access_check(actor, source: SurveySource) -> None:
             raise AccessDenied("Only admins manage shared survey sources.")
     elif not can_edit_journey(actor, source.journey):
         raise AccessDenied("You cannot import into this journey.")
+
+
+def source_journey_check(*, actor, journey_id: Any):
+    """The map a new source would go on, if the actor may add one there (None: a shared
+    source, for admins). A map the actor cannot see answers as one that does not exist, so
+    that nobody learns which restricted maps there are."""
+    if journey_id is None:
+        if not has_role(actor, Role.ADMIN):
+            raise AccessDenied("Only admins manage shared survey sources.")
+        return None
+    journey = visible_journeys(actor).filter(pk=journey_id).first()
+    if journey is None:
+        raise NotFound("No such journey.")
+    if not can_edit_journey(actor, journey):
+        raise AccessDenied("You cannot import into this journey.")
+    return journey
 
 
 # --- Starting a run --------------------------------------------------------------------------
@@ -509,29 +525,39 @@ def _progress_broadcast(run: ImportRun) -> None:
 
 
 def survey_source_create(*, actor, journey_id: int | None, **fields: Any) -> SurveySource:
-    from journeys.models import Journey
-
-    source = SurveySource(journey_id=journey_id, created_by=actor, **fields)
-    if journey_id is not None:
-        source.journey = Journey.objects.filter(pk=journey_id).first()
-        if source.journey is None:
-            raise NotFound("No such journey.")
-    source_access_check(actor, source)
+    journey = source_journey_check(actor=actor, journey_id=journey_id)
+    source = SurveySource(journey=journey, created_by=actor, **fields)
     source.save()
     return source
 
 
 def survey_source_update(*, actor, source: SurveySource, changes: dict[str, Any]) -> SurveySource:
-    """Credentials given are merged: a secret left out keeps its stored value."""
+    """Credentials given are merged: a secret left out keeps its stored value. A change of
+    where the source points (its kind, a feed's URL, a datacenter) needs the credentials in
+    the same change, which then replace the stored ones: a token is never sent to an address
+    other than the one it was given for."""
+    from feedback.connectors import source_address
+
     source_access_check(actor, source)
     with transaction.atomic():
         source = SurveySource.objects.select_for_update(of=("self",)).get(pk=source.pk)
         credentials = changes.pop("credentials", None)
-        if credentials is not None:
-            source.credentials = {**source.credentials, **credentials}
+        pointed_at = source_address(source.kind, source.options)
         changes.pop("journey_id", None)  # a source stays with its map
         for name, value in changes.items():
             setattr(source, name, value)
+        if source_address(source.kind, source.options) != pointed_at:
+            if credentials is None and source.credentials:
+                raise InvalidInput(
+                    {
+                        "credentials": "The source now points elsewhere: give its credentials "
+                        "again in the same change (an empty object for none). The stored ones "
+                        "are not sent to a new address."
+                    }
+                )
+            source.credentials = dict(credentials or {})
+        elif credentials is not None:
+            source.credentials = {**source.credentials, **credentials}
         source.version += 1
         source.save()
     return source
@@ -678,7 +704,23 @@ def webhook_records_import(*, source: SurveySource, records: list[dict[str, Any]
         reasons = "; ".join(f"{e.field or 'row'}: {e.reason}" for e in refused[0])
         raise InvalidInput({"form_response": f"The response cannot be imported ({reasons})."})
     with transaction.atomic():
+        clean = _newer_than_stored(source, clean)
         result = responses_write(source, clean) if clean else ChunkResult()
         _touchpoints_refresh(result.touchpoints)
         _sentiment_after_commit(source.pk)
     return result
+
+
+def _newer_than_stored(source: SurveySource, clean: list[CleanResponse]) -> list[CleanResponse]:
+    """The pushed responses not older than what is stored under their id (inside the write's
+    transaction, the stored rows locked): a signed delivery replayed later, or retried after a
+    newer one, must not bring back data that was since replaced."""
+    stored = dict(
+        SurveyResponse.objects.select_for_update(of=("self",))
+        .filter(source=source, external_id__in=[r.external_id for r in clean])
+        .order_by("pk")
+        .values_list("external_id", "submitted_at")
+    )
+    return [
+        r for r in clean if r.external_id not in stored or r.submitted_at >= stored[r.external_id]
+    ]

@@ -17,7 +17,7 @@ from rest_framework.decorators import (
     permission_classes,
 )
 from rest_framework.exceptions import ValidationError
-from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission, IsAuthenticated
 from rest_framework.response import Response
 
 from feedback import services
@@ -75,11 +75,31 @@ class CsvDownload(StreamingHttpResponse):
             yield piece
 
 
+class ManagesSource(BasePermission):
+    """Who may change a source is answered before what they sent is judged: an invalid body
+    sent to a source (or a map) out of reach gets the same 403 or 404 as a valid one."""
+
+    def has_permission(self, request, view) -> bool:
+        if view.action == "create":
+            journey_id = request.data.get("journey") if isinstance(request.data, dict) else None
+            if journey_id is None or (
+                isinstance(journey_id, int | str) and str(journey_id).isdigit()
+            ):
+                services.source_journey_check(actor=request.user, journey_id=journey_id)
+            # Anything else is not a map id: the serializer says so.
+        return True
+
+    def has_object_permission(self, request, view, source) -> bool:
+        if request.method not in SAFE_METHODS:
+            services.source_access_check(request.user, source)
+        return True
+
+
 class SurveySourceViewSet(viewsets.ModelViewSet):
     """Survey sources; credentials can be set but are never shown."""
 
     serializer_class = SurveySourceSerializer
-    permission_classes = [IsAuthenticated]
+    permission_classes = [IsAuthenticated, ManagesSource]
 
     def get_queryset(self):
         return survey_sources_visible(self.request.user).select_related("journey")
@@ -216,6 +236,7 @@ def touchpoint_voc_comments(request, touchpoint_id: int) -> Response:
 def typeform_webhook(request, source_id: int) -> Response:
     """Typeform's webhook: the body must carry a valid ``Typeform-Signature`` (HMAC-SHA256 of the
     raw body with the source's webhook secret), checked in constant time."""
+    from feedback.connectors import ConnectorError
     from feedback.connectors.typeform import typeform_webhook_records, verify_typeform_signature
 
     source = SurveySource.objects.filter(pk=source_id, kind=SurveySource.Kind.TYPEFORM).first()
@@ -229,10 +250,10 @@ def typeform_webhook(request, source_id: int) -> Response:
             status=status.HTTP_403_FORBIDDEN,
         )
     try:
-        payload = json.loads(request.body)
-    except ValueError:
+        records = typeform_webhook_records(json.loads(request.body))
+    except (ValueError, RecursionError):
         raise ValidationError({"body": ["Expected JSON."]}) from None
-    result = services.webhook_records_import(
-        source=source, records=typeform_webhook_records(payload)
-    )
+    except ConnectorError as malformed:
+        raise ValidationError({"form_response": [malformed.message]}) from None
+    result = services.webhook_records_import(source=source, records=records)
     return Response({"imported": result.imported, "updated": result.updated})

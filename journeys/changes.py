@@ -280,7 +280,9 @@ def _on_this_journey(model: type[models.Model], where: str) -> str:
     q = connection.ops.quote_name
     journey = f"{q(Journey._meta.db_table)}.{q(Journey._meta.pk.column)}"
     own_journey = q(model._meta.get_field("journey").column)
-    return f"FROM {q(model._meta.db_table)} WHERE {where} AND {own_journey} = {journey}"
+    # ``where`` is empty for a phase or lane appended to the map (its "cell" is the journey).
+    conditions = " AND ".join(filter(None, (where, f"{own_journey} = {journey}")))
+    return f"FROM {q(model._meta.db_table)} WHERE {conditions}"
 
 
 def reference_checks(fields: dict[str, Any]) -> dict[str, RawSQL]:

@@ -25,6 +25,7 @@ from journeys.serializers import (
     OpportunitySerializer,
     PhaseSerializer,
 )
+from journeys.visitors import without_share_links
 from personas.serializers import PersonaSerializer
 from touchpoints.models import Touchpoint
 from touchpoints.serializers import TouchpointSerializer
@@ -90,18 +91,28 @@ def journey_get(*, user, journey_id: int) -> Journey | None:
 EVENT_REPLAY_LIMIT = 500
 
 
-def journey_events_after(*, journey: Journey, after: int) -> list[dict[str, Any]] | None:
+def journey_events_after(
+    *, journey: Journey, after: int, sees_share_links: bool = False
+) -> list[dict[str, Any]] | None:
     """The events a client missed since ``after``, in order, or None when too many to replay."""
     if journey.revision - after > EVENT_REPLAY_LIMIT:
         return None
-    return journey_events_page(journey=journey, after=after, limit=EVENT_REPLAY_LIMIT)
+    return journey_events_page(
+        journey=journey, after=after, limit=EVENT_REPLAY_LIMIT, sees_share_links=sees_share_links
+    )
 
 
-def journey_events_page(*, journey: Journey, after: int, limit: int) -> list[dict[str, Any]]:
+def journey_events_page(
+    *, journey: Journey, after: int, limit: int, sees_share_links: bool = False
+) -> list[dict[str, Any]]:
     """Up to ``limit`` events after revision ``after``, oldest first: the log read page by page,
-    however far back (a client catching up uses ``journey_events_after`` and a snapshot)."""
+    however far back (a client catching up uses ``journey_events_after`` and a snapshot).
+
+    Events about share links keep their details only for a reader who ``sees_share_links``
+    (``can_share_journey``); safe by default, since the log is read by viewers too."""
     events = JourneyEvent.objects.filter(journey_id=journey.pk, revision__gt=after)
-    return [event_message(event) for event in events.order_by("revision")[:limit]]
+    page = [event_message(event) for event in events.order_by("revision")[:limit]]
+    return page if sees_share_links else [without_share_links(event) for event in page]
 
 
 def share_links_of(*, journey: Journey) -> QuerySet[ShareLink]:

@@ -7,7 +7,7 @@ REST views, socket frames and the admin reach them through the table of actions
 """
 
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -227,6 +227,10 @@ def _survey_parents_lock(journey_id: int) -> None:
 # --- Share links ------------------------------------------------------------------------------
 
 SHARE_LINKS_PER_JOURNEY = 100  # active ones; past this, old links should be revoked first
+# The longest expiry the share dialog offers; a link meant to last longer never expires (and is
+# then revoked by hand). The slack covers a browser clock a little ahead of the server's.
+SHARE_LINK_MAX_DAYS = 90
+_SHARE_LINK_EXPIRY_SLACK = timedelta(hours=1)
 
 
 def _share_link_data(link: ShareLink) -> dict[str, Any]:
@@ -256,6 +260,14 @@ def share_link_create(
     now = timezone.now()
     if expires_at is not None and expires_at <= now:
         raise InvalidInput({"expires_at": "A link's expiry must be in the future."})
+    latest = now + timedelta(days=SHARE_LINK_MAX_DAYS) + _SHARE_LINK_EXPIRY_SLACK
+    if expires_at is not None and expires_at > latest:
+        raise InvalidInput(
+            {
+                "expires_at": f"A link expires within {SHARE_LINK_MAX_DAYS} days at most; "
+                "leave the expiry out for a link that never expires."
+            }
+        )
     with transaction.atomic():
         journey = journey_for_change(journey_id=journey_id, actor=actor, lock=True)
         if not can_share_journey(actor, journey):

@@ -12,8 +12,9 @@ from typing import Any
 
 # Fields of a map item that name a person (as a user id; the editor turns ids into names).
 _PEOPLE_FIELDS = ("updated_by", "created_by")
-# Event kinds a visitor never receives: links out of the tool are the team's business.
-_TEAM_ONLY_KINDS = ("share_link_created", "share_link_revoked")
+# Events about the map's share links: their labels, expiries and creators are for those who may
+# share the map (``can_share_journey``); viewers and visitors learn only that the map changed.
+SHARE_LINK_KINDS = ("share_link_created", "share_link_revoked")
 _ITEM_KINDS = ("phase", "lane", "card", "touchpoint", "emotion", "opportunity")
 
 
@@ -50,12 +51,18 @@ def visitor_map(map_data: dict[str, Any]) -> dict[str, Any]:
     return projected
 
 
+def without_share_links(event: dict[str, Any]) -> dict[str, Any]:
+    """A map event as someone who may not see the map's share links receives it."""
+    if event["kind"] not in SHARE_LINK_KINDS:
+        return event
+    # Still numbered: the receiver's revision count must not show a gap for it.
+    return {**event, "kind": "map_changed", "payload": {}}
+
+
 def visitor_event(event: dict[str, Any]) -> dict[str, Any] | None:
     """A map event (``event_message``) as a visitor may receive it, or None if not at all."""
-    kind = event["kind"]
-    if kind in _TEAM_ONLY_KINDS:
-        # Still numbered: the visitor's revision count must not show a gap for it.
-        return {**event, "kind": "map_changed", "actor": None, "payload": {}}
+    if event["kind"] in SHARE_LINK_KINDS:
+        return {**without_share_links(event), "actor": None}
     payload = dict(event.get("payload") or {})
     for key in _ITEM_KINDS:
         if isinstance(payload.get(key), dict):

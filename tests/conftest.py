@@ -1,4 +1,5 @@
 import os
+import uuid
 
 import pytest
 from rest_framework.test import APIClient
@@ -33,6 +34,17 @@ def _fresh_channel_layer():
     channel_layers.backends.clear()
     yield
     channel_layers.backends.clear()
+
+
+@pytest.fixture(autouse=True)
+def _own_cache(settings):
+    """A cache of the test's own (on Redis, keys under a prefix of its own): the sign-in
+    limiter's and the throttles' counts of one test never lock another test out."""
+    own = uuid.uuid4().hex
+    settings.CACHES = {
+        name: {**config, "KEY_PREFIX": f"{config.get('KEY_PREFIX', '')}-{own}"}
+        for name, config in settings.CACHES.items()
+    }
 
 
 @pytest.fixture(autouse=True)

@@ -157,6 +157,38 @@ def test_an_admin_sets_a_survey_secret_that_is_never_shown_again(admin_browser):
     assert source.credentials == {"access_token": "tfp_very_secret"}
 
 
+def test_an_admin_repointing_a_feed_is_asked_for_its_token_again(admin_browser):
+    from feedback.models import SurveySource
+    from tests.factories import SurveySourceFactory
+
+    journey = Journey.objects.first()
+    feed = SurveySourceFactory(
+        journey=journey,
+        kind="json",
+        options={"url": "https://feedback.example.com/feed"},
+        credentials={"token": "feed-token"},
+    )
+    form = {
+        "name": feed.name,
+        "kind": "json",
+        "journey": journey.pk,
+        "field_mapping": "{}",
+        "matching_rules": "[]",
+        "options": '{"url": "https://collector.example.net/feed"}',
+    }
+    url = reverse("admin:feedback_surveysource_change", args=[feed.pk])
+    refused = admin_browser.post(url, form)
+    assert refused.status_code == 200  # the form again, with the reason
+    assert "The source now points elsewhere: set its credentials again." in refused.content.decode()
+    feed.refresh_from_db()
+    assert feed.options == {"url": "https://feedback.example.com/feed"}
+
+    assert admin_browser.post(url, {**form, "token": "collector-token"}).status_code == 302
+    feed = SurveySource.objects.get(pk=feed.pk)
+    assert feed.options == {"url": "https://collector.example.net/feed"}
+    assert feed.credentials == {"token": "collector-token"}
+
+
 def test_an_admin_deletes_a_survey_source_with_its_responses_through_the_service(
     admin_browser,
 ):

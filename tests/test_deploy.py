@@ -55,7 +55,8 @@ def test_the_compose_file_validates_with_docker_compose():
 
 
 @pytest.mark.django_db
-def test_the_api_docs_load_their_assets_locally(client):
+def test_the_api_docs_load_their_assets_locally(client, viewer):
+    client.force_login(viewer)
     page = client.get("/api/docs/").content.decode()
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/" in page
     assert "cdn." not in page and "unpkg" not in page
@@ -105,7 +106,7 @@ def embedded_server(tmp_path_factory):
     base = f"http://127.0.0.1:{port}"
     for _ in range(100):
         try:
-            if _get(f"{base}/api/docs/")[0] == 200:
+            if _get(f"{base}/accounts/login/")[0] == 200:
                 break
         except OSError:
             time.sleep(0.1)
@@ -119,7 +120,6 @@ def embedded_server(tmp_path_factory):
 
 def test_the_embedded_server_serves_docs_static_files_and_the_demo_map(embedded_server, settings):
     base = embedded_server
-    assert _get(f"{base}/api/docs/")[0] == 200
     status, css = _get(f"{base}/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui.css")
     assert status == 200 and b"swagger-ui" in css
     assert _get(f"{base}/admin/login/")[0] == 200
@@ -132,6 +132,8 @@ def test_the_embedded_server_serves_docs_static_files_and_the_demo_map(embedded_
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         token = json.load(response)["token"]
+    assert _get(f"{base}/api/schema/")[0] == 401  # for signed-in users only
+    assert _get(f"{base}/api/schema/", token)[0] == 200
     journeys = json.loads(_get(f"{base}/api/journeys/", token)[1])
     assert journeys["count"] == 1
     status, body = _get(f"{base}/api/journeys/{journeys['results'][0]['id']}/", token)

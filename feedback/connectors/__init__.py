@@ -2,6 +2,11 @@
 
 ``connector_for`` builds one from a source's kind, options and credentials; its ``batches``
 yield flat records for the importer to map and store. Connectors never touch the database.
+
+A vendor's host is fixed (Qualtrics' within qualtrics.com, by datacenter): a source's options
+cannot send its token elsewhere. Only ``JOURNEYBOARD_CONNECTOR_BASE_URLS`` replaces a vendor's
+host, for tests against local fakes. A JSON feed's address is the source's own; changing it
+needs the feed's credentials again (``source_address``, checked by the service).
 """
 
 from __future__ import annotations
@@ -17,9 +22,13 @@ from feedback.connectors.qualtrics import QualtricsConnector
 from feedback.connectors.surveymonkey import SurveyMonkeyConnector
 from feedback.connectors.typeform import TypeformConnector
 
-__all__ = ["Batch", "Connector", "ConnectorError", "connector_for"]
+__all__ = ["Batch", "Connector", "ConnectorError", "connector_for", "source_address"]
 
 KINDS = ("qualtrics", "surveymonkey", "typeform", "json")
+VENDOR_HOSTS = {
+    "surveymonkey": "https://api.surveymonkey.com",
+    "typeform": "https://api.typeform.com",
+}
 # A Qualtrics datacenter (iad1) or organisation-qualified one (myorg.iad1): a host name part,
 # never a path or another domain.
 _DATACENTER = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)?")
@@ -32,9 +41,23 @@ def _number(options: dict[str, Any], key: str, default: float) -> float:
     return float(value)
 
 
+def _base_override(kind: str) -> str | None:
+    """A vendor's host replaced by ``JOURNEYBOARD_CONNECTOR_BASE_URLS`` (tests only)."""
+    from django.conf import settings
+
+    overrides = getattr(settings, "JOURNEYBOARD_CONNECTOR_BASE_URLS", None) or {}
+    value = overrides.get(kind)
+    return str(value) if value else None
+
+
+def _vendor_base(kind: str) -> str:
+    return _base_override(kind) or VENDOR_HOSTS[kind]
+
+
 def _qualtrics_base(options: dict[str, Any]) -> str:
-    if options.get("base_url"):
-        return str(options["base_url"])
+    override = _base_override("qualtrics")
+    if override:
+        return override
     datacenter = required(options, "datacenter", "Qualtrics datacenter (such as iad1)", "options")
     if not _DATACENTER.fullmatch(datacenter):
         raise ConnectorError(
@@ -61,7 +84,7 @@ def connector_for(
         )
     if kind == "surveymonkey":
         return SurveyMonkeyConnector(
-            base_url=str(options.get("base_url") or "https://api.surveymonkey.com"),
+            base_url=_vendor_base("surveymonkey"),
             survey_id=required(options, "survey_id", "SurveyMonkey survey id", "options"),
             access_token=required(
                 credentials, "access_token", "SurveyMonkey access token", "credentials"
@@ -70,7 +93,7 @@ def connector_for(
         )
     if kind == "typeform":
         return TypeformConnector(
-            base_url=str(options.get("base_url") or "https://api.typeform.com"),
+            base_url=_vendor_base("typeform"),
             form_id=required(options, "form_id", "Typeform form id", "options"),
             access_token=required(
                 credentials, "access_token", "Typeform access token", "credentials"
@@ -93,3 +116,14 @@ def connector_for(
         "invalid_source",
         f"Sources of kind {kind!r} are not synced over the network (one of {', '.join(KINDS)}).",
     )
+
+
+def source_address(kind: str, options: Any) -> tuple[str, str]:
+    """Where a source's credentials are sent, as far as its own settings decide it: its kind,
+    and the feed's URL or the Qualtrics datacenter (other vendors' hosts are fixed)."""
+    options = options if isinstance(options, dict) else {}
+    if kind == "json":
+        return kind, str(options.get("url") or "").strip()
+    if kind == "qualtrics":
+        return kind, str(options.get("datacenter") or "").strip().lower()
+    return kind, ""

@@ -1,4 +1,5 @@
 """Any JSON feed over HTTPS: a list of responses, or pages of them linked by a "next" URL.
+Its address is public, or one that JOURNEYBOARD_OUTBOUND_ALLOW names.
 
 The cursor is the URL to read next. When the feed has no next page, the cursor keeps the last
 page's URL, so the next sync re-reads it and picks up whatever was appended since.
@@ -62,6 +63,8 @@ class JsonFeedConnector:
             headers={"Authorization": f"Bearer {token}"} if token else {},
             secrets=[token] if token else [],
             sleep=sleep,
+            # A feed may be at any address: what it answers with is never shown to users.
+            quote_errors=False,
         )
         self.items_key = items_key
         self.next_key = next_key

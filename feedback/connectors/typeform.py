@@ -23,6 +23,20 @@ PAGE_SIZE = 1000  # the Responses API's maximum
 _SCALAR_TYPES = ("text", "email", "url", "file_url", "date", "phone_number", "boolean")
 
 
+def _object(value: Any) -> dict[str, Any]:
+    # A signed body is still input: a value of the wrong JSON type reads as absent.
+    return value if isinstance(value, dict) else {}
+
+
+def _list(response: dict[str, Any], name: str) -> list[Any]:
+    value = response.get(name)
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise ConnectorError("vendor_error", f"A Typeform response's {name} is not a list.")
+    return value
+
+
 def answer_value(answer: dict[str, Any]) -> Any:
     """The value of one answer: an int for numbers (ratings, opinion scales, NPS), the label for
     choices (several joined with ", "), the text, date or bool as Typeform gives it."""
@@ -33,16 +47,17 @@ def answer_value(answer: dict[str, Any]) -> Any:
             return int(number)
         return number
     if kind == "choice":
-        choice = answer.get("choice") or {}
+        choice = _object(answer.get("choice"))
         return choice.get("label") or choice.get("other")
     if kind == "choices":
-        choices = answer.get("choices") or {}
-        labels = [str(label) for label in choices.get("labels") or []]
+        choices = _object(answer.get("choices"))
+        given = choices.get("labels")
+        labels = [str(label) for label in given] if isinstance(given, list) else []
         if choices.get("other"):
             labels.append(str(choices["other"]))
         return ", ".join(labels) if labels else None
     if kind == "payment":
-        return (answer.get("payment") or {}).get("amount")
+        return _object(answer.get("payment")).get("amount")
     if kind in _SCALAR_TYPES:
         return answer.get(kind)
     # A type added after this was written: take its value when it is a plain one.
@@ -58,21 +73,23 @@ def record_of(response: dict[str, Any]) -> dict[str, Any]:
     variables (such as a score).
     """
     record: dict[str, Any] = {}
-    for answer in response.get("answers") or []:
+    answers, variables = _list(response, "answers"), _list(response, "variables")
+    for answer in answers:
         if not isinstance(answer, dict):
             continue
         value = answer_value(answer)
-        field = answer.get("field") if isinstance(answer.get("field"), dict) else {}
+        field = _object(answer.get("field"))
         for key in (field.get("id"), field.get("ref")):
             if key:
                 record[str(key)] = value
-    hidden = response.get("hidden")
-    if isinstance(hidden, dict):
-        for name, value in hidden.items():
-            record[f"hidden.{name}"] = value
-    for variable in response.get("variables") or []:
+    for name, value in _object(response.get("hidden")).items():
+        record[f"hidden.{name}"] = value
+    for variable in variables:
         if isinstance(variable, dict) and variable.get("key"):
-            record[f"variables.{variable['key']}"] = variable.get(variable.get("type") or "")
+            kind = variable.get("type")
+            record[f"variables.{variable['key']}"] = (
+                variable.get(kind) if isinstance(kind, str) else None
+            )
     record["response_id"] = str(response.get("token") or response.get("response_id") or "")
     record["submitted_at"] = iso_time(response.get("submitted_at"))
     return record

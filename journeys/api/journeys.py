@@ -12,7 +12,7 @@ from journeys import services
 from journeys.api.items import DELETE_PARAMETERS, edit_input
 from journeys.map_templates import TEMPLATES
 from journeys.models import Journey
-from journeys.permissions import EditorWritesOthersRead, Role, role_of
+from journeys.permissions import EditorWritesOthersRead, Role, can_share_journey, role_of
 from journeys.selectors import (
     journey_events_after,
     journey_events_page,
@@ -126,6 +126,7 @@ class JourneyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         ``limit``, the whole log page by page, however old.
         """
         journey = self.get_object()
+        sees_share_links = can_share_journey(request.user, journey)
         after = serializers.IntegerField(min_value=0).run_validation(
             request.query_params.get("after")
         )
@@ -133,7 +134,9 @@ class JourneyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             limit = serializers.IntegerField(min_value=1, max_value=EVENT_PAGE_MAX).run_validation(
                 request.query_params.get("limit")
             )
-            page = journey_events_page(journey=journey, after=after, limit=limit)
+            page = journey_events_page(
+                journey=journey, after=after, limit=limit, sees_share_links=sees_share_links
+            )
             more = len(page) == limit and page[-1]["revision"] < journey.revision
             return Response(
                 {
@@ -142,7 +145,9 @@ class JourneyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
                     "next_after": page[-1]["revision"] if more else None,
                 }
             )
-        events = journey_events_after(journey=journey, after=after)
+        events = journey_events_after(
+            journey=journey, after=after, sees_share_links=sees_share_links
+        )
         if events is None:
             snapshot = journey_map_get(journey=journey, context={"request": request})
             return Response({"revision": journey.revision, "snapshot": snapshot})

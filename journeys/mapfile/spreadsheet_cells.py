@@ -5,7 +5,8 @@ leading ``'`` before text a spreadsheet would run; every import of such a file t
 that quote off again, so a download uploaded again is equal to what was stored.
 """
 
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# ``|`` too: older Excel runs ``|cmd`` as a DDE command (``=cmd|' /C calc'!A0`` without the =).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "|")
 
 
 def spreadsheet_safe(value: object) -> object:
@@ -39,4 +40,4 @@ def cell_in(text: str) -> str:
 
 # ``cell_in`` in SQL (PostgreSQL regular expressions), for imports that never leave the
 # database: one or more quotes before a formula start lose the first.
-CELL_IN_PATTERN = r"^'+[=+@\t\r-]"
+CELL_IN_PATTERN = r"^'+[=+@\t\r|-]"

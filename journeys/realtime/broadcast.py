@@ -52,9 +52,16 @@ def _send_to(layer, group: str, message: dict) -> None:
         _outside_loop.submit(send, group, message).result(timeout=10)
 
 
-def _frame_send(journey_id: int, frame: dict, *, visitor_frame: dict | None = None) -> None:
+def _frame_send(
+    journey_id: int,
+    frame: dict,
+    *,
+    visitor_frame: dict | None = None,
+    linkless_frame: dict | None = None,
+) -> None:
     # Serialised once here, not once per open socket: consumers forward the text as is. A
-    # share-link visitor's socket forwards ``visitor_text`` instead (nothing when it is None).
+    # share-link visitor's socket forwards ``visitor_text`` instead (nothing when it is None),
+    # and a team member who may not share the map ``linkless_text`` when there is one.
     _group_send(
         journey_id,
         {
@@ -63,6 +70,9 @@ def _frame_send(journey_id: int, frame: dict, *, visitor_frame: dict | None = No
             "visitor_text": None
             if visitor_frame is None
             else json.dumps(visitor_frame, default=str),
+            "linkless_text": None
+            if linkless_frame is None
+            else json.dumps(linkless_frame, default=str),
             "revision": frame.get("revision"),
         },
     )
@@ -70,14 +80,16 @@ def _frame_send(journey_id: int, frame: dict, *, visitor_frame: dict | None = No
 
 def broadcast_journey_event(journey_id: int, event: dict) -> None:
     """Send one event to the map's group; a failure is logged, since clients resync by revision."""
-    from journeys.visitors import visitor_event
+    from journeys.visitors import visitor_event, without_share_links
 
     try:
         visitor = visitor_event(event)
+        linkless = without_share_links(event)
         _frame_send(
             journey_id,
             {"type": "event", **event},
             visitor_frame=None if visitor is None else {"type": "event", **visitor},
+            linkless_frame=None if linkless is event else {"type": "event", **linkless},
         )
     except Exception:  # the change is committed; a lost broadcast is recovered by resync
         logger.exception("Broadcast of %s to journey %s failed", event.get("kind"), journey_id)

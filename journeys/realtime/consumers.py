@@ -35,7 +35,12 @@ from django.db import close_old_connections
 from config.errors import error_answer
 from config.ws_auth import user_for_session
 from journeys.models import Journey
-from journeys.permissions import can_edit_journey, can_view_journey, role_of
+from journeys.permissions import (
+    can_edit_journey,
+    can_share_journey,
+    can_view_journey,
+    role_of,
+)
 from journeys.realtime.access import user_now
 from journeys.realtime.broadcast import journey_group, user_group
 from journeys.realtime.frames import edit_apply
@@ -85,6 +90,7 @@ class Access:
     close_code: int | None  # None: may stay; else the code to close with
     can_edit: bool = False
     revision: int = 0
+    can_share: bool = False  # sees the map's share links (their events in full)
 
 
 def answer_of(error: Exception) -> dict[str, Any]:
@@ -219,6 +225,7 @@ def _request_id(frame: dict) -> Any:
 class JourneyConsumer(LiveSocket):
     watching = False
     can_edit = False
+    can_share = False
 
     async def connect(self) -> None:
         self.journey_id = int(self.scope["url_route"]["kwargs"]["journey_id"])
@@ -235,6 +242,7 @@ class JourneyConsumer(LiveSocket):
             await self.close(code=access.close_code)
             return
         self.user, self.can_edit = access.user, access.can_edit
+        self.can_share = access.can_share
         await self.join(self.group, user_group(self.user.pk))
         self.known_members: set[str] = set()
         self.presence = {
@@ -287,7 +295,13 @@ class JourneyConsumer(LiveSocket):
         journey = Journey.objects.filter(pk=self.journey_id).first()
         if journey is None or not can_view_journey(user, journey):
             return Access(user, CLOSE_NO_ACCESS)
-        return Access(user, None, can_edit_journey(user, journey), journey.revision)
+        return Access(
+            user,
+            None,
+            can_edit_journey(user, journey),
+            journey.revision,
+            can_share_journey(user, journey),
+        )
 
     async def recheck_access(self) -> bool:
         """Close the socket if its user may no longer see the map; True if it stays open."""
@@ -296,6 +310,7 @@ class JourneyConsumer(LiveSocket):
             await self.leave()
             await self.close(code=access.close_code)
             return False
+        self.can_share = access.can_share
         if access.can_edit != self.can_edit:
             self.can_edit = access.can_edit
             await self.send_frame({"type": "access", "can_edit": self.can_edit})
@@ -369,10 +384,9 @@ class JourneyConsumer(LiveSocket):
         journey = journey.first()
         if journey is None or not can_view_journey(user, journey):
             return None
-        return self.replay(journey, after)
-
-    def replay(self, journey: Journey, after: int) -> dict[str, Any]:
-        events = journey_events_after(journey=journey, after=after)
+        events = journey_events_after(
+            journey=journey, after=after, sees_share_links=can_share_journey(user, journey)
+        )
         if events is None:
             return {"type": "snapshot", "map": journey_map_get(journey=journey)}
         return {"type": "events", "revision": journey.revision, "events": events}
@@ -460,8 +474,11 @@ class JourneyConsumer(LiveSocket):
             await super().dispatch(message)
 
     async def journey_event(self, message: dict) -> None:
-        # Events and import progress, serialised once for the whole group.
-        await self.send(text_data=message["text"])
+        # Events and import progress, serialised once for the whole group; an event about a
+        # share link also once as those who may not share the map receive it.
+        linkless = message.get("linkless_text")
+        use_linkless = linkless is not None and not self.can_share
+        await self.send(text_data=linkless if use_linkless else message["text"])
 
     async def journey_presence(self, message: dict) -> None:
         state = message["state"]

@@ -4,6 +4,7 @@ A link that was revoked or has expired answers 410 with a page that says so; a t
 existed answers 404 with the same page, so neither tells an outsider which tokens are real.
 """
 
+from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -42,23 +43,54 @@ def share_link_page(request: HttpRequest, token: str) -> HttpResponse:
     state = link.state_at(timezone.now())
     if state != "active":
         return share_link_invalid(request, status=410, reason=state)
-    services.share_link_opened(share_link=link)
+    first_open = request.method == "GET" and not _opened_before(request, link)
+    if first_open:
+        services.share_link_opened(share_link=link)
+    response = _private(_shared_page(request, link))
+    if first_open:
+        _remember_opened(response, link)
+    return response
+
+
+# A visitor's browser remembers, in a signed cookie scoped to the link's address, that it has
+# opened the link: reloads, a second tab and the page's own data requests count as one open.
+_OPENED_COOKIE = "jb_opened"
+_OPENED_SALT = "journeys.share-link-opened"
+
+
+def _opened_before(request: HttpRequest, link: ShareLink) -> bool:
+    opened = request.get_signed_cookie(_OPENED_COOKIE, default=None, salt=_OPENED_SALT)
+    return opened == str(link.pk)
+
+
+def _remember_opened(response: HttpResponse, link: ShareLink) -> None:
+    response.set_signed_cookie(
+        _OPENED_COOKIE,
+        str(link.pk),
+        salt=_OPENED_SALT,
+        max_age=365 * 24 * 3600,
+        path=reverse("share-link", kwargs={"token": link.token}),
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+
+
+def _shared_page(request: HttpRequest, link: ShareLink) -> HttpResponse:
     journey = link.journey
     if link.target == ShareLink.Target.DASHBOARD:
-        return _private(shared_dashboard_page(request, link))
+        return shared_dashboard_page(request, link)
     editor_data = editor_data_get(journey, request=request, can_edit=False, shared=True)
     editor_data["liveUrl"] = f"/ws/share/{link.token}/"
-    return _private(
-        render(
-            request,
-            "journeys/editor.html",
-            {
-                "journey": journey,
-                "editor_data": editor_data,
-                "can_edit": False,
-                "shared_link": link,
-            },
-        )
+    return render(
+        request,
+        "journeys/editor.html",
+        {
+            "journey": journey,
+            "editor_data": editor_data,
+            "can_edit": False,
+            "shared_link": link,
+        },
     )
 
 

@@ -1,4 +1,3 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from journeys.api.mapfile import journey_import_page
@@ -29,10 +28,4 @@ urlpatterns = [
         persona_pages.persona_delete_page,
         name="persona-delete",
     ),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(redirect_authenticated_user=True),
-        name="login",
-    ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
 ]

@@ -4,6 +4,13 @@ from tests.factories import SurveySourceFactory
 from touchpoints import services as touchpoint_services
 
 
+@pytest.fixture(autouse=True)
+def outbound_to_fake_vendors(settings):
+    """The fake vendors listen on 127.0.0.1, which connectors refuse unless a deployment allows
+    it: these tests allow it, as one with a local feed would (the refusal tests take it away)."""
+    settings.JOURNEYBOARD_OUTBOUND_ALLOW = ["127.0.0.1"]
+
+
 @pytest.fixture
 def survey_map(five_phase_map, editor):
     """A map with two touchpoints, coded for matching, and an upload source on it."""

@@ -3,8 +3,12 @@
 Each fake runs a ``ThreadingHTTPServer`` on a free port in a daemon thread and is used as a
 context manager::
 
-    with FakeSurveyMonkey(responses, max_per_page=2) as fake:
-        connector = connector_for("surveymonkey", {"base_url": fake.url, ...}, {...})
+    with FakeSurveyMonkey(responses, max_per_page=2) as fake, vendor_at("surveymonkey", fake):
+        connector = connector_for("surveymonkey", {"survey_id": ...}, {...})
+
+A vendor's host is fixed, so ``vendor_at`` points it at the fake (the test-only setting
+``JOURNEYBOARD_CONNECTOR_BASE_URLS``, read when a connector is built); the fakes listen on
+127.0.0.1, which connectors reach only because ``tests/feedback/conftest.py`` allows it.
 
 It serves the responses the test gives it, checks the token (a wrong one gets a 401 in the
 vendor's error shape), paginates for real, and logs every request (``fake.requests``) for the
@@ -30,6 +34,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
+
+from django.test import override_settings
+
+
+def vendor_at(kind: str, fake: FakeServer) -> override_settings:
+    """The vendor ``kind`` answered by ``fake`` while a connector is built."""
+    return override_settings(JOURNEYBOARD_CONNECTOR_BASE_URLS={kind: fake.url})
+
 
 # -- recording sleep --------------------------------------------------------------------------
 
@@ -67,9 +79,15 @@ class Seen:
 
 @dataclass
 class Reply:
+    """An answer. ``trickle`` sends the body a byte at a time, that many seconds apart;
+    ``endless`` sends chunks of it with no length until the client hangs up (the fake counts
+    what it managed to send in ``sent``)."""
+
     status: int = 200
     body: bytes = b""
     headers: dict[str, str] = field(default_factory=dict)
+    trickle: float = 0.0
+    endless: bool = False
 
     @classmethod
     def json(cls, data: Any, status: int = 200, headers: dict[str, str] | None = None) -> Reply:
@@ -103,14 +121,34 @@ class _Handler(BaseHTTPRequestHandler):
             headers={name.lower(): value for name, value in self.headers.items()},
             body=body,
         )
-        reply = self.server.fake.handle(seen)  # type: ignore[attr-defined]
+        fake = self.server.fake  # type: ignore[attr-defined]
+        reply = fake.handle(seen)
         self.send_response(reply.status)
         for name, value in reply.headers.items():
             self.send_header(name, value)
-        self.send_header("Content-Length", str(len(reply.body)))
+        if reply.endless:
+            self.send_header("Connection", "close")  # the body ends when the connection does
+            self.close_connection = True
+        else:
+            self.send_header("Content-Length", str(len(reply.body)))
         self.end_headers()
         # The client may have given up waiting (a timeout test).
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            self._write_body(fake, reply)
+
+    def _write_body(self, fake: FakeServer, reply: Reply) -> None:
+        if reply.endless:
+            while not fake.stopped.is_set():
+                self.wfile.write(reply.body)
+                fake.sent += len(reply.body)
+        elif reply.trickle:
+            for byte in reply.body:
+                if fake.stopped.wait(reply.trickle):
+                    return
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+                fake.sent += 1
+        else:
             self.wfile.write(reply.body)
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -129,6 +167,8 @@ class FakeServer:
         self._delays: list[float] = []
         self._server: ThreadingHTTPServer | None = None
         self._url: str | None = None
+        self.sent = 0  # body bytes of trickled or endless replies written so far
+        self.stopped = threading.Event()
 
     # lifecycle
 
@@ -139,16 +179,17 @@ class FakeServer:
     def __exit__(self, *exc: Any) -> None:
         self.stop()
 
-    def start(self) -> None:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    def start(self, host: str = "127.0.0.1") -> None:
+        server = ThreadingHTTPServer((host, 0), _Handler)
         server.daemon_threads = True
         server.fake = self  # type: ignore[attr-defined]
         self._server = server
-        self._url = f"http://127.0.0.1:{server.server_address[1]}"
+        self._url = f"http://{host}:{server.server_address[1]}"
         # A short poll keeps shutdown (at the end of every test) quick.
         threading.Thread(target=server.serve_forever, args=(0.02,), daemon=True).start()
 
     def stop(self) -> None:
+        self.stopped.set()
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()

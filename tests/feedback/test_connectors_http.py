@@ -10,7 +10,14 @@ import pytest
 
 from feedback.connectors import ConnectorError, connector_for
 from feedback.connectors.http import VendorClient, retry_after_seconds
-from tests.feedback.fake_vendors import FakeJsonFeed, FakeServer, FakeTypeform, Reply, Waits
+from tests.feedback.fake_vendors import (
+    FakeJsonFeed,
+    FakeServer,
+    FakeTypeform,
+    Reply,
+    Waits,
+    vendor_at,
+)
 
 
 def feed_items(count: int) -> list[dict]:
@@ -105,37 +112,44 @@ def test_a_vendor_that_answers_too_slowly_is_retried():
     assert len(fake.requests) == 2
 
 
-def test_a_plain_http_base_url_is_refused_for_a_real_host():
-    credentials = {"api_token": "t", "access_token": "t"}
+def test_a_plain_http_address_is_refused_unless_the_deployment_allows_its_host():
     refused = [
-        ("json", {"url": "http://feedback.example.com/feed"}),
-        ("surveymonkey", {"base_url": "http://api.surveymonkey.com", "survey_id": "1"}),
-        ("typeform", {"base_url": "http://api.typeform.com", "form_id": "f"}),
-        ("qualtrics", {"base_url": "http://iad1.qualtrics.com", "survey_id": "SV_1"}),
-        ("json", {"url": "ftp://feedback.example.com/feed"}),
-        ("json", {"url": "https://user:pw@feedback.example.com/feed"}),
+        {"url": "http://feedback.example.com/feed"},
+        {"url": "http://localhost/feed"},  # this machine, but not on the allow-list
+        {"url": "ftp://feedback.example.com/feed"},
+        {"url": "https://user:pw@feedback.example.com/feed"},
     ]
     messages = []
-    for kind, options in refused:
+    for options in refused:
         with pytest.raises(ConnectorError) as caught:
-            connector_for(kind, options, credentials)
+            connector_for("json", options, {})
         assert caught.value.code == "invalid_source", options
         messages.append(str(caught.value))
     assert messages[0] == (
         "The JSON feed: the address must use https (http://feedback.example.com was refused)."
     )
-    assert messages[3] == (
-        "Qualtrics: the address must use https (http://iad1.qualtrics.com was refused)."
+    assert (
+        messages[1] == "The JSON feed: the address must use https (http://localhost was refused)."
     )
-    assert messages[5] == "The JSON feed: the address must not contain a user name or password."
+    assert messages[3] == "The JSON feed: the address must not contain a user name or password."
 
-    # https anywhere, and plain http to this machine (tests, local feeds), are fine.
-    for url in (
-        "https://feedback.example.com/feed",
-        "http://127.0.0.1:8000/feed",
-        "http://localhost/feed",
-    ):
+    # https anywhere, and plain http to a host the allow-list names (127.0.0.1 here), are fine.
+    for url in ("https://feedback.example.com/feed", "http://127.0.0.1:8000/feed"):
         assert connector_for("json", {"url": url}, {}).url == url
+
+
+def test_a_source_option_cannot_move_a_vendor_to_another_host():
+    credentials = {"api_token": "t", "access_token": "t"}
+    elsewhere = {"base_url": "https://collector.example.net"}
+    typeform = connector_for("typeform", {**elsewhere, "form_id": "f"}, credentials)
+    surveymonkey = connector_for("surveymonkey", {**elsewhere, "survey_id": "1"}, credentials)
+    qualtrics = connector_for(
+        "qualtrics", {**elsewhere, "datacenter": "iad1", "survey_id": "SV_1"}, credentials
+    )
+
+    assert typeform.client.base_url == "https://api.typeform.com"
+    assert surveymonkey.client.base_url == "https://api.surveymonkey.com"
+    assert qualtrics.client.base_url == "https://iad1.qualtrics.com"
 
 
 def test_an_unknown_kind_or_missing_settings_is_an_invalid_source():
@@ -240,9 +254,10 @@ def test_a_redirect_to_another_host_drops_the_credentials():
 def test_a_token_that_cannot_be_sent_is_refused_without_quoting_it():
     with FakeTypeform([]) as fake:
         for token in ("tfp_first\nsecond", "tfp_caf\u00e9\u20ac"):
-            connector = connector_for(
-                "typeform", {"base_url": fake.url, "form_id": "tfJourney"}, {"access_token": token}
-            )
+            with vendor_at("typeform", fake):
+                connector = connector_for(
+                    "typeform", {"form_id": "tfJourney"}, {"access_token": token}
+                )
             with pytest.raises(ConnectorError) as caught:
                 list(connector.batches({}))
             assert caught.value.code == "invalid_source"

@@ -11,19 +11,20 @@ import pytest
 
 from feedback.connectors import ConnectorError, connector_for
 from feedback.connectors import qualtrics as qualtrics_module
-from tests.feedback.fake_vendors import FakeQualtrics, Waits, qualtrics_response
+from tests.feedback.fake_vendors import FakeQualtrics, Waits, qualtrics_response, vendor_at
 
 TOKEN = "qualtrics-secret-token"
 EXPORTS = "/API/v3/surveys/SV_journey/export-responses"
 
 
 def connect(fake: FakeQualtrics, waits: Waits, token: str = TOKEN, **options):
-    return connector_for(
-        "qualtrics",
-        {"base_url": fake.url, "survey_id": "SV_journey", "poll_interval_seconds": 0.5, **options},
-        {"api_token": token},
-        sleep=waits,
-    )
+    with vendor_at("qualtrics", fake):
+        return connector_for(
+            "qualtrics",
+            {"survey_id": "SV_journey", "poll_interval_seconds": 0.5, **options},
+            {"api_token": token},
+            sleep=waits,
+        )
 
 
 def at(minute: int) -> str:
@@ -218,10 +219,10 @@ def test_wrong_credentials_are_a_clear_error_without_the_token():
 
 
 def test_an_unknown_survey_is_not_found():
-    with FakeQualtrics([]) as fake:
+    with FakeQualtrics([]) as fake, vendor_at("qualtrics", fake):
         connector = connector_for(
             "qualtrics",
-            {"base_url": fake.url, "survey_id": "SV_gone"},
+            {"survey_id": "SV_gone"},
             {"api_token": TOKEN},
             sleep=Waits(),
         )

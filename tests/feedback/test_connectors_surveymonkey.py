@@ -6,19 +6,25 @@ import pytest
 
 from feedback.connectors import ConnectorError, connector_for
 from feedback.connectors.base import iso_time
-from tests.feedback.fake_vendors import FakeSurveyMonkey, Waits, surveymonkey_response
+from tests.feedback.fake_vendors import (
+    FakeSurveyMonkey,
+    Waits,
+    surveymonkey_response,
+    vendor_at,
+)
 
 TOKEN = "surveymonkey-secret-token"
 BULK = "/v3/surveys/412345678/responses/bulk"
 
 
 def connect(fake: FakeSurveyMonkey, waits: Waits | None = None, token: str = TOKEN):
-    return connector_for(
-        "surveymonkey",
-        {"base_url": fake.url, "survey_id": "412345678"},
-        {"access_token": token},
-        sleep=waits or Waits(),
-    )
+    with vendor_at("surveymonkey", fake):
+        return connector_for(
+            "surveymonkey",
+            {"survey_id": "412345678"},
+            {"access_token": token},
+            sleep=waits or Waits(),
+        )
 
 
 def at(minute: int) -> str:

@@ -5,19 +5,20 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from feedback.connectors import ConnectorError, connector_for
-from tests.feedback.fake_vendors import FakeTypeform, Waits, typeform_item
+from tests.feedback.fake_vendors import FakeTypeform, Waits, typeform_item, vendor_at
 
 TOKEN = "typeform-secret-token"
 RESPONSES = "/forms/tfJourney/responses"
 
 
 def connect(fake: FakeTypeform, token: str = TOKEN, waits: Waits | None = None):
-    return connector_for(
-        "typeform",
-        {"base_url": fake.url, "form_id": "tfJourney"},
-        {"access_token": token, "webhook_secret": "not-used-for-syncs"},
-        sleep=waits or Waits(),
-    )
+    with vendor_at("typeform", fake):
+        return connector_for(
+            "typeform",
+            {"form_id": "tfJourney"},
+            {"access_token": token, "webhook_secret": "not-used-for-syncs"},
+            sleep=waits or Waits(),
+        )
 
 
 def at(minute: int) -> str:
@@ -124,10 +125,8 @@ def test_a_vendor_refusal_carries_typeforms_own_description():
 
 
 def test_an_unknown_form_is_not_found():
-    with FakeTypeform(items(1)) as fake:
-        connector = connector_for(
-            "typeform", {"base_url": fake.url, "form_id": "nope"}, {"access_token": TOKEN}
-        )
+    with FakeTypeform(items(1)) as fake, vendor_at("typeform", fake):
+        connector = connector_for("typeform", {"form_id": "nope"}, {"access_token": TOKEN})
         with pytest.raises(ConnectorError) as caught:
             list(connector.batches({}))
 

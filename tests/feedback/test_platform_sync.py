@@ -9,7 +9,7 @@ import pytest
 from feedback import services
 from feedback.models import ImportRun, SurveyResponse, SurveySource
 from tests.factories import SurveySourceFactory
-from tests.feedback.fake_vendors import FakeJsonFeed, FakeQualtrics, qualtrics_response
+from tests.feedback.fake_vendors import FakeJsonFeed, FakeQualtrics, qualtrics_response, vendor_at
 from touchpoints import services as touchpoint_services
 
 pytestmark = pytest.mark.django_db
@@ -121,9 +121,11 @@ def qualtrics_source(five_phase_map, editor, settings):
 
 
 def _sync(source, editor, fake) -> ImportRun:
-    source.options = {"base_url": fake.url, "survey_id": "SV_journey"}
+    source.options = {"survey_id": "SV_journey"}
     source.save()
-    return services.import_run_execute(services.import_sync_start(actor=editor, source=source).pk)
+    run = services.import_sync_start(actor=editor, source=source)
+    with vendor_at("qualtrics", fake):
+        return services.import_run_execute(run.pk)
 
 
 def test_an_unsorted_qualtrics_export_is_imported_once_and_resumes_after_its_latest_date(

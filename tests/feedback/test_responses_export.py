@@ -240,3 +240,23 @@ async def test_under_asgi_the_csv_is_sent_piece_by_piece(survey_map, editor):
     assert len(bodies) >= 4  # 2,000 rows in pieces of 500
     lines = b"".join(bodies).decode("utf-8-sig").splitlines()
     assert len(lines) == 2001 and lines[0].startswith("response_id,")
+
+
+def test_a_cell_starting_with_a_pipe_is_neutralised(survey_map, client_for, editor):
+    # ``|`` starts a DDE command in older Excel (``cmd|' /C calc'!A0``): written quoted like any
+    # formula, and taken off again when the download is uploaded again.
+    comment = "cmd|' /C calc'!A0"
+    piped = "|calc"
+    content = HEADER + (
+        f"p1,2024-05-01T10:00:00Z,9,,,{csv_cell(piped)},web,checkout,Purchase\n"
+        f"p2,2024-05-02T10:00:00Z,9,,,{csv_cell(comment)},web,checkout,Purchase\n"
+    )
+    client = client_for(editor)
+    upload_and_import(client, survey_map.source, content)
+    downloaded = download(client, survey_map.source)
+    exported = {row[0]: row[5] for row in list(csv.reader(io.StringIO(downloaded)))[1:]}
+    assert exported == {"p1": "'|calc", "p2": comment}
+
+    again = upload_and_import(client, survey_map.source, downloaded)
+    assert (again.state, again.unchanged) == ("succeeded", 2)
+    assert SurveyResponse.objects.get(external_id="p1").comment == "|calc"

@@ -18,15 +18,18 @@ pytestmark = pytest.mark.django_db
 SECRET = "whsec-test-secret"
 
 
-def _delivery(token: str = "tok-1", nps: int = 9) -> bytes:
+def _delivery(
+    token: str = "tok-1", nps: int = 9, submitted_at: str = "2024-06-01T12:00:00Z"
+) -> bytes:
     return json.dumps(
         {
-            "event_id": f"evt-{token}",
+            "event_id": f"evt-{token}-{submitted_at}",
             "event_type": "form_response",
             "form_response": {
                 "form_id": "FORM1",
                 "token": token,
-                "submitted_at": "2024-06-01T12:00:00Z",
+                "landed_at": submitted_at,
+                "submitted_at": submitted_at,
                 "hidden": {"touchpoint": "delivery"},
                 "answers": [
                     {"type": "number", "number": nps, "field": {"id": "f1", "ref": "nps"}},
@@ -106,4 +109,42 @@ def test_a_response_out_of_scale_is_refused_with_its_reason(typeform_source):
     answer = _post(typeform_source, body, _signature(body))
     assert answer.status_code == 400
     assert "NPS scale" in json.dumps(answer.json())
+    assert not SurveyResponse.objects.exists()
+
+
+def test_an_older_webhook_delivery_does_not_overwrite_a_newer_one(typeform_source):
+    older = _delivery(nps=9, submitted_at="2024-06-01T12:00:00Z")
+    newer = _delivery(nps=3, submitted_at="2024-06-02T08:30:00Z")
+    assert _post(typeform_source, older, _signature(older)).json() == {"imported": 1, "updated": 0}
+    assert _post(typeform_source, newer, _signature(newer)).json() == {"imported": 0, "updated": 1}
+
+    replayed = _post(typeform_source, older, _signature(older))  # signed, but stale
+
+    assert replayed.status_code == 200
+    assert replayed.json() == {"imported": 0, "updated": 0}
+    response = SurveyResponse.objects.get()
+    assert (response.nps, response.submitted_at.isoformat()) == (3, "2024-06-02T08:30:00+00:00")
+
+
+def test_a_signed_body_of_the_wrong_shape_is_a_400(typeform_source):
+    delivery = json.loads(_delivery())
+    for answers in (5, "nine", {"nps": 9}):
+        delivery["form_response"]["answers"] = answers
+        body = json.dumps(delivery).encode()
+        answer = _post(typeform_source, body, _signature(body))
+        assert answer.status_code == 400, (answers, answer.content)
+        assert answer.json()["errors"] == {
+            "form_response": ["A Typeform response's answers is not a list."]
+        }
+    delivery["form_response"]["answers"] = [{"type": "choice", "choice": 5}, 7]
+    delivery["form_response"]["variables"] = [{"key": "score", "type": ["number"]}]
+    body = json.dumps(delivery).encode()
+    # Values of the wrong type inside the lists read as absent, and the row says what is missing.
+    answer = _post(typeform_source, body, _signature(body))
+    assert answer.status_code == 400
+    assert answer.json()["errors"] == {
+        "form_response": [
+            "The response cannot be imported (row: The row has no score and no comment.)."
+        ]
+    }
     assert not SurveyResponse.objects.exists()

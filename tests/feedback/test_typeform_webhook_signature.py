@@ -8,7 +8,7 @@ import json
 
 from feedback.connectors import connector_for
 from feedback.connectors.typeform import typeform_webhook_records, verify_typeform_signature
-from tests.feedback.fake_vendors import FakeTypeform, typeform_item
+from tests.feedback.fake_vendors import FakeTypeform, typeform_item, vendor_at
 
 SECRET = "whsec-journeyboard-test"
 
@@ -69,10 +69,10 @@ def test_a_webhook_payload_becomes_the_same_record_as_the_api():
         channel="Phone",
         hidden={"touchpoint": "support-call"},
     )
-    with FakeTypeform([item]) as fake:
+    with FakeTypeform([item]) as fake, vendor_at("typeform", fake):
         connector = connector_for(
             "typeform",
-            {"base_url": fake.url, "form_id": "tfJourney"},
+            {"form_id": "tfJourney"},
             {"access_token": "typeform-secret-token"},
         )
         (from_api,) = [r for b in connector.batches({}) for r in b.records]

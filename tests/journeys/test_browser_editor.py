@@ -27,7 +27,9 @@ def saves(page) -> int:
 
 def wait_for_save(page, before: int) -> None:
     """Wait until the editor has finished (saved or refused) a change made after ``before``."""
-    page.wait_for_function(f"Number(document.body.dataset.saves || 0) > {before}")
+    # A function, not an expression: Playwright evaluates an expression with eval, which the
+    # Content-Security-Policy refuses.
+    page.wait_for_function(f"() => Number(document.body.dataset.saves || 0) > {before}")
 
 
 def drag(page, source, target):
@@ -381,7 +383,7 @@ def test_an_emotion_point_is_dragged_to_a_new_score(page_for, editor, five_phase
     page.mouse.up()
     expect(point).not_to_have_attribute("aria-valuenow", "0")
     page.wait_for_function(
-        "document.querySelector('[data-save-state]').textContent === 'All changes saved'"
+        "() => document.querySelector('[data-save-state]').textContent === 'All changes saved'"
     )
     score = Emotion.objects.get(phase=five_phase_map.phases[1]).score
     assert score < 0

@@ -30,7 +30,8 @@ def edit_card_text(page, card, text: str) -> None:
 def wait_for_revision(page, journey: Journey) -> None:
     """Wait until the page has applied every event the journey has now."""
     revision = Journey.objects.values_list("revision", flat=True).get(pk=journey.pk)
-    page.wait_for_function(f"Number(document.body.dataset.revision) >= {revision}")
+    # A function, not an expression, which Playwright would eval (refused by the page's CSP).
+    page.wait_for_function(f"() => Number(document.body.dataset.revision) >= {revision}")
 
 
 def test_a_late_answer_never_replaces_a_newer_version_from_a_peer(page_for, editor, five_phase_map):

@@ -336,3 +336,10 @@ def test_control_characters_in_a_card_do_not_break_the_xml_formats(
     assert response.status_code == 200
     if fmt == "svg":
         assert "Rings the bell[0m" in ET.fromstring(response.content).itertext()
+
+
+def test_a_map_cell_starting_with_a_pipe_is_neutralised(client_for, five_phase_map, editor):
+    five_phase_map.add_card(editor, "|calc", phase=five_phase_map.phases[0])
+    text = export(client_for(editor), five_phase_map.journey, "csv").content.decode("utf-8-sig")
+    cells = [cell for row in csv.reader(io.StringIO(text, newline="")) for cell in row]
+    assert "'|calc" in cells and "|calc" not in cells

@@ -78,6 +78,49 @@ def test_an_expiry_in_the_past_is_refused(editor, five_phase_map):
     assert not ShareLink.objects.exists()
 
 
+def test_a_share_link_expiry_beyond_90_days_is_refused(client_for, editor, five_phase_map):
+    # The share dialog offers 1 to 90 days, or no expiry; the API holds to the same.
+    api = client_for(editor)
+    url = f"/api/journeys/{five_phase_map.journey.pk}/share-links/"
+    refused = api.post(url, {"expires_at": "9999-12-31T00:00:00Z"}, format="json")
+    assert refused.status_code == 400
+    assert refused.json()["code"] == "invalid"
+    assert "90 days" in refused.json()["errors"]["expires_at"][0]
+    assert not ShareLink.objects.exists()
+
+    in_90_days = (timezone.now() + timedelta(days=90)).isoformat()
+    assert api.post(url, {"expires_at": in_90_days}, format="json").status_code == 201
+    assert api.post(url, {"expires_at": None}, format="json").status_code == 201
+    assert ShareLink.objects.count() == 2
+
+
+def test_viewers_do_not_read_share_link_labels_through_events(
+    client_for, editor, viewer, five_phase_map
+):
+    journey = five_phase_map.journey
+    before = journey.revision
+    link = share(
+        editor, journey, label="For the board", expires_at=timezone.now() + timedelta(days=7)
+    )
+    services.share_link_revoke(actor=editor, share_link_id=link.pk)
+    url = f"/api/journeys/{journey.pk}/events/"
+
+    for params in ({"after": before}, {"after": before, "limit": 10}):
+        seen = client_for(viewer).get(url, params)
+        assert seen.status_code == 200
+        events = seen.json()["events"]
+        # Still numbered, so the viewer's map sees no gap; nothing about the links themselves.
+        assert [(e["revision"], e["kind"], e["payload"]) for e in events] == [
+            (before + 1, "map_changed", {}),
+            (before + 2, "map_changed", {}),
+        ]
+        assert "For the board" not in seen.content.decode()
+
+    shared = client_for(editor).get(url, {"after": before}).json()["events"]
+    assert [e["kind"] for e in shared] == ["share_link_created", "share_link_revoked"]
+    assert shared[0]["payload"]["share_link"]["label"] == "For the board"
+
+
 def test_a_viewer_can_neither_share_nor_see_the_links(client_for, viewer, editor, five_phase_map):
     journey = five_phase_map.journey
     share(editor, journey)
@@ -122,6 +165,25 @@ def test_a_visitor_without_an_account_reads_the_map(editor, five_phase_map):
     assert "noindex" in response["X-Robots-Tag"]
     link.refresh_from_db()
     assert link.opened_count == 1 and link.last_opened_at is not None
+
+
+def test_a_visitor_is_counted_once_however_often_they_open_the_link(editor, five_phase_map):
+    link = share(editor, five_phase_map.journey, target="dashboard")
+    visitor = Client()
+    for _ in range(3):
+        assert visitor.get(f"/s/{link.token}/").status_code == 200
+        # The page's own data requests (its live refresh) are no visits.
+        assert visitor.get(f"/s/{link.token}/data/").status_code == 200
+    link.refresh_from_db()
+    assert link.opened_count == 1
+
+    # Someone else, or a cookie that was not ours to give, is a visitor of their own.
+    Client().get(f"/s/{link.token}/")
+    forged = Client()
+    forged.cookies["jb_opened"] = str(link.pk)
+    forged.get(f"/s/{link.token}/")
+    link.refresh_from_db()
+    assert link.opened_count == 3
 
 
 def test_a_visitor_learns_only_the_names_the_map_needs(editor, five_phase_map):
@@ -248,6 +310,35 @@ async def test_a_visitor_sees_changes_live_but_cannot_edit_or_be_seen():
     await socket.send_to(text_data=json.dumps({"type": "resync", "after": 0}))
     assert (await frame(socket))["type"] == "events"
     await socket.disconnect()
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_viewers_do_not_read_share_link_labels_live():
+    owner, journey, _ = await shared_map()
+    viewer = await database_sync_to_async(UserFactory)(role=Role.VIEWER)
+    sockets = {}
+    for who, user in (("owner", owner), ("viewer", viewer)):
+        sockets[who] = WebsocketCommunicator(application, f"/ws/journeys/{journey.pk}/?watch=1")
+        sockets[who].scope["user"] = user
+        assert (await sockets[who].connect())[0]
+        assert (await frame(sockets[who]))["type"] == "hello"
+    await database_sync_to_async(services.share_link_create)(
+        actor=owner, journey_id=journey.pk, label="For the board"
+    )
+    seen = {who: await frame(socket) for who, socket in sockets.items()}
+    assert seen["owner"]["kind"] == "share_link_created"
+    assert seen["owner"]["payload"]["share_link"]["label"] == "For the board"
+    assert (seen["viewer"]["kind"], seen["viewer"]["payload"]) == ("map_changed", {})
+    assert seen["viewer"]["revision"] == seen["owner"]["revision"]
+
+    # Replayed, too: a viewer's resync is projected the same way.
+    await sockets["viewer"].send_to(
+        text_data=json.dumps({"type": "resync", "after": seen["viewer"]["revision"] - 1})
+    )
+    replay = await frame(sockets["viewer"])
+    assert [(e["kind"], e["payload"]) for e in replay["events"]] == [("map_changed", {})]
+    for socket in sockets.values():
+        await socket.disconnect()
 
 
 @pytest.mark.django_db(transaction=True)

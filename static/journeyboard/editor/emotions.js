@@ -11,6 +11,8 @@ export const LABEL = {
 export const DISAGREEMENT = 2;
 const MIN = -3;
 const MAX = 3;
+// A point's height comes from its data-level (app.css, one rule per level, the same yOf): the
+// Content-Security-Policy allows no style attributes.
 const HEIGHT = 150;
 const PAD = 24;
 
@@ -41,14 +43,13 @@ export function emotionCells({ phases, lane, store, canEdit, columnWidth, onSet,
         "aria-valuemax": MAX,
         "aria-valuenow": emotion ? emotion.score : 0,
         "aria-valuetext": label,
-        dataset: { phase: phase.id, score: emotion ? emotion.score : "" },
-        style: `top:${yOf(emotion ? emotion.score : 0)}px`,
+        dataset: { phase: phase.id, score: emotion ? emotion.score : "", level: emotion ? emotion.score : 0 },
         text: emotion ? emotion.emoji || EMOJI[emotion.score] : "+",
       });
       wireEditing(cell, point, phase, emotion, onSet);
     } else {
       point = emotion
-        ? h("span", { class: "emotion-point", role: "img", "aria-label": label, style: `top:${yOf(emotion.score)}px`, text: emotion.emoji || EMOJI[emotion.score] })
+        ? h("span", { class: "emotion-point", role: "img", "aria-label": label, dataset: { level: emotion.score }, text: emotion.emoji || EMOJI[emotion.score] })
         : null;
     }
     if (point) cell.append(point);
@@ -63,10 +64,9 @@ export function emotionCells({ phases, lane, store, canEdit, columnWidth, onSet,
       cell.append(h("span", {
         class: `voc-point${disagree ? " disagree" : ""}`,
         role: "img",
-        dataset: { vocScore: voc.score, n },
+        dataset: { vocScore: voc.score, n, level: voc.score },
         "aria-label": `Customers in ${phase.name}: ${LABEL[voc.score]} (${voc.score > 0 ? "+" : ""}${voc.score}), from ${n} responses${disagree ? "; differs from the team's estimate" : ""}`,
         title: `What customers say: ${LABEL[voc.score]} (${voc.score > 0 ? "+" : ""}${voc.score}), n = ${n}`,
-        style: `top:${yOf(voc.score)}px`,
         text: EMOJI[voc.score],
       }));
       if (disagree) {
@@ -94,7 +94,7 @@ function wireEditing(cell, point, phase, emotion, onSet) {
   const set = (score) => onSet(phase.id, score, EMOJI[score], LABEL[score]);
   const current = () => (point.dataset.score === "" ? null : Number(point.dataset.score));
   const preview = (score) => {
-    point.style.top = `${yOf(score)}px`;
+    point.dataset.level = score;
     point.textContent = EMOJI[score];
     point.setAttribute("aria-valuenow", score);
   };
