@@ -69,6 +69,9 @@ class Peaks:
     def __enter__(self) -> "Peaks":
         _peak_reset(self.web_pid)
         _peak_reset(self.worker_pid)
+        # What each held before (an allocator keeps what it freed): the file's cost is above it.
+        self.web_before = _status_kb(self.web_pid, "VmRSS") / 1024
+        self.worker_before = _status_kb(self.worker_pid, "VmRSS") / 1024
         self._thread = threading.Thread(target=self._sample, daemon=True)
         self._thread.start()
         return self
@@ -302,14 +305,16 @@ class Bench:
         code = body.get("code", "") if isinstance(body, dict) else ""
         return f"{answer.status_code} {code} ({len(answer.content):,} bytes)".replace("  ", " ")
 
-    def measure(self, case: Case, data: bytes) -> tuple[str, float, float, float]:
+    def measure(self, case: Case, data: bytes) -> tuple[str, float, str, str]:
         self.fresh_source()
         with Peaks(self.server.process.pid, self.worker.process.pid) as peaks:
             started = time.perf_counter()
             said = self.send(case, data)
             wall = time.perf_counter() - started
         self.settle()
-        return said, wall, peaks.web_mb, peaks.worker_mb
+        web = f"{peaks.web_mb:4.0f}+{max(peaks.web_mb - peaks.web_before, 0):<4.0f}"
+        worker = f"{peaks.worker_mb:4.0f}+{max(peaks.worker_mb - peaks.worker_before, 0):<4.0f}"
+        return said, wall, web, worker
 
     def settle(self) -> None:
         """Wait (untimed) for the import's sentiment task, so that it is not the next file's
@@ -384,7 +389,8 @@ def main() -> None:
         f"hostile files through uvicorn + a Celery worker ({engine}, {broker}); peak RSS per "
         "file, web / worker (the import's child included)"
     )
-    print(f"{'file':30} {'size':>9} {'wall':>8} {'web':>8} {'worker':>8}  answer")
+    print("(MB: the peak, + how much above what the process held before the file)")
+    print(f"{'file':30} {'size':>9} {'wall':>8} {'web MB':>10} {'worker MB':>10}  answer")
     try:
         for case in CASES:
             if args.only and args.only not in case.name:
@@ -396,8 +402,7 @@ def main() -> None:
                 said, wall, web, work = bench.measure(case, data)
                 name = label or case.name
                 print(
-                    f"{name:30} {len(data) / MB:7.2f}MB {wall:7.2f}s {web:6.0f}MB {work:6.0f}MB"
-                    f"  {said}",
+                    f"{name:30} {len(data) / MB:7.2f}MB {wall:7.2f}s {web:>10} {work:>10}  {said}",
                     flush=True,
                 )
                 del data
