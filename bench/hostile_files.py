@@ -378,6 +378,9 @@ def main() -> None:
 
     # Stopped (SIGTERM), it still stops its server and worker.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    from django.db import connection
+
+    original_name = connection.settings_dict["NAME"]
     database, token, source_id, phase, lane = _prepare(database)
     redis_url = settings.REDIS_URL or None
     server = Server(database=database, redis_url=redis_url)
@@ -409,6 +412,10 @@ def main() -> None:
     finally:
         worker.stop()
         server.stop()
+        from django.db import connection
+
+        if connection.vendor == "postgresql":
+            connection.creation.destroy_test_db(original_name, verbosity=0)
 
 
 if __name__ == "__main__":
