@@ -70,6 +70,8 @@ bench: install system-deps
 	$(BIN)/python bench/voc_import.py
 	$(BIN)/python bench/exports.py
 	$(BIN)/python bench/dashboard_read.py
+	@# Each hostile file of #13 through a real server and worker, beside a tidy one of its size.
+	$(BIN)/python bench/hostile_files.py
 
 lint: install
 	$(BIN)/ruff check .

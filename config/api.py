@@ -7,7 +7,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from config.errors import error_answer
+from config.errors import brief, error_answer
 
 
 class Pagination(PageNumberPagination):
@@ -42,7 +42,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         codes = exc.get_codes()
         response.data = {
             "code": codes if isinstance(codes, str) else exc.default_code,
-            "detail": str(exc.detail),
+            "detail": brief(str(exc.detail)),
         }
     return response
 

@@ -37,8 +37,33 @@ def _retryable(error: OperationalError) -> bool:
     return "deadlock" in text or "database is locked" in text
 
 
+# An answer repeats a user's input in its messages ("[…] is too long"): each text is cut to this
+# many characters and each list to this many entries, so a large body is never answered in kind.
+ECHO_CHARS, ECHO_ITEMS = 300, 50
+
+
+def brief(value: Any) -> Any:
+    """``value`` with long texts and long lists cut short, saying how much was left out."""
+    if isinstance(value, str):
+        if len(value) <= ECHO_CHARS:
+            return value
+        return f"{value[:ECHO_CHARS]}… ({len(value):,} characters)"
+    if isinstance(value, dict):
+        items = list(value.items())
+        kept = {str(k)[:ECHO_CHARS]: brief(v) for k, v in items[:ECHO_ITEMS]}
+        if len(items) > ECHO_ITEMS:
+            kept["…"] = f"and {len(items) - ECHO_ITEMS:,} more"
+        return kept
+    if isinstance(value, list | tuple):
+        kept = [brief(v) for v in value[:ECHO_ITEMS]]
+        if len(value) > ECHO_ITEMS:
+            kept.append(f"… and {len(value) - ECHO_ITEMS:,} more")
+        return kept
+    return value
+
+
 def invalid_errors(detail: Any) -> dict[str, Any]:
-    return detail if isinstance(detail, dict) else {"non_field_errors": detail}
+    return brief(detail if isinstance(detail, dict) else {"non_field_errors": detail})
 
 
 def error_answer(
@@ -50,7 +75,7 @@ def error_answer(
     serializer it answers with); without it a conflict's ``current`` is the map item's shape.
     """
     if isinstance(error, JourneyboardError):
-        body = {"code": error.code, "detail": error.message, **error.details}
+        body = {"code": error.code, "detail": brief(error.message), **brief(error.details)}
         if isinstance(error, VersionConflict):
             body["current"] = (represent or _item_shape)(error.current)
         return error.status_code, body

@@ -285,7 +285,27 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 # Survey files stream to disk and import in bounded memory; this caps what one upload may be.
 JOURNEYBOARD_IMPORT_MAX_BYTES = env.int("JOURNEYBOARD_IMPORT_MAX_MB", default=200) * 1024 * 1024
+# Every request body but a file upload (JSON, forms): answered 413 above this, unread.
 DATA_UPLOAD_MAX_MEMORY_SIZE = env.int("DATA_UPLOAD_MAX_MEMORY_SIZE", default=5 * 1024 * 1024)
+# A multipart body (a file upload): the largest file, plus room for the form around it.
+JOURNEYBOARD_UPLOAD_MAX_BYTES = JOURNEYBOARD_IMPORT_MAX_BYTES + 1024 * 1024
+# Bounds on what an uploaded file may hold, checked before it is parsed (config/file_limits.py):
+# a small file can hold a header of a million cells, or unpack (XLSX) to gigabytes.
+JOURNEYBOARD_IMPORT_MAX_COLUMNS = env.int("JOURNEYBOARD_IMPORT_MAX_COLUMNS", default=1000)
+JOURNEYBOARD_IMPORT_MAX_ROW_BYTES = env.int("JOURNEYBOARD_IMPORT_MAX_ROW_KB", default=1024) * 1024
+JOURNEYBOARD_XLSX_MAX_UNPACKED_BYTES = (
+    env.int("JOURNEYBOARD_XLSX_MAX_UNPACKED_MB", default=2048) * 1024 * 1024
+)
+JOURNEYBOARD_XLSX_MAX_RATIO = env.int("JOURNEYBOARD_XLSX_MAX_RATIO", default=100)
+JOURNEYBOARD_XLSX_MAX_SHARED_STRINGS = env.int(
+    "JOURNEYBOARD_XLSX_MAX_SHARED_STRINGS", default=2_000_000
+)
+# An import runs in a child process of the worker, stopped at these (0: no memory limit). The
+# time limit stays below the broker's visibility timeout, so a stopped run is not redelivered.
+JOURNEYBOARD_IMPORT_MEMORY_MB = env.int("JOURNEYBOARD_IMPORT_MEMORY_MB", default=1024)
+JOURNEYBOARD_IMPORT_TIME_LIMIT_SECONDS = env.int(
+    "JOURNEYBOARD_IMPORT_TIME_LIMIT_SECONDS", default=2700
+)
 
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
@@ -318,6 +338,12 @@ REST_FRAMEWORK = {
         "django_filters.rest_framework.DjangoFilterBackend",
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
+    ],
+    # DRF's own parsers read any body whole: these refuse one over its limit first.
+    "DEFAULT_PARSER_CLASSES": [
+        "config.body_limits.JSONParser",
+        "config.body_limits.FormParser",
+        "config.body_limits.MultiPartParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "config.api.Pagination",
     "PAGE_SIZE": 50,

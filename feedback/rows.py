@@ -177,6 +177,13 @@ def row_clean(row: int, values: dict[str, Any]) -> CleanResponse | list[RowError
     """The response in ``values`` (our field → raw value), or every reason it is refused."""
     if all(_blank(v) for v in values.values()):
         return [RowError(row, "", "The row is empty.")]
+    # No database stores a NUL in text (PostgreSQL refuses the whole statement): this row is
+    # refused, the others import. Checked first, so no reason below repeats the NUL.
+    nul = [f for f, v in values.items() if isinstance(v, str) and "\x00" in v]
+    if nul:
+        return [
+            RowError(row, f, "Contains a NUL character (\\0), which cannot be stored.") for f in nul
+        ]
     errors: list[RowError] = []
     clean: dict[str, Any] = {}
     for field, limit in LIMITS.items():

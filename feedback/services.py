@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from feedback.exceptions import ImportRefused
 from feedback.models import ImportRowError, ImportRun, SurveyResponse, SurveySource
-from feedback.readers import table_open
+from feedback.readers import table_header, table_open
 from feedback.rows import (
     CleanResponse,
     RowError,
@@ -110,11 +110,8 @@ def import_file_start(*, actor, source: SurveySource, upload: UploadedFile) -> I
             run = _run_create(
                 source=source, actor=actor, upload=stored, upload_name=name, total=size
             )
-            reader = table_open(Path(run.upload.path), name)
-            try:
-                _file_columns(source, reader.header)
-            finally:
-                reader.close()
+            # A bounded prefix: the worker reads (and measures) the whole file.
+            _file_columns(source, table_header(Path(run.upload.path), name))
     except BaseException:
         # Whatever stopped it (its header, its format, a parser's refusal, another import
         # running, a bug), the run was rolled back: no row names the file any more.
@@ -338,6 +335,10 @@ def import_run_execute(run_id: int) -> ImportRun | None:
             )
     except ImportRefused as refused:
         return _run_finish(run, ImportRun.State.FAILED, touched, error=refused.message)
+    except MemoryError:
+        # Over the worker's memory limit: the chunk in hand was rolled back; the caller closes
+        # the run once this frame's rows are freed (feedback.bounded).
+        raise
     except Exception as error:
         logger.exception("Import run %s failed", run.pk)
         message = getattr(error, "message", None) or "The import stopped on an unexpected error."
@@ -369,7 +370,8 @@ def _set_based_import(run: ImportRun, touched: set[int]) -> str | None:
         return None
     reader = table_open(Path(run.upload.path), run.upload_name or run.upload.name)
     try:
-        if not isinstance(reader, CsvReader):
+        # COPY reads UTF-8 and Latin-1, not UTF-16: those files go row by row.
+        if not isinstance(reader, CsvReader) or reader.encoding.startswith("utf-16"):
             return None
         columns = _file_columns(run.source, reader.header)
         first_import = not SurveyResponse.objects.filter(source_id=run.source_id).exists()
@@ -414,6 +416,15 @@ def _set_based_import(run: ImportRun, touched: set[int]) -> str | None:
     finally:
         reader.close()
     return ImportRun.State.SUCCEEDED
+
+
+def import_run_stop(run_id: int, *, reason: str) -> ImportRun | None:
+    """Close a run its worker had to stop (over its time or memory limit, or its process died):
+    failed, with the reason; what its committed chunks wrote stays, and is counted."""
+    run = ImportRun.objects.select_related("source", "source__journey").filter(pk=run_id).first()
+    if run is None or not run.is_active:
+        return None
+    return _run_finish(run, ImportRun.State.FAILED, _touchpoints_written(run), error=reason)
 
 
 def _touchpoints_written(run: ImportRun) -> set[int]:

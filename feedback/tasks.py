@@ -4,6 +4,8 @@ from celery import shared_task
 from django.conf import settings
 
 from feedback import services
+from feedback.bounded import import_run_bounded
+from feedback.models import ImportRun
 
 
 @shared_task(bind=True, acks_late=True, reject_on_worker_lost=True, max_retries=None)
@@ -11,10 +13,14 @@ def import_run_task(self, run_id: int) -> str | None:
     # Safe to receive twice: the service skips a finished run, and one a live worker holds is
     # tried again once that worker's lease may have run out (it may have died).
     try:
-        run = services.import_run_execute(run_id)
+        if settings.CELERY_TASK_ALWAYS_EAGER:
+            services.import_run_execute(run_id)
+        else:
+            # In a child process, under its memory and time limits (whatever the pool).
+            import_run_bounded(run_id)
     except services.RunBusy as busy:
         raise self.retry(countdown=settings.JOURNEYBOARD_IMPORT_LEASE_SECONDS) from busy
-    return run.state if run else None
+    return ImportRun.objects.filter(pk=run_id).values_list("state", flat=True).first()
 
 
 @shared_task

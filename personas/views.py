@@ -1,8 +1,8 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status, viewsets
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 
+from config.body_limits import FormParser, JSONParser, MultiPartParser
 from journeys.api.items import edit_input
 from journeys.permissions import AdminWritesOthersRead
 from journeys.serializers import DeleteSerializer
@@ -17,7 +17,7 @@ class PersonaViewSet(viewsets.ModelViewSet):
     queryset = Persona.objects.select_related("group")
     serializer_class = PersonaSerializer
     permission_classes = [AdminWritesOthersRead]
-    parser_classes = [JSONParser, MultiPartParser, FormParser]
+    parser_classes = [JSONParser, MultiPartParser, FormParser]  # bounded (config.body_limits)
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     filterset_fields = ["group", "segment"]
     search_fields = ["name", "role", "segment", "bio"]

@@ -10,11 +10,11 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from config.body_limits import FormParser, JSONParser, MultiPartParser
 from journeys.exceptions import JourneyboardError, NotFound
 from journeys.mapfile.document import map_document
 from journeys.mapfile.exports import FORMATS, export_filename
@@ -93,7 +93,7 @@ class JourneyImportView(APIView):
     """A new journey from a map file (JSON, CSV or XLSX): editors and admins."""
 
     permission_classes = [EditorWritesOthersRead]
-    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    parser_classes = [MultiPartParser, FormParser, JSONParser]  # bounded (config.body_limits)
     content_negotiation_class = _FormatIsOurs
     renderer_classes = [JSONRenderer]
 

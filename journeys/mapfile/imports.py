@@ -18,6 +18,7 @@ from django.utils.text import slugify
 from jsonschema import Draft202012Validator, FormatChecker
 from openpyxl.utils.exceptions import InvalidFileException
 
+from config.file_limits import utf16_of
 from journeys.changes import change_record
 from journeys.exceptions import AccessDenied, MapImportRefused
 from journeys.mapfile import document as doc
@@ -181,7 +182,9 @@ def document_from_upload(
         if kind == "json":
             return json.loads(data.decode("utf-8-sig")), kind
         if kind == "csv":
-            return document_from_csv(data.decode("utf-8-sig"), title=title), kind
+            # Excel's "Unicode text" is UTF-16: read it, rather than call its columns missing.
+            text = data.decode(utf16_of(data) or "utf-8-sig")
+            return document_from_csv(text, title=title), kind
         return document_from_xlsx(data, title=title), kind
     except MapImportRefused:
         raise

@@ -20,6 +20,7 @@ from openpyxl import Workbook, load_workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 
+from config.file_limits import FileLimits, FileRefused, xlsx_inspect
 from journeys.exceptions import MapImportRefused
 from journeys.mapfile.document import FORMAT, SCHEMA_VERSION, MapView
 from journeys.mapfile.spreadsheet_cells import cell_in, cell_out
@@ -284,16 +285,61 @@ def _cell_read(document: dict, lane: dict, phase: str, items: list[str], taken: 
         document["cards"].append({"phase": phase, "lane": lane["key"], "text": text})
 
 
+# A grid has at most MAX_ROWS rows with something in them; blank rows between are allowed, up to
+# this many rows in all (a file of five million lines is read no further).
+MAX_GRID_LINES = 10 * MAX_ROWS
+# A line of a grid: room for 100 phases of long cells; past it, no map row.
+MAX_LINE_CHARS = 1024 * 1024
+
+
+def _grid_lines(text: str):
+    """The text's lines one at a time (a StringIO would copy the text at four bytes a
+    character), each refused if longer than any grid row."""
+    start, number = 0, 0
+    while start < len(text):
+        end = text.find("\n", start, start + MAX_LINE_CHARS + 1)
+        number += 1
+        if end < 0 and len(text) - start > MAX_LINE_CHARS:
+            raise MapImportRefused(
+                f"Line {number} of the grid is longer than {MAX_LINE_CHARS // 1024:,} KB.",
+                code="too_large",
+            )
+        end = len(text) if end < 0 else end + 1
+        yield text[start:end]
+        start = end
+
+
+def _grid_rows(text: str, delimiter: str) -> list[list[str]]:
+    """The grid's rows, read no further than a grid can be."""
+    rows, filled = [], 0
+    for row in csv.reader(_grid_lines(text), delimiter=delimiter):
+        filled += bool(_trimmed(row))
+        if filled > MAX_ROWS or len(rows) >= MAX_GRID_LINES:
+            raise MapImportRefused(
+                "The grid is larger than 100 phases × 100 lanes.", code="too_large"
+            )
+        rows.append(row)
+    return rows
+
+
 def document_from_csv(text: str, *, title: str) -> dict[str, Any]:
     # The header row (phase names) tells the delimiter: comma, or semicolon as some locales save.
-    first = text.split("\n", 1)[0]
+    first = text[: MAX_LINE_CHARS + 1].split("\n", 1)[0]
     delimiter = ";" if first.count(";") > first.count(",") else ","
-    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    return document_from_rows(rows, title=title)
+    return document_from_rows(_grid_rows(text, delimiter), title=title)
 
 
 def document_from_xlsx(data: bytes, *, title: str) -> dict[str, Any]:
     """The ``Map`` sheet's grid, with the details our own export lists on its other sheets."""
+    try:
+        # What openpyxl would build (shared strings, each row whole), measured before it does.
+        xlsx_inspect(io.BytesIO(data), FileLimits.from_settings())
+    except FileRefused as refused:
+        if refused.code == "unreadable_file":
+            raise MapImportRefused(
+                f"The file could not be read as XLSX: {refused.message}"
+            ) from None
+        raise MapImportRefused(refused.message, code=refused.code) from None
     workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     try:
         sheet = workbook["Map"] if "Map" in workbook.sheetnames else workbook.worksheets[0]

@@ -71,11 +71,21 @@ def test_a_worker_killed_mid_import_leaves_no_duplicate_and_no_gap(
         assert 0 < stopped_at.rows_committed < ROWS
 
         second = CeleryWorker(database=database, redis_url=settings.REDIS_URL, extra_env=WORKER_ENV)
+
         # Redis redelivers the unacknowledged task only after a while (kombu restores it on its
         # own schedule); the beat sweep finds the run by its lapsed lease first. Run the sweep as
         # beat would until the lease has run out (until then it finds nothing and queues
-        # nothing). The late redelivery is then a harmless no-op.
-        _wait(lambda: tasks.import_runs_resume() == [run.pk], 30, "the sweep to find the run")
+        # nothing). The late redelivery is then a harmless no-op — unless it came first: when
+        # the kill came more than the visibility timeout after delivery (an import starts in a
+        # child process, so it can), the new worker restores the message as it starts and takes
+        # the run over itself; its lease is then fresh and there is nothing to sweep.
+        def taken_over() -> bool:
+            if tasks.import_runs_resume() == [run.pk]:
+                return True
+            now = ImportRun.objects.get(pk=run.pk)
+            return not now.is_active or now.heartbeat_at > stopped_at.heartbeat_at
+
+        _wait(taken_over, 30, "the run to be taken over")
         done = _wait(
             lambda: ImportRun.objects.filter(pk=run.pk, state="succeeded").first(),
             120,

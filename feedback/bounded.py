@@ -1,0 +1,124 @@
+"""An import run in a child process of the worker, stopped at its memory and time limits.
+
+Celery's time limits need a pool that can interrupt a task (the solo pool that `make run` and
+the tests use ignores them), and no pool bounds a task's memory while it runs. A child process
+does both whatever the pool: it caps its own address space (``RLIMIT_AS``, so an allocation
+past the limit raises ``MemoryError`` instead of swapping the machine), and the worker kills it
+when its time is up. Either way the chunk in hand is rolled back (its transaction dies with it),
+the run is closed as failed with the reason, and the worker goes on to the next task.
+
+    python -m feedback.bounded <run id>     (started by ``import_run_bounded``)
+"""
+
+import contextlib
+import ctypes
+import os
+import resource
+import signal
+import subprocess
+import sys
+
+from django.conf import settings
+
+BUSY_EXIT = 75  # another worker holds the run's lease (EX_TEMPFAIL): try again later
+
+
+def import_run_bounded(run_id: int) -> int:
+    """Run ``import_run_execute(run_id)`` in a child under the limits; its exit status.
+
+    Raises ``RunBusy`` when another worker holds the run."""
+    from feedback import services
+
+    limit = settings.JOURNEYBOARD_IMPORT_TIME_LIMIT_SECONDS
+    # One connection is all the child needs (a pool's threads would count against its memory),
+    # and few malloc arenas: each reserves 64 MB of address space.
+    env = {**os.environ, "DATABASE_POOL": "false", "MALLOC_ARENA_MAX": "2"}
+    child = subprocess.Popen([sys.executable, "-m", "feedback.bounded", str(run_id)], env=env)
+    try:
+        status = child.wait(timeout=limit or None)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.wait()
+        services.import_run_stop(
+            run_id,
+            reason=f"The import took longer than {limit:,} s (the limit for one import) and was "
+            "stopped; the rows it had committed stay. Split the file, or ask an admin to raise "
+            "JOURNEYBOARD_IMPORT_TIME_LIMIT_SECONDS.",
+        )
+        return -signal.SIGKILL
+    except BaseException:
+        child.kill()  # the worker itself is stopping: the run resumes elsewhere
+        child.wait()
+        raise
+    if status == BUSY_EXIT:
+        raise services.RunBusy(run_id)
+    if status != 0:
+        # Killed (the kernel's OOM killer) or crashed: the child could not say so itself.
+        services.import_run_stop(run_id, reason=_died(status))
+    return status
+
+
+def _died(status: int) -> str:
+    how = f"signal {-status}" if status < 0 else f"status {status}"
+    return (
+        f"The import's process ended unexpectedly ({how}), most likely out of memory; the rows "
+        "it had committed stay."
+    )
+
+
+def _over_memory() -> str:
+    return (
+        f"The import needed more than {settings.JOURNEYBOARD_IMPORT_MEMORY_MB:,} MB of memory "
+        "(the limit for one import) and was stopped; the rows it had committed stay. Split the "
+        "file, or ask an admin to raise JOURNEYBOARD_IMPORT_MEMORY_MB."
+    )
+
+
+def _die_with_parent() -> None:
+    """A worker that is killed takes its import with it (the run then resumes elsewhere)."""
+    with contextlib.suppress(OSError, AttributeError):
+        libc = ctypes.CDLL(None, use_errno=True)
+        pr_set_pdeathsig = 1
+        libc.prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
+def _memory_limit(megabytes: int) -> None:
+    """Cap the address space at what the process uses now plus ``megabytes``."""
+    if megabytes <= 0:
+        return
+    with open("/proc/self/statm") as statm:
+        now = int(statm.read().split()[0]) * resource.getpagesize()
+    cap = now + megabytes * 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
+
+
+def main(run_id: int) -> int:
+    import django
+
+    _die_with_parent()
+    django.setup()
+    from django.db import connection
+
+    from feedback import services
+
+    # Everything an import loads (the database driver, openpyxl) is loaded before the limit is
+    # set, so the limit is what the import's data may take.
+    connection.ensure_connection()
+    import openpyxl  # noqa: F401
+
+    _memory_limit(settings.JOURNEYBOARD_IMPORT_MEMORY_MB)
+    try:
+        services.import_run_execute(run_id)
+    except services.RunBusy:
+        return BUSY_EXIT
+    except MemoryError:
+        # Out of the import's frames now, its rows freed: there is memory to close the run, on
+        # a fresh connection (the error may have struck mid-statement).
+        connection.close()
+        services.import_run_stop(run_id, reason=_over_memory())
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    sys.exit(main(int(sys.argv[1])))
