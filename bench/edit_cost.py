@@ -42,6 +42,8 @@ django.setup()
 from django.db import connection  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 
+from tests.asgi_client import asgi_request  # noqa: E402
+
 CSRF_SECRET = "b" * 32  # a CSRF cookie as the browser holds it; the header repeats it
 
 
@@ -202,49 +204,6 @@ def statements(editor, api_token: str, live) -> dict[str, int]:
 
 
 # --- CPU by layer, through the ASGI application and the consumer -------------------------------
-
-
-def http_scope(method: str, path: str, body: bytes, headers: dict[str, str]) -> dict:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [
-            (b"host", b"127.0.0.1"),
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-            *((name.lower().encode(), value.encode()) for name, value in headers.items()),
-        ],
-        "client": ("127.0.0.1", 40000),
-        "server": ("127.0.0.1", 8000),
-    }
-
-
-async def asgi_request(app, method: str, path: str, data: dict, headers: dict) -> tuple[int, dict]:
-    """One HTTP request through the ASGI application, as uvicorn hands it over."""
-    body = json.dumps(data).encode()
-    incoming = [{"type": "http.request", "body": body, "more_body": False}]
-    answer: dict = {"body": b""}
-
-    async def receive():
-        if incoming:
-            return incoming.pop()
-        await asyncio.Future()  # the client never disconnects
-
-    async def send(message):
-        if message["type"] == "http.response.start":
-            answer["status"] = message["status"]
-        else:
-            answer["body"] += message.get("body", b"")
-
-    await app(http_scope(method, path, body, headers), receive, send)
-    return answer["status"], json.loads(answer["body"] or b"null")
 
 
 async def socket_open(app, journey_id: int, session_key: str):

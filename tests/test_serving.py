@@ -1,7 +1,5 @@
 """How the server runs one API call: one thread hand-off for the whole request."""
 
-import asyncio
-import json
 import threading
 
 import pytest
@@ -9,56 +7,8 @@ from asgiref.sync import AsyncToSync, SyncToAsync
 from channels.db import database_sync_to_async
 from rest_framework.authtoken.models import Token
 
+from tests.asgi_client import asgi_request
 from tests.factories import JourneyFactory, LaneFactory, PhaseFactory
-
-
-def scope_for(method: str, path: str, body: bytes, token: str) -> dict:
-    return {
-        "type": "http",
-        "asgi": {"version": "3.0"},
-        "http_version": "1.1",
-        "method": method,
-        "scheme": "http",
-        "path": path,
-        "raw_path": path.encode(),
-        "query_string": b"",
-        "root_path": "",
-        "headers": [
-            (b"host", b"testserver"),
-            (b"content-type", b"application/json"),
-            (b"content-length", str(len(body)).encode()),
-            (b"authorization", f"Token {token}".encode()),
-        ],
-        "client": ("127.0.0.1", 40000),
-        "server": ("testserver", 80),
-    }
-
-
-async def asgi_call(method: str, path: str, data: dict, token: str) -> tuple[int, dict]:
-    """One request through the application uvicorn serves, as uvicorn hands it over."""
-    from config.asgi import application
-
-    body = json.dumps(data).encode()
-    incoming = [{"type": "http.request", "body": body, "more_body": False}]
-    answer: dict = {"body": b""}
-    answered = asyncio.Event()
-
-    async def receive():
-        if incoming:
-            return incoming.pop()
-        await answered.wait()  # the client goes only once it has the whole answer
-        return {"type": "http.disconnect"}
-
-    async def send(message):
-        if message["type"] == "http.response.start":
-            answer["status"] = message["status"]
-        else:
-            answer["body"] += message.get("body", b"")
-            if not message.get("more_body"):
-                answered.set()
-
-    await application(scope_for(method, path, body, token), receive, send)
-    return answer["status"], json.loads(answer["body"])
 
 
 class HandOffs:
@@ -103,7 +53,11 @@ async def test_an_api_edit_runs_its_middleware_and_view_in_one_hand_off(editor, 
     monkeypatch.setattr(items.CardViewSet, "create", watched_create)
     hand_offs = HandOffs(monkeypatch)
     body = {"journey": journey.pk, **cell, "text": "Compares plans"}
-    status, card = await asgi_call("POST", "/api/cards/", body, token)
+    from config.asgi import application
+
+    status, card = await asgi_request(
+        application, "POST", "/api/cards/", body, {"Authorization": f"Token {token}"}
+    )
 
     assert status == 201, card
     assert card["text"] == "Compares plans"

@@ -2,8 +2,6 @@
 its run failed with the reason and nothing half-written — and the worker takes the next file.
 A real Celery worker (the solo pool, as `make run` starts it) on the test database and broker."""
 
-import time
-
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
@@ -13,18 +11,9 @@ from feedback.models import ImportRowError, ImportRun, SurveyResponse
 from tests import hostile_files
 from tests.factories import SurveySourceFactory
 from tests.servers import CeleryWorker, database_url
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-
-def _wait(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"Timed out waiting for {what}")
 
 
 def _upload(editor, source, data: bytes) -> ImportRun:
@@ -35,7 +24,7 @@ def _upload(editor, source, data: bytes) -> ImportRun:
 
 
 def _finished(run: ImportRun, timeout: float = 120) -> ImportRun:
-    return _wait(
+    return wait_until(
         lambda: ImportRun.objects.filter(pk=run.pk, finished_at__isnull=False).first(),
         timeout,
         f"run {run.pk} to finish",

@@ -1,8 +1,6 @@
 """A Celery worker killed mid-import (SIGKILL, no warm shutdown) and a new one started: the run
 finishes with every response exactly once. Real worker processes on Redis and PostgreSQL."""
 
-import time
-
 import pytest
 from django.conf import settings as django_settings
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -12,6 +10,7 @@ from feedback import services, tasks
 from feedback.models import ImportRun, SurveyResponse
 from tests.factories import SurveySourceFactory
 from tests.servers import CeleryWorker, database_url, redis_available
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -23,16 +22,6 @@ WORKER_ENV = {
     "JOURNEYBOARD_IMPORT_LEASE_SECONDS": "3",
     "JOURNEYBOARD_CELERY_VISIBILITY_TIMEOUT": "4",
 }
-
-
-def _wait(condition, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"Timed out waiting for {what}")
 
 
 @pytest.mark.skipif(
@@ -60,7 +49,7 @@ def test_a_worker_killed_mid_import_leaves_no_duplicate_and_no_gap(
             source=source,
             upload=SimpleUploadedFile("big.csv", "\n".join(lines).encode()),
         )  # committed at once (transactional test): the task is on the queue now
-        _wait(
+        wait_until(
             lambda: ImportRun.objects.filter(pk=run.pk, rows_committed__gte=3000).exists(),
             60,
             "the first worker to commit some chunks",
@@ -85,8 +74,8 @@ def test_a_worker_killed_mid_import_leaves_no_duplicate_and_no_gap(
             now = ImportRun.objects.get(pk=run.pk)
             return not now.is_active or now.heartbeat_at > stopped_at.heartbeat_at
 
-        _wait(taken_over, 30, "the run to be taken over")
-        done = _wait(
+        wait_until(taken_over, 30, "the run to be taken over")
+        done = wait_until(
             lambda: ImportRun.objects.filter(pk=run.pk, state="succeeded").first(),
             120,
             "the second worker to finish the run",
