@@ -12,7 +12,6 @@ import argparse
 import csv
 import os
 import random
-import resource
 import statistics
 import subprocess
 import sys
@@ -80,8 +79,12 @@ def run_import(run_id: int) -> None:
     run = services.import_run_execute(run_id)
     elapsed = time.perf_counter() - started
     assert run is not None and run.state == "succeeded", run and run.error
-    # The parent reads the import's own time here (Python and Django start-up excluded).
-    Path(os.environ["JOURNEYBOARD_VAR_DIR"], "import-seconds").write_text(str(elapsed))
+    # The parent reads the import's own time here (Python and Django start-up excluded), and
+    # its own peak: the rusage of a child would carry the parent's peak across fork and exec.
+    var = Path(os.environ["JOURNEYBOARD_VAR_DIR"])
+    var.joinpath("import-seconds").write_text(str(elapsed))
+    peak_kb = Path("/proc/self/status").read_text().split("VmHWM:")[1].split()[0]
+    var.joinpath("import-peak-mb").write_text(str(int(peak_kb) / 1024))
 
 
 def main() -> None:
@@ -156,7 +159,7 @@ def main() -> None:
             [sys.executable, __file__, "--child", str(run.pk)], env=child_env, check=True
         )
         product = float((var / "import-seconds").read_text())
-        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        peak_mb = float((var / "import-peak-mb").read_text())
         run.refresh_from_db()
         from feedback import services
 
