@@ -137,6 +137,26 @@ def test_without_its_socket_the_dashboard_polls_for_changes(page_for, viewer, su
     expect(card.locator('[data-status="in_progress"]')).to_have_text("1 in progress")
 
 
+def test_a_dashboard_opened_with_a_refused_window_refreshes_the_window_it_shows(
+    page_for, viewer, surveyed_map
+):
+    the_map, _, opportunity = surveyed_map
+    page = page_for(viewer)
+    page.clock.install()
+    page.route_web_socket("**/ws/journeys/**", lambda socket: socket.close(code=4404))
+    # A date out of range: the page says so and shows the last 90 days instead.
+    page.goto(f"/journeys/{the_map.journey.pk}/dashboard/?since=0001-01-01")
+    page.wait_for_selector("body[data-dashboard-ready=true]")
+    expect(page.locator("[data-connection]")).to_have_attribute("data-status", "polling")
+
+    Opportunity.objects.filter(pk=opportunity.pk).update(status="in_progress")
+    page.clock.run_for(31_000)
+
+    # The poll asked for the window shown (it would be refused the address's one again).
+    card = page.locator('[data-kpi="opportunities"]')
+    expect(card.locator('[data-status="in_progress"]')).to_have_text("1 in progress")
+
+
 def test_the_demo_journeys_dashboard_and_its_screenshot_for_the_docs(page_for):
     call_command("seed_demo", verbosity=0)
     viewer = get_user_model().objects.get(username="viewer")

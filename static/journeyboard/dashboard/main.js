@@ -190,7 +190,15 @@ let fetching = null;
 async function refetch() {
   if (fetching) return fetching; // one request at a time; the debounce gathers the rest
   const url = new URL(config.dataUrl, location.href);
-  for (const [key, value] of new URLSearchParams(location.search)) url.searchParams.set(key, value);
+  // The window the page shows, not the address's: a window the page refused (a date out of
+  // range) was replaced by the default, and asking for it again would only be refused again.
+  const { preset, since, until } = data.window;
+  if (preset === "custom") {
+    if (since) url.searchParams.set("since", since);
+    url.searchParams.set("until", until);
+  } else {
+    url.searchParams.set("window", preset);
+  }
   fetching = (async () => {
     try {
       const response = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
