@@ -53,6 +53,17 @@ class SurveySource(models.Model):
     # Tried in order when a response names no touchpoint code, e.g.
     # [{"channel": "chat", "phase": "Service", "touchpoint": "service-chat"}].
     matching_rules = models.JSONField(default=list, blank=True)
+    # How the source's values are read (the import wizard's choices; scheduled syncs and the
+    # next upload reuse them). Every key optional:
+    #   "date_format": "auto" | "iso" | "day_first" | "month_first" | "excel_serial"
+    #   "time_zone": an IANA zone for times written without one (default "UTC")
+    #   "score_values": {"csat": {"very satisfied": 5, "6": null, …}, "nps": {…}, "ces": {…}}
+    #       raw answer (its match_key) → the number stored; null means "no answer" (left empty)
+    #   "touchpoint_values": {"111": "pts", "pts - patient transport": "pts"}
+    #       a touchpoint/channel value (its match_key) → the touchpoint code it stands for
+    #   "ignored_values": ["walk-in"]   match_keys the unmatched queue was told to ignore
+    #   "attribute_columns": ["Trust", "Ward"]   columns kept on each response as attributes
+    import_settings = models.JSONField(default=dict, blank=True)
     # Non-secret connection settings (base URL, survey / form id, datacenter).
     options = models.JSONField(default=dict, blank=True)
     # Secrets (API tokens, webhook secret): write-only through the API, never logged or shown.
@@ -152,6 +163,10 @@ class ImportRowError(models.Model):
     row = models.PositiveBigIntegerField()  # 1-based data row (the header is row 0)
     field = models.CharField(max_length=40, blank=True)
     reason = models.CharField(max_length=500)
+    # The row's response id and the refused value as the file had them (cut to 200), so the
+    # report can be read beside the spreadsheet (whose row is ``row + 1``).
+    response_id = models.CharField(max_length=200, blank=True, db_default="")
+    value = models.CharField(max_length=200, blank=True, db_default="")
 
     class Meta:
         ordering = ["run", "row", "id"]
@@ -208,6 +223,12 @@ class SurveyResponse(models.Model):
     # As the source gave it: kept so a person (or a later rule) can match it.
     touchpoint_code = models.CharField(max_length=80, blank=True)
     phase_name = models.CharField(max_length=120, blank=True)
+    # What the response named (its touchpoint value, else its channel), normalised by
+    # ``feedback.matching.match_key``: the unmatched queue groups by it, and a value-table rule
+    # added later re-matches by it.
+    match_key = models.CharField(max_length=80, blank=True, db_default="")
+    # Columns the import was told to keep ("attribute_columns"): column → value, as text.
+    attributes = models.JSONField(default=dict, blank=True, db_default={})
     # VADER compound score −1…1, filled in after the import (comments only).
     sentiment = models.FloatField(null=True, blank=True)
     # Of the imported values: a re-import with equal content counts as unchanged.
