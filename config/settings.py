@@ -214,6 +214,8 @@ JOURNEYBOARD_CONNECTOR_MAX_DOWNLOAD_BYTES = (
     env.int("JOURNEYBOARD_CONNECTOR_MAX_DOWNLOAD_MB", default=1024) * 2**20
 )
 # Vendors' hosts are fixed; this replaces them (kind=URL, comma-separated) for tests only.
+# A connection test (someone waits for it): one try, its whole answer within this.
+JOURNEYBOARD_CONNECTOR_TEST_SECONDS = env.float("JOURNEYBOARD_CONNECTOR_TEST_SECONDS", default=15.0)
 JOURNEYBOARD_CONNECTOR_BASE_URLS = env.dict("JOURNEYBOARD_CONNECTOR_BASE_URLS", default={})
 
 # Dashboards: a moment that matters is below target under this NPS; a touchpoint counts as

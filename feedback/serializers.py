@@ -8,6 +8,10 @@ from rest_framework import serializers
 from feedback.models import MAPPED_FIELDS, ImportRun, SurveySource
 from journeys.permissions import Role, has_role
 
+# How often a scheduled sync may run: not so often that it hammers a vendor, at least weekly.
+SYNC_MINUTES_MIN = 5
+SYNC_MINUTES_MAX = 7 * 24 * 60
+
 # Options that say where a source points (a feed's URL may carry a key in its query).
 ADDRESS_OPTIONS = ("url", "base_url", "datacenter")
 
@@ -52,26 +56,37 @@ class SurveySourceSerializer(serializers.ModelSerializer):
                 data["options"] = {k: v for k, v in options.items() if k not in ADDRESS_OPTIONS}
         return data
 
-    def validate_options(self, options: Any) -> dict:
-        if not isinstance(options, dict):
-            raise serializers.ValidationError("Expected an object of settings.")
-        if "base_url" in options:
+    def validate_sync_every_minutes(self, minutes: int | None) -> int | None:
+        if minutes is not None and not SYNC_MINUTES_MIN <= minutes <= SYNC_MINUTES_MAX:
             raise serializers.ValidationError(
-                "A vendor's address is fixed: options.base_url is not accepted."
+                f"Sync every {SYNC_MINUTES_MIN} to {SYNC_MINUTES_MAX} minutes, or never (null)."
             )
-        return options
+        return minutes
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        from feedback.connectors import ConnectorError
-        from feedback.connectors.http import check_url
+        """The kind's options and credentials, checked against its one table
+        (``feedback.connectors.kinds``), as the admin form checks them."""
+        from feedback.connectors.kinds import credentials_check, options_check
 
-        kind = attrs.get("kind", self.instance.kind if self.instance else SurveySource.Kind.UPLOAD)
-        url = (attrs.get("options") or {}).get("url")
-        if kind == SurveySource.Kind.JSON and url is not None:
-            try:
-                check_url(url, "The JSON feed")
-            except ConnectorError as refused:
-                raise serializers.ValidationError({"options": [refused.message]}) from None
+        instance = self.instance
+        kind = attrs.get("kind", instance.kind if instance else SurveySource.Kind.UPLOAD)
+        errors: dict[str, list[str]] = {}
+        if instance is None or "kind" in attrs or "options" in attrs:
+            options = attrs.get("options", instance.options if instance else {})
+            problems = options_check(kind, options)
+            if problems:
+                errors["options"] = list(problems.values())
+        if "credentials" in attrs:
+            problems = credentials_check(kind, attrs["credentials"])
+            if problems:
+                errors["credentials"] = list(problems.values())
+        schedule = attrs.get(
+            "sync_every_minutes", instance.sync_every_minutes if instance else None
+        )
+        if schedule is not None and kind == SurveySource.Kind.UPLOAD:
+            errors["sync_every_minutes"] = ["Only survey platform sources sync on a schedule."]
+        if errors:
+            raise serializers.ValidationError(errors)
         return attrs
 
     def validate_field_mapping(self, mapping: Any) -> dict:
@@ -125,3 +140,25 @@ class ImportRunSerializer(serializers.ModelSerializer):
             "finished_at",
         ]
         read_only_fields = fields
+
+
+class ConnectionTestSerializer(serializers.Serializer):
+    """What ``POST /api/survey-sources/{id}/test-connection/`` answers."""
+
+    ok = serializers.BooleanField()
+    code = serializers.CharField(help_text="ok, credentials_refused, not_found, rate_limited, …")
+    message = serializers.CharField()
+    fields = serializers.ListField(
+        child=serializers.CharField(), help_text="Keys a record of this source has."
+    )
+
+
+class ConnectorKindSerializer(serializers.Serializer):
+    """One kind of platform source and what it is set up with."""
+
+    kind = serializers.CharField()
+    label = serializers.CharField()
+    options = serializers.ListField(child=serializers.DictField())
+    credentials = serializers.ListField(child=serializers.DictField())
+    mapping_help = serializers.CharField()
+    mapping_placeholders = serializers.DictField(child=serializers.CharField())

@@ -563,6 +563,41 @@ def survey_source_update(*, actor, source: SurveySource, changes: dict[str, Any]
     return source
 
 
+# What a person can do about a failed connection test, by the connector's error code (the
+# connector's own message says what happened).
+_CONNECTION_ADVICE = {
+    "credentials_refused": "Check the token (replace it if it was changed or revoked) and test"
+    " again.",
+    "timeout": "Try again in a moment; if it keeps happening the service may be down.",
+    "unavailable": "Try again in a moment.",
+}
+
+
+def source_connection_test(*, actor, source: SurveySource) -> dict[str, Any]:
+    """Try a platform source's saved settings with one small, bounded request (no retries,
+    no waiting out rate limits; the address checks of every sync). Writes nothing.
+
+    Answers ``{"ok", "code", "message", "fields"}``: ``fields`` are the keys a record of the
+    source has, for its field mapping (names only, never a customer's answers)."""
+    from feedback.connectors import ConnectorError, connection_check
+
+    source_access_check(actor, source)
+    if source.kind == SurveySource.Kind.UPLOAD:
+        raise InvalidInput({"source": "A file upload source has no connection to test."})
+    try:
+        probe = connection_check(source.kind, source.options, source.credentials)
+    except ConnectorError as failed:
+        advice = _CONNECTION_ADVICE.get(failed.code)
+        message = f"{failed.message} {advice}" if advice else failed.message
+        return {"ok": False, "code": failed.code, "message": message, "fields": []}
+    except Exception:
+        # Never a 500 for a vendor's odd answer: say it failed, keep the details in the log.
+        logger.exception("Connection test of survey source %s failed", source.pk)
+        message = "The connection test stopped on an unexpected error."
+        return {"ok": False, "code": "error", "message": message, "fields": []}
+    return {"ok": True, "code": "ok", "message": probe.message, "fields": probe.fields}
+
+
 def survey_source_delete(*, actor, source: SurveySource) -> None:
     source_access_check(actor, source)
     with transaction.atomic():

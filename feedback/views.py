@@ -40,7 +40,12 @@ from feedback.selectors import (
     touchpoint_comments,
     unmatched_groups,
 )
-from feedback.serializers import ImportRunSerializer, SurveySourceSerializer
+from feedback.serializers import (
+    ConnectionTestSerializer,
+    ConnectorKindSerializer,
+    ImportRunSerializer,
+    SurveySourceSerializer,
+)
 from journeys.dashboards.window import day_from_param
 from journeys.exceptions import NotFound
 from journeys.mapfile.spreadsheet_cells import cell_out
@@ -120,6 +125,8 @@ class SurveySourceViewSet(viewsets.ModelViewSet):
 
     serializer_class = SurveySourceSerializer
     permission_classes = [IsAuthenticated, ManagesSource]
+    # ?journey=<id> for a map's sources, ?journey__isnull=true for the shared ones.
+    filterset_fields = {"journey": ["exact", "isnull"], "kind": ["exact"]}
 
     def get_queryset(self):
         return survey_sources_visible(self.request.user).select_related("journey")
@@ -162,6 +169,21 @@ class SurveySourceViewSet(viewsets.ModelViewSet):
         else:
             run = services.import_sync_start(actor=request.user, source=source)
         return Response(ImportRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(responses=ConnectorKindSerializer(many=True), filters=False)
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
+    def kinds(self, request):
+        """Each kind of platform source with its options and credentials (what forms draw)."""
+        from feedback.connectors.kinds import kinds_described
+
+        return Response(kinds_described())
+
+    @extend_schema(request=None, responses=ConnectionTestSerializer)
+    @action(detail=True, methods=["post"], url_path="test-connection")
+    def test_connection(self, request, pk=None):
+        """Try the source's saved settings with one small request: ``ok`` and a message."""
+        result = services.source_connection_test(actor=request.user, source=self.get_object())
+        return Response(result)
 
     @extend_schema(responses=UnmatchedGroupSerializer(many=True), filters=False)
     @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])

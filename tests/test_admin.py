@@ -131,8 +131,8 @@ def test_an_admin_sets_a_survey_secret_that_is_never_shown_again(admin_browser):
             "journey": journey.pk,
             "field_mapping": "{}",
             "matching_rules": "[]",
-            "options": '{"form_id": "abc"}',
-            "access_token": "tfp_very_secret",
+            "typeform_form_id": "abc",
+            "typeform_access_token": "tfp_very_secret",
         },
     )
     assert added.status_code == 302, added.content.decode()[:2000]
@@ -149,7 +149,7 @@ def test_an_admin_sets_a_survey_secret_that_is_never_shown_again(admin_browser):
             "journey": journey.pk,
             "field_mapping": "{}",
             "matching_rules": "[]",
-            "options": '{"form_id": "abc"}',
+            "typeform_form_id": "abc",
         },
     )
     source.refresh_from_db()
@@ -174,7 +174,7 @@ def test_an_admin_repointing_a_feed_is_asked_for_its_token_again(admin_browser):
         "journey": journey.pk,
         "field_mapping": "{}",
         "matching_rules": "[]",
-        "options": '{"url": "https://collector.example.net/feed"}',
+        "json_url": "https://collector.example.net/feed",
     }
     url = reverse("admin:feedback_surveysource_change", args=[feed.pk])
     refused = admin_browser.post(url, form)
@@ -183,7 +183,7 @@ def test_an_admin_repointing_a_feed_is_asked_for_its_token_again(admin_browser):
     feed.refresh_from_db()
     assert feed.options == {"url": "https://feedback.example.com/feed"}
 
-    assert admin_browser.post(url, {**form, "token": "collector-token"}).status_code == 302
+    assert admin_browser.post(url, {**form, "json_token": "collector-token"}).status_code == 302
     feed = SurveySource.objects.get(pk=feed.pk)
     assert feed.options == {"url": "https://collector.example.net/feed"}
     assert feed.credentials == {"token": "collector-token"}

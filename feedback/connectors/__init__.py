@@ -11,27 +11,32 @@ needs the feed's credentials again (``source_address``, checked by the service).
 
 from __future__ import annotations
 
-import re
 import time
 from typing import Any
 
-from feedback.connectors.base import Batch, Connector, ConnectorError, required
+from feedback.connectors.base import Batch, Connector, ConnectorError, Probe, required
 from feedback.connectors.http import Sleep
 from feedback.connectors.json_feed import JsonFeedConnector
+from feedback.connectors.kinds import DATACENTER
 from feedback.connectors.qualtrics import QualtricsConnector
 from feedback.connectors.surveymonkey import SurveyMonkeyConnector
 from feedback.connectors.typeform import TypeformConnector
 
-__all__ = ["Batch", "Connector", "ConnectorError", "connector_for", "source_address"]
+__all__ = [
+    "Batch",
+    "Connector",
+    "ConnectorError",
+    "Probe",
+    "connection_check",
+    "connector_for",
+    "source_address",
+]
 
 KINDS = ("qualtrics", "surveymonkey", "typeform", "json")
 VENDOR_HOSTS = {
     "surveymonkey": "https://api.surveymonkey.com",
     "typeform": "https://api.typeform.com",
 }
-# A Qualtrics datacenter (iad1) or organisation-qualified one (myorg.iad1): a host name part,
-# never a path or another domain.
-_DATACENTER = re.compile(r"[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)?")
 
 
 def _number(options: dict[str, Any], key: str, default: float) -> float:
@@ -59,7 +64,7 @@ def _qualtrics_base(options: dict[str, Any]) -> str:
     if override:
         return override
     datacenter = required(options, "datacenter", "Qualtrics datacenter (such as iad1)", "options")
-    if not _DATACENTER.fullmatch(datacenter):
+    if not DATACENTER.fullmatch(datacenter):
         raise ConnectorError(
             "invalid_source", "options.datacenter must be a Qualtrics datacenter id such as iad1."
         )
@@ -67,18 +72,26 @@ def _qualtrics_base(options: dict[str, Any]) -> str:
 
 
 def connector_for(
-    kind: str, options: dict, credentials: dict, *, sleep: Sleep = time.sleep
+    kind: str,
+    options: dict,
+    credentials: dict,
+    *,
+    sleep: Sleep = time.sleep,
+    client_options: dict[str, Any] | None = None,
 ) -> Connector:
     """The connector of a source; ``ConnectorError("invalid_source", …)`` for an unknown kind
-    or missing settings."""
+    or missing settings. ``client_options`` go to its ``VendorClient`` (a connection test's
+    patience and deadline)."""
     options = options if isinstance(options, dict) else {}
     credentials = credentials if isinstance(credentials, dict) else {}
+    extra = {"client_options": client_options} if client_options else {}
     if kind == "qualtrics":
         return QualtricsConnector(
             base_url=_qualtrics_base(options),
             survey_id=required(options, "survey_id", "Qualtrics survey id", "options"),
             api_token=required(credentials, "api_token", "Qualtrics API token", "credentials"),
             sleep=sleep,
+            **extra,
             poll_interval=_number(options, "poll_interval_seconds", 2.0),
             export_timeout=_number(options, "export_timeout_seconds", 900.0),
         )
@@ -90,6 +103,7 @@ def connector_for(
                 credentials, "access_token", "SurveyMonkey access token", "credentials"
             ),
             sleep=sleep,
+            **extra,
         )
     if kind == "typeform":
         return TypeformConnector(
@@ -99,6 +113,7 @@ def connector_for(
                 credentials, "access_token", "Typeform access token", "credentials"
             ),
             sleep=sleep,
+            **extra,
         )
     if kind == "json":
         token = credentials.get("token")
@@ -110,12 +125,33 @@ def connector_for(
             url=required(options, "url", "feed URL", "options"),
             token=token if isinstance(token, str) and token else None,
             sleep=sleep,
+            **extra,
             **keys,
         )
     raise ConnectorError(
         "invalid_source",
         f"Sources of kind {kind!r} are not synced over the network (one of {', '.join(KINDS)}).",
     )
+
+
+def connection_check(kind: str, options: dict, credentials: dict) -> Probe:
+    """One small request with a source's settings, as a person waiting for the answer needs
+    it: tried once (a rate limit or a server error is the answer), within
+    ``JOURNEYBOARD_CONNECTOR_TEST_SECONDS``, through the same address checks as a sync."""
+    from django.conf import settings
+
+    seconds = float(getattr(settings, "JOURNEYBOARD_CONNECTOR_TEST_SECONDS", 15.0))
+    connector = connector_for(
+        kind,
+        options,
+        credentials,
+        client_options={
+            "patient": False,
+            "deadline_seconds": seconds,
+            "timeout": (min(5.0, seconds), seconds),
+        },
+    )
+    return connector.check()
 
 
 def source_address(kind: str, options: Any) -> tuple[str, str]:

@@ -41,9 +41,29 @@ class Batch:
     total: int | None = None
 
 
+@dataclass
+class Probe:
+    """What a connection test found: a sentence for people, and the keys a record of this
+    source has (for its field mapping; names only, never a customer's answers)."""
+
+    message: str
+    fields: list[str] = field(default_factory=list)
+
+
+def record_fields(record: dict[str, Any] | None) -> list[str]:
+    """The keys of a sample record a field mapping may name (ours left out), at most 100."""
+    if not record:
+        return []
+    return sorted(k for k in record if k not in ("response_id", "submitted_at"))[:100]
+
+
 class Connector(Protocol):
     def batches(self, cursor: dict[str, Any]) -> Iterator[Batch]:
         """Batches from where ``cursor`` says (``{}``: from the beginning)."""
+        ...
+
+    def check(self) -> Probe:
+        """One small request proving the settings work; a ``ConnectorError`` saying why not."""
         ...
 
 

@@ -163,7 +163,10 @@ class VendorClient:
 
     ``quote_errors`` says whether the vendor's error messages may be shown to users: true for a
     vendor's own API, false for a feed at any address (its answers could be an internal
-    service's). The caps default to the ``JOURNEYBOARD_CONNECTOR_*`` settings."""
+    service's). The caps default to the ``JOURNEYBOARD_CONNECTOR_*`` settings.
+
+    ``patient=False`` (a connection test, with a person waiting) tries once: a rate limit, a
+    server error, a dropped connection or a timeout is the answer, not something to wait out."""
 
     def __init__(
         self,
@@ -178,6 +181,7 @@ class VendorClient:
         quote_errors: bool = True,
         max_bytes: int | None = None,
         deadline_seconds: float | None = None,
+        patient: bool = True,
     ) -> None:
         self.vendor = vendor
         self.base_url = check_url(base_url, vendor).rstrip("/")
@@ -188,6 +192,7 @@ class VendorClient:
         self.sleep = sleep
         self.timeout = timeout
         self.quote_errors = quote_errors
+        self.patient = patient
         self.max_bytes = max_bytes or _setting("JOURNEYBOARD_CONNECTOR_MAX_BYTES", 32 * 2**20)
         self.deadline_seconds = deadline_seconds or _setting(
             "JOURNEYBOARD_CONNECTOR_DEADLINE_SECONDS", 300.0
@@ -301,6 +306,12 @@ class VendorClient:
             return self._body(response, limit, target)
 
     def _wait_out_rate_limit(self, waits: int, retry_after: str | None) -> None:
+        if not self.patient:
+            seconds = retry_after_seconds(retry_after)
+            raise ConnectorError(
+                "rate_limited",
+                f"{self.vendor} is limiting requests (HTTP 429): retry after {seconds:g} s.",
+            )
         if waits > MAX_RATE_LIMIT_WAITS:
             raise ConnectorError(
                 "rate_limited",
@@ -311,6 +322,22 @@ class VendorClient:
         self.sleep(wait)
 
     def _backoff_or_give_up(self, failures: int, last: str) -> None:
+        if not self.patient:
+            if last == "timeout":
+                error = ConnectorError(
+                    "timeout",
+                    f"{self.vendor} did not answer within {self.timeout[1]:g} seconds.",
+                )
+            elif last.startswith("HTTP"):
+                error = ConnectorError(
+                    "unavailable",
+                    f"{self.vendor} answered with a server error ({last}); try again later.",
+                )
+            else:
+                error = ConnectorError(
+                    "unavailable", f"{self.vendor} could not be reached ({last})."
+                )
+            raise error
         if failures >= MAX_ATTEMPTS:
             raise ConnectorError(
                 "unavailable",

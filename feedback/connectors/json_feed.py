@@ -12,7 +12,14 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from feedback.connectors.base import BATCH_MAX, Batch, ConnectorError, iso_time
+from feedback.connectors.base import (
+    BATCH_MAX,
+    Batch,
+    ConnectorError,
+    Probe,
+    iso_time,
+    record_fields,
+)
 from feedback.connectors.http import Sleep, VendorClient, check_url, origin
 
 VENDOR = "The JSON feed"
@@ -55,6 +62,7 @@ class JsonFeedConnector:
         id_key: str = "id",
         submitted_at_key: str = "submitted_at",
         sleep: Sleep = time.sleep,
+        client_options: dict[str, Any] | None = None,
     ) -> None:
         self.url = check_url(url, VENDOR)
         self.client = VendorClient(
@@ -65,6 +73,7 @@ class JsonFeedConnector:
             sleep=sleep,
             # A feed may be at any address: what it answers with is never shown to users.
             quote_errors=False,
+            **(client_options or {}),
         )
         self.items_key = items_key
         self.next_key = next_key
@@ -79,6 +88,19 @@ class JsonFeedConnector:
         record["response_id"] = "" if identifier is None else str(identifier)
         record["submitted_at"] = iso_time(record.get(self.submitted_at_key))
         return record
+
+    def check(self) -> Probe:
+        """The feed's first page: how many items it holds and an item's fields."""
+        try:
+            items, next_url = self._page(self.url)
+        finally:
+            self.client.close()
+        more = " (and more pages)" if next_url else ""
+        first = self.record_of(items[0]) if items else None
+        return Probe(
+            f"Connected to the JSON feed: its first page has {len(items)} items{more}.",
+            record_fields(first),
+        )
 
     def batches(self, cursor: dict[str, Any]) -> Iterator[Batch]:
         """The pages in the feed's order, from the cursor's URL (or the configured one)."""

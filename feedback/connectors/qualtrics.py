@@ -20,6 +20,7 @@ from feedback.connectors.base import (
     BATCH_MAX,
     Batch,
     ConnectorError,
+    Probe,
     iso_time,
     overlap_start,
     resume_since,
@@ -57,6 +58,7 @@ class QualtricsConnector:
         sleep: Sleep = time.sleep,
         poll_interval: float = POLL_INTERVAL,
         export_timeout: float = EXPORT_TIMEOUT,
+        client_options: dict[str, Any] | None = None,
     ) -> None:
         self.client = VendorClient(
             VENDOR,
@@ -65,11 +67,31 @@ class QualtricsConnector:
             secrets=[api_token],
             not_found_hint="check the survey id and the datacenter",
             sleep=sleep,
+            **(client_options or {}),
         )
+        self.survey_id = survey_id
+        self.survey = f"API/v3/surveys/{quote(survey_id, safe='')}"
         self.exports = f"API/v3/surveys/{quote(survey_id, safe='')}/export-responses"
         self.sleep = sleep
         self.poll_interval = poll_interval
         self.export_timeout = export_timeout
+
+    def check(self) -> Probe:
+        """The survey itself (Get Survey): its name, response count and question ids. An
+        export would take minutes; this is one request."""
+        try:
+            survey = _result(self.client.get_json(self.survey))
+        finally:
+            self.client.close()
+        name = survey.get("name") if isinstance(survey.get("name"), str) else self.survey_id
+        counts = survey.get("responseCounts")
+        counted = counts.get("auditable") if isinstance(counts, dict) else None
+        questions = survey.get("questions")
+        return Probe(
+            f"Connected to Qualtrics: survey “{name}” ({self.survey_id})"
+            + (f" has {counted} responses." if isinstance(counted, int) else "."),
+            sorted(questions)[:100] if isinstance(questions, dict) else [],
+        )
 
     def batches(self, cursor: dict[str, Any]) -> Iterator[Batch]:
         """All responses recorded since ``cursor["since"]``, in the export's order, in batches

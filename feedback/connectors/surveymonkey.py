@@ -16,8 +16,10 @@ from urllib.parse import quote, urlsplit, urlunsplit
 from feedback.connectors.base import (
     Batch,
     ConnectorError,
+    Probe,
     iso_time,
     overlap_start,
+    record_fields,
     resume_since,
     time_key,
 )
@@ -88,7 +90,13 @@ class SurveyMonkeyConnector:
     """Responses of one SurveyMonkey survey."""
 
     def __init__(
-        self, *, base_url: str, survey_id: str, access_token: str, sleep: Sleep = time.sleep
+        self,
+        *,
+        base_url: str,
+        survey_id: str,
+        access_token: str,
+        sleep: Sleep = time.sleep,
+        client_options: dict[str, Any] | None = None,
     ) -> None:
         self.client = VendorClient(
             VENDOR,
@@ -97,8 +105,26 @@ class SurveyMonkeyConnector:
             secrets=[access_token],
             not_found_hint="check the survey id",
             sleep=sleep,
+            **(client_options or {}),
         )
+        self.survey_id = survey_id
         self.path = f"v3/surveys/{quote(survey_id, safe='')}/responses/bulk"
+
+    def check(self) -> Probe:
+        """One page of one response: the survey's count and a response's fields."""
+        try:
+            page = self.client.get_json(self.path, params={"per_page": 1, "simple": "true"})
+        finally:
+            self.client.close()
+        if not isinstance(page, dict) or not isinstance(page.get("data"), list):
+            raise ConnectorError("vendor_error", "SurveyMonkey answered without data.")
+        total = page.get("total")
+        counted = f"{total} responses" if isinstance(total, int) else "responses"
+        first = page["data"][0] if page["data"] and isinstance(page["data"][0], dict) else None
+        return Probe(
+            f"Connected to SurveyMonkey: survey {self.survey_id} has {counted}.",
+            record_fields(record_of(first) if first else None),
+        )
 
     def batches(self, cursor: dict[str, Any]) -> Iterator[Batch]:
         """One batch per page of up to 100 responses, oldest modification first."""

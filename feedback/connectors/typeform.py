@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import quote
 
-from feedback.connectors.base import Batch, ConnectorError, iso_time
+from feedback.connectors.base import Batch, ConnectorError, Probe, iso_time, record_fields
 from feedback.connectors.http import Sleep, VendorClient
 
 VENDOR = "Typeform"
@@ -99,7 +99,13 @@ class TypeformConnector:
     """Completed responses of one Typeform form."""
 
     def __init__(
-        self, *, base_url: str, form_id: str, access_token: str, sleep: Sleep = time.sleep
+        self,
+        *,
+        base_url: str,
+        form_id: str,
+        access_token: str,
+        sleep: Sleep = time.sleep,
+        client_options: dict[str, Any] | None = None,
     ) -> None:
         self.client = VendorClient(
             VENDOR,
@@ -108,8 +114,26 @@ class TypeformConnector:
             secrets=[access_token],
             not_found_hint="check the form id",
             sleep=sleep,
+            **(client_options or {}),
         )
+        self.form_id = form_id
         self.path = f"forms/{quote(form_id, safe='')}/responses"
+
+    def check(self) -> Probe:
+        """The form's newest completed response (one): its count and its fields."""
+        try:
+            page = self.client.get_json(self.path, params={"page_size": 1, "completed": "true"})
+        finally:
+            self.client.close()
+        if not isinstance(page, dict) or not isinstance(page.get("items"), list):
+            raise ConnectorError("vendor_error", "Typeform answered without items.")
+        total = page.get("total_items")
+        counted = f"{total} completed responses" if isinstance(total, int) else "responses"
+        first = page["items"][0] if page["items"] and isinstance(page["items"][0], dict) else None
+        return Probe(
+            f"Connected to Typeform: form {self.form_id} has {counted}.",
+            record_fields(record_of(first) if first else None),
+        )
 
     def batches(self, cursor: dict[str, Any]) -> Iterator[Batch]:
         """One batch per page, until a page comes back empty.
