@@ -56,13 +56,6 @@ class SurveySourceSerializer(serializers.ModelSerializer):
                 data["options"] = {k: v for k, v in options.items() if k not in ADDRESS_OPTIONS}
         return data
 
-    def validate_sync_every_minutes(self, minutes: int | None) -> int | None:
-        if minutes is not None and not SYNC_MINUTES_MIN <= minutes <= SYNC_MINUTES_MAX:
-            raise serializers.ValidationError(
-                f"Sync every {SYNC_MINUTES_MIN} to {SYNC_MINUTES_MAX} minutes, or never (null)."
-            )
-        return minutes
-
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         """The kind's options and credentials, checked against its one table
         (``feedback.connectors.kinds``), as the admin form checks them."""
@@ -85,6 +78,10 @@ class SurveySourceSerializer(serializers.ModelSerializer):
         )
         if schedule is not None and kind == SurveySource.Kind.UPLOAD:
             errors["sync_every_minutes"] = ["Only survey platform sources sync on a schedule."]
+        elif schedule is not None and not SYNC_MINUTES_MIN <= schedule <= SYNC_MINUTES_MAX:
+            errors["sync_every_minutes"] = [
+                f"Sync every {SYNC_MINUTES_MIN} to {SYNC_MINUTES_MAX} minutes, or never (null)."
+            ]
         if errors:
             raise serializers.ValidationError(errors)
         return attrs

@@ -328,6 +328,8 @@ class FakeQualtrics(FakeServer):
             return Reply.json(
                 _qualtrics_error("401 - Unauthorized", "Invalid token.", "AUTH_1"), 401
             )
+        if seen.method == "GET" and seen.path == f"/API/v3/surveys/{self.survey_id}":
+            return self._survey()
         if not seen.path.startswith(prefix):
             return Reply.json(_qualtrics_error("404 - Not Found", "Survey not found.", "GS_4"), 404)
         rest = [part for part in seen.path[len(prefix) :].split("/") if part]
@@ -338,6 +340,25 @@ class FakeQualtrics(FakeServer):
         if seen.method == "GET" and len(rest) == 2 and rest[1] == "file":
             return self._file(rest[0])
         return Reply.json(_qualtrics_error("404 - Not Found", "No such resource.", "RCE_4"), 404)
+
+    def _survey(self) -> Reply:
+        """Get Survey (``GET /API/v3/surveys/{surveyId}``), in its documented shape."""
+        return self._ok(
+            {
+                "id": self.survey_id,
+                "name": self.survey_name,
+                "ownerId": "UR_owner",
+                "organizationId": "journeyboard",
+                "isActive": True,
+                "creationDate": "2024-01-02T10:00:00Z",
+                "lastModifiedDate": "2024-05-01T10:00:00Z",
+                "questions": {
+                    "QID1": {"questionText": "How likely are you to recommend us?"},
+                    "QID3": {"questionText": "Why?"},
+                },
+                "responseCounts": {"auditable": len(self.responses), "generated": 0, "deleted": 0},
+            }
+        )
 
     def _ok(self, result: dict[str, Any]) -> Reply:
         return Reply.json(
