@@ -63,6 +63,7 @@ def journey_list_page(request: HttpRequest) -> HttpResponse:
             "filters": filters if filters.is_bound else JourneyFilterForm(),
             "create_form": JourneyCreateForm(),
             "can_create": has_role(request.user, Role.EDITOR),
+            "is_admin": has_role(request.user, Role.ADMIN),
         },
     )
 

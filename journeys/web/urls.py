@@ -1,5 +1,6 @@
 from django.urls import path
 
+from feedback.pages import shared_sources_page
 from journeys.api.mapfile import journey_import_page
 from journeys.web import dashboards as dashboard_pages
 from journeys.web import editor as pages
@@ -19,6 +20,7 @@ urlpatterns = [
         dashboard_pages.journey_dashboard_page,
         name="journey-dashboard",
     ),
+    path("survey-sources/shared/", shared_sources_page, name="shared-survey-sources"),
     path("personas/", persona_pages.persona_list_page, name="persona-list"),
     path("personas/new/", persona_pages.persona_edit_page, name="persona-create"),
     path("personas/<int:persona_id>/", persona_pages.persona_detail_page, name="persona-detail"),

@@ -10,6 +10,7 @@ import { Presentation } from "./present.js";
 import { SharePanel } from "./share.js";
 import { MapStore } from "./store.js";
 import { SurveyImport } from "./voc.js";
+import { connectorImportFrame } from "./connectors.js";
 
 const data = JSON.parse(document.getElementById("editor-data").textContent);
 const root = document.getElementById("journey-grid");
@@ -149,7 +150,7 @@ document.querySelector('[data-action="present"]')?.addEventListener("click", () 
 
 const live = new Live({
   url: data.liveUrl,
-  onImport: (run) => surveyImport?.update(run),
+  onImport: (run) => { surveyImport?.update(run); connectorImportFrame(run); },
   onShareLinks: () => sharePanel?.changed(),
   journeyId: data.map.id,
   store,

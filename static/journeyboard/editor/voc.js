@@ -3,6 +3,7 @@
 
 import { csrfToken, request } from "./api.js";
 import { h } from "./dom.js";
+import { connectorSection } from "./connectors.js";
 
 const signed = (value) => (value > 0 ? `+${value}` : `${value}`);
 const margin = (value) => (value === null || value === undefined ? "" : ` ±${value}`);
@@ -72,6 +73,7 @@ export class SurveyImport {
     this.downloads = h("ul", { class: "source-downloads", "aria-label": "Responses by source" },
       this.sources.map((s) => this.downloadItem(s)));
     this.root.replaceChildren(h("h2", { text: "Survey data" }), form, this.status, this.downloads);
+    this.root.append(connectorSection({ journeyId: this.journeyId, notify: this.notify, onFinished: this.onFinished }));
   }
 
   downloadItem(source) {
