@@ -108,6 +108,12 @@ def test_share_link_pages_and_the_admin_run_with_no_policy_violation(chromium, w
         f"/admin/auth/user/{demo['admin'].pk}/change/",
         f"/admin/journeys/journey/{journey.pk}/change/",
         "/admin/personas/persona/add/",
+        "/admin/feedback/surveysource/add/",
     ):
         refused[path] = visit(page, path)
+    # The shared survey sources (admins), with a connector form open.
+    refused["shared survey sources"] = visit(page, "/survey-sources/shared/", ".connector-add")
+    page.get_by_role("button", name="Add a survey platform").click()
+    page.wait_for_selector(".connector-form")
+    refused["shared survey sources, form"] = page.evaluate("window.__violations")
     assert refused == {where: [] for where in refused}

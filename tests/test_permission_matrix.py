@@ -254,6 +254,7 @@ ENDPOINTS = [
         "read",
         200,
     ),
+    ("survey source kinds", "get", "/api/survey-sources/kinds/", None, "list", 200),
     ("import run errors csv", "get", "/api/import-runs/{import_run}/errors/", None, "read", 200),
     # For signed-in users unless JOURNEYBOARD_API_DOCS_PUBLIC; the docs page sends a browser
     # that is not signed in to the sign-in page.

@@ -22,6 +22,7 @@ const STATE_LABELS = { pending: "Waiting for a worker", running: "Syncing", succ
 const scheduleLabel = (minutes) => SCHEDULES.find(([value]) => value === String(minutes ?? ""))?.[1] || `Every ${minutes} minutes`;
 const isActive = (run) => run.state === "pending" || run.state === "running";
 const when = (value) => (value ? new Date(value).toLocaleString() : "—");
+const shortWhen = (value) => (value ? new Date(value).toLocaleString([], { dateStyle: "short", timeStyle: "short" }) : "—");
 
 // Every panel on the page, for the import frames the page's socket receives.
 const panels = new Set();
@@ -127,8 +128,9 @@ class ConnectorPanel {
   runsTable(sourceId) {
     const runs = this.runs.get(sourceId) || [];
     if (!runs.length) return h("p", { class: "connector-runs muted small", text: "Not synced yet." });
-    const header = ["Run", "State", "Read", "New", "Updated", "Refused", "Unmatched", "Finished"];
-    return h("table", { class: "connector-runs", "aria-label": "Last runs" },
+    const header = ["State", "Read", "New", "Updated", "Refused", "Unmatched", "Finished"];
+    // Scrolls sideways inside the narrow side panel rather than widening it.
+    return h("div", { class: "connector-runs-scroll" }, h("table", { class: "connector-runs", "aria-label": "Last runs" },
       h("thead", {}, h("tr", {}, header.map((name) => h("th", { scope: "col", text: name })))),
       h("tbody", {}, runs.map((run) => {
         const percent = run.progress === null ? null : Math.round(run.progress * 100);
@@ -139,14 +141,14 @@ class ConnectorPanel {
           if (percent !== null) bar.value = percent;
           state.append(bar);
         }
-        const row = [h("tr", { dataset: { run: run.id } },
-          h("td", { text: `#${run.id}` }), state,
+        const row = [h("tr", { dataset: { run: run.id }, title: `Run #${run.id}` },
+          state,
           ...[run.read, run.imported, run.updated, run.failed, run.unmatched].map((n) => h("td", { class: "num", text: String(n) })),
-          h("td", { text: when(run.finished_at) }))];
+          h("td", { text: shortWhen(run.finished_at) }))];
         if (run.error) row.push(h("tr", { class: "run-error" }, h("td", { colspan: header.length, class: "error", text: run.error })));
         if (run.failed) row.push(h("tr", {}, h("td", { colspan: header.length }, h("a", { href: `/api/import-runs/${run.id}/errors/`, text: `Refused rows of run #${run.id} (CSV)` }))));
         return row;
-      })));
+      }))));
   }
 
   redrawSource(sourceId) {
