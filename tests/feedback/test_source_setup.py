@@ -161,3 +161,15 @@ def test_a_maps_sources_and_the_shared_ones_are_listed_apart(
     assert [s["id"] for s in mine["results"]] == [on_map["id"]]
     everyone = client.get("/api/survey-sources/", {"journey__isnull": "true"}).json()
     assert [s["id"] for s in everyone["results"]] == [shared["id"]]
+
+
+def test_the_shared_sources_page_is_for_admins_and_linked_for_them_alone(
+    client, editor, viewer, admin_user
+):
+    for user, status in ((viewer, 404), (editor, 404), (admin_user, 200)):
+        client.force_login(user)
+        assert client.get("/survey-sources/shared/").status_code == status
+        listed = "Shared survey sources" in client.get("/").content.decode()
+        assert listed is (user is admin_user)
+    client.logout()
+    assert client.get("/survey-sources/shared/").status_code == 302  # to sign in
