@@ -111,6 +111,10 @@ class ConnectorPanel {
         h("button", { type: "button", text: "Settings", "aria-label": `Settings of ${source.name}`, onclick: () => this.openForm(source, source.kind) })),
       this.testLine(source.id),
       this.runsTable(source.id));
+    if (source.kind === "typeform") {
+      // Where Typeform pushes each response as it comes (signed with the webhook secret).
+      item.append(h("p", { class: "muted small connector-webhook", text: `Webhook address for Typeform: ${location.origin}/api/webhooks/typeform/${source.id}/` }));
+    }
     return item;
   }
 
