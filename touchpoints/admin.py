@@ -1,8 +1,8 @@
 from django.contrib import admin
 
 from journeys.admin import ThroughServicesAdmin
-from touchpoints.models import Touchpoint
 from touchpoints.evidence import evidence_counts
+from touchpoints.models import Touchpoint
 from touchpoints.services import TOUCHPOINT, evidence_words
 
 

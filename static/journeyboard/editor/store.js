@@ -119,7 +119,9 @@ export class MapStore {
   }
 
   setVoc(voc) {
-    this.voc = voc;
+    // New numbers for the same window: what the page says of the window, and the rule that
+    // flags a phase, stay as the page was served them.
+    this.voc = { window: this.voc?.window, disagreement: this.voc?.disagreement, ...voc };
     this.changed("voc");
   }
 
