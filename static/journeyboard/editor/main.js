@@ -130,10 +130,10 @@ if (data.canEdit && importPanel) {
       // The voc_updated event normally brings these. Without Redis the worker cannot reach this
       // server's sockets, so ask for what was missed (emotions) and fetch the metrics.
       live.catchUp();
-      const window = store.voc?.window;
+      const shown = store.voc?.window;
       const days = new URLSearchParams();
-      if (window?.since) days.set("since", window.since);
-      if (window?.until) days.set("until", window.until);
+      if (shown?.since) days.set("since", shown.since);
+      if (shown?.until) days.set("until", shown.until);
       const response = await fetch(`/api/journeys/${data.map.id}/voc/?${days}`, { credentials: "same-origin" });
       if (response.ok) store.setVoc(await response.json());
     },
