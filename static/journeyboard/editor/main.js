@@ -1,6 +1,7 @@
 // The journey map editor: reads the map the page was served with and wires everything up.
 
 import { Editor } from "./actions.js";
+import { confirmDialog } from "./confirm.js";
 import { h } from "./dom.js";
 import { Grid } from "./grid.js";
 import { wireKeyboard } from "./keyboard.js";
@@ -44,6 +45,7 @@ const editor = new Editor({
   notify,
   onSaving,
   onHistory,
+  confirm: confirmDialog,
 });
 const panels = new Panels({
   side: document.querySelector("[data-side-panel]"),

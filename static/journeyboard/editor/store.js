@@ -209,6 +209,10 @@ export class MapStore {
       held.emotions = count("emotion");
       held.opportunities = count("opportunity");
     }
+    // The survey responses its touchpoints hold (unmatched, not deleted, if it goes).
+    held["survey responses"] = [...this.items.touchpoint.values()]
+      .filter((t) => t[field] === id)
+      .reduce((n, t) => n + (this.touchpointMetrics(t.id)?.responses || 0), 0);
     return Object.fromEntries(Object.entries(held).filter(([, n]) => n > 0));
   }
 }
