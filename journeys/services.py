@@ -234,7 +234,7 @@ def _journey_evidence_refuse(journey: Journey) -> None:
         # The map's own sources' responses, and shared sources' matched to its touchpoints.
         "responses": SurveyResponse.objects.filter(journey_id=journey.pk).count(),
     }
-    if any(counts.values()):
+    if counts["responses"]:  # a source without responses holds no evidence yet
         raise DeleteNeedsConfirming(
             f"The journey “{journey.title}” holds {counts['survey_sources']:,} survey "
             f"source(s) and {counts['responses']:,} survey response(s); deleting it deletes "
