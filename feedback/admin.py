@@ -166,7 +166,8 @@ class SurveySourceAdmin(admin.ModelAdmin):
     # Through the service, which locks the source first: an import in flight keeps its
     # responses by that lock, not by a foreign-key constraint.
     def delete_model(self, request, obj):
-        services.survey_source_delete(actor=request.user, source=obj)
+        # The admin's own confirmation page, which names the responses that go, has asked.
+        services.survey_source_delete(actor=request.user, source=obj, confirm=True)
 
     def delete_queryset(self, request, queryset):
         for source in queryset.order_by("pk"):

@@ -22,6 +22,12 @@ class MetricsSerializer(serializers.Serializer):
     sentiment_count = serializers.IntegerField()
 
 
+class PhaseMetricsSerializer(MetricsSerializer):
+    voc_emotion = serializers.IntegerField(
+        allow_null=True, help_text="The customers' emotion, −3…+3, from these metrics."
+    )
+
+
 class MonthMetricsSerializer(MetricsSerializer):
     month = serializers.DateField()
 
@@ -34,7 +40,7 @@ class JourneyVocSerializer(serializers.Serializer):
     since = serializers.DateField(allow_null=True)
     until = serializers.DateField(allow_null=True)
     journey_metrics = MetricsSerializer()
-    phases = serializers.DictField(child=MetricsSerializer())
+    phases = serializers.DictField(child=PhaseMetricsSerializer())
     touchpoints = serializers.DictField(child=MetricsSerializer())
     trend = MonthMetricsSerializer(many=True)
 

@@ -227,6 +227,10 @@ class SurveyResponse(models.Model):
     # ``feedback.matching.match_key``: the unmatched queue groups by it, and a value-table rule
     # added later re-matches by it.
     match_key = models.CharField(max_length=80, blank=True, db_default="")
+    # The code of the touchpoint this response was matched to when that touchpoint was
+    # deleted (by hand, a rule or its code alike): undo, or a touchpoint created again with
+    # that code on the map, matches it back. Empty for every other response.
+    unmatched_from = models.SlugField(max_length=80, blank=True, db_default="", db_index=False)
     # Columns the import was told to keep ("attribute_columns"): column → value, as text.
     attributes = models.JSONField(default=dict, blank=True, db_default={})
     # VADER compound score −1…1, filled in after the import (comments only).
@@ -250,6 +254,13 @@ class SurveyResponse(models.Model):
             models.Index(fields=["touchpoint", "submitted_at"]),
             models.Index(
                 fields=["source"], condition=Q(touchpoint__isnull=True), name="unmatched_by_source"
+            ),
+            # Partial: only responses whose touchpoint was deleted are in it, so imports (which
+            # never set the column) do not pay for it.
+            models.Index(
+                fields=["journey", "unmatched_from"],
+                condition=~Q(unmatched_from=""),
+                name="unmatched_from_deleted",
             ),
         ]
         constraints = [

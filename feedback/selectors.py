@@ -92,6 +92,26 @@ def metrics_from_sums(s: dict[str, Any]) -> Metrics:
     )
 
 
+def voc_score(metrics: Metrics | dict) -> int | None:
+    """The customers' emotion on the map's −3…+3 scale, from the metrics (see ``feedback.voc``)."""
+    from journeys.models import Emotion
+
+    m = metrics if isinstance(metrics, dict) else metrics.as_dict()
+    signals = []
+    if m["nps"] is not None:
+        signals.append(m["nps"] / 100)
+    if m["csat"] is not None:
+        signals.append((m["csat"] - 50) / 50)
+    if m["ces"] is not None:
+        signals.append((4 - m["ces"]) / 3)
+    if m["sentiment"] is not None:
+        signals.append(m["sentiment"])
+    if not signals:
+        return None
+    score = round(3 * sum(signals) / len(signals))
+    return max(Emotion.MIN_SCORE, min(Emotion.MAX_SCORE, score))
+
+
 def _window(rows: QuerySet, since: date | None, until: date | None) -> QuerySet:
     if since:
         rows = rows.filter(day__gte=since)
@@ -185,10 +205,18 @@ def journey_metrics(
         "since": since.isoformat() if since else None,
         "until": until.isoformat() if until else None,
         "journey_metrics": metrics_from_sums(total).as_dict(),
-        "phases": {str(k): metrics_from_sums(v).as_dict() for k, v in by_phase.items()},
+        # Each phase's customer emotion for this window beside its metrics: the one number the
+        # editor's curve, the dashboard's and their "differs" flags are all drawn from.
+        "phases": {str(k): _with_voc_emotion(metrics_from_sums(v)) for k, v in by_phase.items()},
         "touchpoints": {str(k): metrics_from_sums(v).as_dict() for k, v in by_touchpoint.items()},
         "trend": trend,
     }
+
+
+def _with_voc_emotion(metrics: Metrics) -> dict[str, Any]:
+    out = metrics.as_dict()
+    out["voc_emotion"] = voc_score(out) if out["responses"] else None
+    return out
 
 
 def touchpoint_comments(*, touchpoint_id: int, limit: int = 5) -> dict[str, list[dict]]:

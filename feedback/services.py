@@ -598,15 +598,34 @@ def source_connection_test(*, actor, source: SurveySource) -> dict[str, Any]:
     return {"ok": True, "code": "ok", "message": probe.message, "fields": probe.fields}
 
 
-def survey_source_delete(*, actor, source: SurveySource) -> None:
+def survey_source_delete(*, actor, source: SurveySource, confirm: bool = False) -> None:
+    """Delete a source and its responses; one that has responses is refused (409
+    ``confirm_required``, naming how many) unless ``confirm``."""
+    from journeys.exceptions import DeleteNeedsConfirming
+
     source_access_check(actor, source)
     with transaction.atomic():
         # Locked before Django collects what cascades: an import holds its source FOR KEY SHARE
         # (responses have no foreign-key constraint), so this waits for one in flight and then
         # deletes every response it wrote.
         source = SurveySource.objects.select_for_update(of=("self",)).filter(pk=source.pk).first()
-        if source is not None:
-            source.delete()
+        if source is None:
+            return
+        responses = SurveyResponse.objects.filter(source_id=source.pk).count()
+        if responses and not confirm:
+            raise DeleteNeedsConfirming(
+                f"The survey source “{source.name}” holds {responses:,} survey response(s); "
+                "deleting it deletes them for good. Confirm to delete it.",
+                counts={"responses": responses},
+            )
+        matched = set(
+            SurveyResponse.objects.filter(source_id=source.pk, touchpoint__isnull=False)
+            .values_list("touchpoint_id", flat=True)
+            .distinct()
+        )
+        source.delete()
+        # Its responses counted in these touchpoints' rollups and the maps' VoC emotions.
+        _touchpoints_refresh(matched)
 
 
 # --- Schedules -------------------------------------------------------------------------------

@@ -46,10 +46,12 @@ from feedback.serializers import (
     ImportRunSerializer,
     SurveySourceSerializer,
 )
+from journeys.api.items import CONFIRM_DELETE
 from journeys.dashboards.window import day_from_param
 from journeys.exceptions import NotFound
 from journeys.mapfile.spreadsheet_cells import cell_out
 from journeys.permissions import visible_journeys
+from journeys.serializers import DeleteSerializer
 
 # A CSV download, as the schema describes it.
 CSV_ANSWER = {(200, "text/csv"): OpenApiTypes.STR}
@@ -144,8 +146,14 @@ class SurveySourceViewSet(viewsets.ModelViewSet):
             changes=dict(serializer.validated_data),
         )
 
-    def perform_destroy(self, instance):
-        services.survey_source_delete(actor=self.request.user, source=instance)
+    @extend_schema(parameters=[CONFIRM_DELETE])
+    def destroy(self, request, *args, **kwargs):
+        params = DeleteSerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        services.survey_source_delete(
+            actor=request.user, source=self.get_object(), confirm=params.validated_data["confirm"]
+        )
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
     @extend_schema(
         request={

@@ -10,8 +10,9 @@ from collections.abc import Iterable
 
 from django.db import transaction
 
-from feedback.selectors import Metrics, journey_metrics
+from feedback.selectors import journey_metrics, voc_score
 from journeys.changes import change_record, versioned_update
+from journeys.dashboards.window import default_window
 from journeys.models import Emotion, Journey, JourneyEvent, Phase
 from journeys.serializers import EmotionSerializer, represent
 from touchpoints.models import Touchpoint
@@ -19,21 +20,10 @@ from touchpoints.models import Touchpoint
 DISAGREEMENT = 2
 
 
-def voc_score(metrics: Metrics | dict) -> int | None:
-    m = metrics if isinstance(metrics, dict) else metrics.as_dict()
-    signals = []
-    if m["nps"] is not None:
-        signals.append(m["nps"] / 100)
-    if m["csat"] is not None:
-        signals.append((m["csat"] - 50) / 50)
-    if m["ces"] is not None:
-        signals.append((4 - m["ces"]) / 3)
-    if m["sentiment"] is not None:
-        signals.append(m["sentiment"])
-    if not signals:
-        return None
-    score = round(3 * sum(signals) / len(signals))
-    return max(Emotion.MIN_SCORE, min(Emotion.MAX_SCORE, score))
+def emotion_differs(team: int | None, voc: int | None) -> bool:
+    """Whether the team's estimate and what customers say differ enough to flag the phase:
+    the one rule the dashboard applies and the editor is served (``DISAGREEMENT``)."""
+    return team is not None and voc is not None and abs(team - voc) >= DISAGREEMENT
 
 
 def voc_refresh(*, touchpoint_ids: Iterable[int]) -> None:
@@ -64,7 +54,9 @@ def journey_voc_refresh(journey_id: int) -> None:
     journey = Journey.objects.filter(pk=journey_id).first()
     if journey is None:
         return
-    metrics = journey_metrics(journey_id=journey_id)
+    # Over the default window, as the editor and the dashboard open with: one curve.
+    window = default_window()
+    metrics = journey_metrics(journey_id=journey_id, since=window.since, until=window.until)
     voc = Emotion.Source.VOC
     current = {e.phase_id: e for e in Emotion.objects.filter(journey_id=journey_id, source=voc)}
     changed = []

@@ -111,10 +111,13 @@ def _move(action: Action, actor, data: dict, pk: int, journey_id):
 def _delete(action: Action, actor, data: dict, pk: int, journey_id):
     params = DeleteSerializer(data=data)
     params.is_valid(raise_exception=True)
-    # Only a phase or a lane holds content that a delete may take along.
+    # Only a phase or a lane holds content that a delete may take along; only a touchpoint
+    # holds survey evidence a delete must be confirmed for.
     cascade = (
         {"cascade": params.validated_data["cascade"]}
         if action.kind in (services.PHASE, services.LANE)
+        else {"confirm": params.validated_data["confirm"]}
+        if action.kind is touchpoint_services.TOUCHPOINT
         else {}
     )
     action.service(

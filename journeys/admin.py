@@ -69,9 +69,13 @@ class ThroughServicesAdmin(admin.ModelAdmin):
         except (JourneyboardError, ValidationError) as refused:
             request._journeyboard_refused = refused
 
+    # What a delete sends beyond the item: the touchpoint admin confirms (its confirmation
+    # page has named the survey evidence that goes).
+    delete_data: dict[str, Any] = {}
+
     def delete_model(self, request, obj):
         try:
-            actions_of(self.kind)[DELETE].run(actor=request.user, data={}, pk=obj.pk)
+            actions_of(self.kind)[DELETE].run(actor=request.user, data=self.delete_data, pk=obj.pk)
         except (JourneyboardError, ValidationError) as refused:
             request._journeyboard_refused = refused
 

@@ -65,3 +65,11 @@ class MapImportRefused(JourneyboardError):
     (A survey file that cannot be imported is ``feedback.exceptions.ImportRefused``.)"""
 
     code = "import_invalid"
+
+
+class DeleteNeedsConfirming(JourneyboardError):
+    """A delete that would take survey evidence (responses, their matches, opportunity links)
+    along, asked without confirming: ``counts`` names what would go, so the user can decide."""
+
+    status_code = 409
+    code = "confirm_required"

@@ -206,6 +206,9 @@ class Opportunity(JourneyItem):
         on_delete=models.SET_NULL,
         related_name="opportunities",
     )
+    # The code of the touchpoint it was linked to when that touchpoint was deleted: undo, or a
+    # touchpoint created again with that code, links it back. Empty otherwise.
+    unlinked_from = models.SlugField(max_length=80, blank=True, db_default="", db_index=False)
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
     impact = models.PositiveSmallIntegerField(default=3, help_text="1 (low) to 5 (high)")

@@ -198,6 +198,9 @@ class DeleteSerializer(serializers.Serializer):
 
     version = serializers.IntegerField(min_value=1, required=False)
     cascade = serializers.BooleanField(required=False, default=False)
+    # A touchpoint holding survey responses or linked opportunities is deleted only when the
+    # request confirms it (409 ``confirm_required`` with the counts otherwise).
+    confirm = serializers.BooleanField(required=False, default=False)
 
 
 # --- Journeys ---------------------------------------------------------------------------------

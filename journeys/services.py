@@ -27,7 +27,14 @@ from journeys.changes import (
     item_update,
     journey_for_change,
 )
-from journeys.exceptions import AccessDenied, InvalidInput, NotEmpty, NotFound, VersionConflict
+from journeys.exceptions import (
+    AccessDenied,
+    DeleteNeedsConfirming,
+    InvalidInput,
+    NotEmpty,
+    NotFound,
+    VersionConflict,
+)
 from journeys.map_templates import TEMPLATES
 from journeys.models import Card, Emotion, Journey, Lane, Opportunity, Phase, ShareLink
 from journeys.permissions import Role, can_manage_journey, can_share_journey, has_role
@@ -186,11 +193,18 @@ def journey_update(*, actor, journey_id: int, version: int, changes: dict[str, A
     return journey
 
 
-def journey_delete(*, actor, journey_id: int, version: int | None = None) -> None:
+def journey_delete(
+    *, actor, journey_id: int, version: int | None = None, confirm: bool = False
+) -> None:
+    """Delete a map and all it holds. One with survey data (its survey sources, or responses
+    matched to its touchpoints) is refused (409 ``confirm_required``, with the counts) unless
+    ``confirm``: its responses go with it, for good."""
     with transaction.atomic():
         journey = journey_for_change(journey_id=journey_id, actor=actor)
         if not can_manage_journey(actor, journey):
             raise AccessDenied("Only the journey's owner or an admin can delete it.")
+        if not confirm:
+            _journey_evidence_refuse(journey)
         # Survey imports hold their source and touchpoints FOR KEY SHARE (responses have no
         # foreign-key constraints): lock them (sources, then touchpoints, as imports do) so a
         # delete waits for an import in flight and then cascades every response it wrote.
@@ -209,6 +223,24 @@ def journey_delete(*, actor, journey_id: int, version: int | None = None) -> Non
             "payload": {"journey": {"id": journey_id}},
         }
         transaction.on_commit(partial(broadcast_journey_event, journey_id, message))
+
+
+def _journey_evidence_refuse(journey: Journey) -> None:
+    """Refuse, naming them, to delete a map's survey sources and responses unasked."""
+    from feedback.models import SurveyResponse, SurveySource
+
+    counts = {
+        "survey_sources": SurveySource.objects.filter(journey_id=journey.pk).count(),
+        # The map's own sources' responses, and shared sources' matched to its touchpoints.
+        "responses": SurveyResponse.objects.filter(journey_id=journey.pk).count(),
+    }
+    if counts["responses"]:  # a source without responses holds no evidence yet
+        raise DeleteNeedsConfirming(
+            f"The journey “{journey.title}” holds {counts['survey_sources']:,} survey "
+            f"source(s) and {counts['responses']:,} survey response(s); deleting it deletes "
+            "them for good. Confirm to delete it.",
+            counts=counts,
+        )
 
 
 def _survey_parents_lock(journey_id: int) -> None:
@@ -400,6 +432,9 @@ def _content_delete(
 ) -> None:
     """Delete a phase or lane; refuse while it holds content unless ``cascade`` is asked for.
 
+    Its touchpoints' survey responses are not deleted: they are unmatched, remembering the
+    touchpoint's code (``touchpoints.evidence``), and the refusal names how many there are.
+
     ``contents`` maps a word (cards, touchpoints…) to the queryset of what the column or row
     holds; with ``cascade`` those go first, in one transaction with the column or row.
     """
@@ -411,22 +446,38 @@ def _content_delete(
             raise VersionConflict(item)
         held = {word: list(qs.values_list("pk", flat=True)) for word, qs in contents.items()}
         counts = {word: len(ids) for word, ids in held.items() if ids}
+        # What its touchpoints hold: survey responses (unmatched, not deleted, if it goes) and
+        # opportunities elsewhere linked to them. Named too, so nobody loses evidence unasked.
+        from feedback.voc import journey_voc_refresh
+        from touchpoints.evidence import evidence_counts, evidence_set_aside
+
+        touchpoints = list(contents["touchpoints"]) if held.get("touchpoints") else []
+        evidence = evidence_counts([t.pk for t in touchpoints])
+        if evidence["responses"]:
+            counts["survey_responses"] = evidence["responses"]
         if counts and not cascade:
-            listing = ", ".join(f"{n} {word.replace('_', ' ')}" for word, n in counts.items())
+            listing = ", ".join(f"{n:,} {word.replace('_', ' ')}" for word, n in counts.items())
             raise NotEmpty(
                 f"The {kind.name} “{item.name}” still holds {listing}. Move or delete them "
                 f"first, or delete the {kind.name} with its content.",
                 code=f"{kind.name}_not_empty",
                 counts=counts,
             )
+        set_aside = evidence_set_aside(journey, touchpoints)
         for qs in contents.values():
             qs.delete()
         item.delete()
+        if set_aside["responses_unmatched"]:
+            journey_voc_refresh(journey.pk)  # locks the phases left, then bumps the revision
         change_record(
             journey=journey,
             actor=actor,
             kind=f"{kind.name}_deleted",
-            payload={kind.name: {"id": pk}, "deleted": {w: ids for w, ids in held.items() if ids}},
+            payload={
+                kind.name: {"id": pk},
+                "deleted": {w: ids for w, ids in held.items() if ids},
+                **set_aside,
+            },
         )
 
 

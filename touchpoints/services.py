@@ -7,14 +7,23 @@ from django.utils.text import slugify
 
 from journeys.changes import (
     ItemType,
+    change_record,
     item_create,
-    item_delete,
+    item_for_change,
+    item_journey_for_change,
     item_move,
     item_update,
     journey_for_change,
 )
-from journeys.exceptions import InvalidInput
+from journeys.exceptions import DeleteNeedsConfirming, InvalidInput, VersionConflict
 from journeys.models import Lane
+from touchpoints.evidence import (
+    evidence_counts,
+    evidence_restore,
+    evidence_set_aside,
+    evidence_waiting,
+    phases_lock,
+)
 from touchpoints.models import Touchpoint
 from touchpoints.serializers import TouchpointSerializer
 
@@ -51,7 +60,11 @@ def touchpoint_create(
     index: int | None = None,
     **fields: Any,
 ) -> Touchpoint:
-    """A touchpoint in a phase; its code (for matching survey data) is derived when not given."""
+    """A touchpoint in a phase; its code (for matching survey data) is derived when not given.
+
+    A touchpoint deleted with this code on this map (the editor's undo re-creates one with
+    its code) left its responses and opportunity links behind: they come back to this one,
+    and its metrics with them (``touchpoints.evidence``)."""
     from journeys.models import Phase
 
     with transaction.atomic():
@@ -73,9 +86,25 @@ def touchpoint_create(
             phase_name = Phase.objects.filter(pk=phase_id).values_list("name", flat=True).first()
             code = _code_unique(journey_id, slugify(f"{phase_name or ''} {name}")[:70] or "tp")
         fields = {"phase_id": phase_id, "lane_id": lane_id, "name": name, "code": code, **fields}
-        return item_create(
+        if not evidence_waiting(journey_id, code):
+            return item_create(
+                TOUCHPOINT, actor=actor, journey_id=journey_id, fields=fields, index=index
+            )
+        # The VoC recount locks the map's phases; here they are locked before item_create's
+        # revision bump takes the journey row, in the one lock order (journeys.changes).
+        phases_lock(journey_id)
+        touchpoint = item_create(
             TOUCHPOINT, actor=actor, journey_id=journey_id, fields=fields, index=index
         )
+        journey = touchpoint.journey
+        restored = evidence_restore(journey, touchpoint)
+        change_record(
+            journey=journey,
+            actor=actor,
+            kind="evidence_restored",
+            payload={"touchpoint": {"id": touchpoint.pk, "code": code}, **restored},
+        )
+        return touchpoint
 
 
 def touchpoint_update(
@@ -126,6 +155,56 @@ def touchpoint_move(
 
 
 def touchpoint_delete(
-    *, actor, touchpoint_id: int, version: int | None = None, journey_id: int | None = None
+    *,
+    actor,
+    touchpoint_id: int,
+    version: int | None = None,
+    journey_id: int | None = None,
+    confirm: bool = False,
 ) -> None:
-    item_delete(TOUCHPOINT, actor=actor, pk=touchpoint_id, version=version, journey_id=journey_id)
+    """Delete a touchpoint. One that holds survey responses or has opportunities linked is
+    refused (409 ``confirm_required``, with their counts) unless ``confirm``: then its
+    responses are unmatched and its opportunities unlinked, each remembering its code (undo
+    brings them back), and the map's VoC emotions are counted again without it."""
+    from feedback.voc import journey_voc_refresh
+
+    with transaction.atomic():
+        journey = item_journey_for_change(
+            Touchpoint, pk=touchpoint_id, actor=actor, journey_id=journey_id
+        )
+        # Locked before anything is counted or cascades: a survey import holds the touchpoints
+        # it matches FOR KEY SHARE (responses have no foreign-key constraint), so this waits
+        # for one in flight and then sees every response it wrote.
+        touchpoint = item_for_change(Touchpoint, journey=journey, pk=touchpoint_id, lock=True)
+        if version is not None and touchpoint.version != version:
+            raise VersionConflict(touchpoint)
+        counts = evidence_counts([touchpoint.pk])
+        if any(counts.values()) and not confirm:
+            raise DeleteNeedsConfirming(
+                f"The touchpoint “{touchpoint.name}” holds {evidence_words(counts)}. Deleting it "
+                "unmatches them (undo, or a touchpoint with its code, brings them back); "
+                "confirm to delete it.",
+                counts=counts,
+            )
+        set_aside = evidence_set_aside(journey, [touchpoint])
+        touchpoint.delete()  # its rollups go with it
+        if set_aside["responses_unmatched"]:
+            journey_voc_refresh(journey.pk)  # locks the phases, then bumps the revision
+        change_record(
+            journey=journey,
+            actor=actor,
+            kind="touchpoint_deleted",
+            payload={"touchpoint": {"id": touchpoint_id, "code": touchpoint.code}, **set_aside},
+        )
+
+
+def evidence_words(counts: dict[str, int]) -> str:
+    """“1,204 survey responses and 2 linked opportunities”, leaving out what is zero."""
+    words = []
+    if counts.get("responses"):
+        n = counts["responses"]
+        words.append(f"{n:,} survey response{'s' if n != 1 else ''}")
+    if counts.get("opportunities"):
+        n = counts["opportunities"]
+        words.append(f"{n:,} linked opportunit{'ies' if n != 1 else 'y'}")
+    return " and ".join(words) or "nothing"

@@ -92,6 +92,9 @@ class WindowSerializer(serializers.Serializer):
     since = serializers.DateField(allow_null=True)
     until = serializers.DateField()
     label = serializers.CharField()
+    description = serializers.CharField(
+        help_text="What the customer numbers cover, in words: “last 90 days, 5 Sep – 3 Dec 2026”."
+    )
     previous = serializers.DictField(child=serializers.DateField(), allow_null=True)
 
 

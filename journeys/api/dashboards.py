@@ -59,6 +59,8 @@ def journey_dashboard(request: Request, journey_id: int) -> Response:
     if journey is None:
         raise NotFound("No such journey.")
     window = window_from_params(request.query_params)
-    data = journey_dashboard_get(journey=journey, since=window.since, until=window.until)
+    data = journey_dashboard_get(
+        journey=journey, since=window.since, until=window.until, preset=window.preset
+    )
     data["window"]["preset"] = window.preset
     return Response(data)

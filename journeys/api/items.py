@@ -29,11 +29,19 @@ from journeys.serializers import (
 )
 from journeys.services import CARD, EMOTION, LANE, OPPORTUNITY, PHASE
 
+CONFIRM_DELETE = OpenApiParameter(
+    "confirm",
+    bool,
+    description="Delete what holds survey evidence (a touchpoint's responses and linked "
+    "opportunities, a map's or a survey source's responses); without it such a delete is "
+    "answered 409 confirm_required with the counts of what would go.",
+)
 DELETE_PARAMETERS = [
     OpenApiParameter("version", int, description="The version you saw; 409 if it changed."),
     OpenApiParameter(
         "cascade", bool, description="Phases and lanes: delete what they hold as well."
     ),
+    CONFIRM_DELETE,
 ]
 
 

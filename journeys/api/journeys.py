@@ -14,7 +14,7 @@ from journeys.api.answers import (
     JourneyMapSerializer,
     JourneyTemplateSerializer,
 )
-from journeys.api.items import DELETE_PARAMETERS, edit_input
+from journeys.api.items import CONFIRM_DELETE, DELETE_PARAMETERS, edit_input
 from journeys.map_templates import TEMPLATES
 from journeys.models import Journey
 from journeys.permissions import EditorWritesOthersRead, Role, can_share_journey, role_of
@@ -108,7 +108,7 @@ class JourneyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         journey = journey_get(user=request.user, journey_id=journey.pk)
         return Response(self.get_serializer(journey).data)
 
-    @extend_schema(parameters=DELETE_PARAMETERS[:1])
+    @extend_schema(parameters=[DELETE_PARAMETERS[0], CONFIRM_DELETE])
     def destroy(self, request, *args, **kwargs):
         journey = self.get_object()
         params = DeleteSerializer(data=request.query_params)
@@ -117,6 +117,7 @@ class JourneyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
             actor=request.user,
             journey_id=journey.pk,
             version=params.validated_data.get("version"),
+            confirm=params.validated_data["confirm"],
         )
         return Response(status=status.HTTP_204_NO_CONTENT)
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from feedback.models import ROLLUP_COUNTERS, ResponseRollup, SurveyResponse
 from feedback.selectors import journey_metrics, metrics_from_sums
-from feedback.voc import voc_score
+from feedback.voc import emotion_differs
 from journeys.dashboards.health import (
     EVIDENCE_MIN_RESPONSES,
     HEALTH_FORMULA,
@@ -31,11 +31,15 @@ NEGATIVE_COMMENTS = 10
 
 
 def journey_dashboard_get(
-    *, journey: Journey, since: date | None = None, until: date | None = None
+    *,
+    journey: Journey,
+    since: date | None = None,
+    until: date | None = None,
+    preset: str = "custom",
 ) -> dict[str, Any]:
     """Everything a journey's dashboard shows, for whoever may see it (no user in here: a share
     link can serve the same data). Eleven queries whatever the map's size."""
-    window = Window(since, until or timezone.localdate(), "custom")
+    window = Window(since, until or timezone.localdate(), preset)
     phases = list(Phase.objects.filter(journey_id=journey.pk).order_by("position", "pk"))
     touchpoints = list(
         Touchpoint.objects.filter(journey_id=journey.pk).order_by(
@@ -151,14 +155,18 @@ def _phase_rows(
     for phase in phases:
         metrics = voc["phases"].get(str(phase.pk), empty)
         emotion = team.get(phase.pk)
+        team_score = emotion.score if emotion else None
+        voc_emotion = metrics.get("voc_emotion")
         rows.append(
             {
                 "id": phase.pk,
                 "name": phase.name,
-                "team_emotion": emotion.score if emotion else None,
+                "team_emotion": team_score,
                 "team_label": emotion.label if emotion else "",
-                "voc_emotion": voc_score(metrics) if metrics["responses"] else None,
+                "voc_emotion": voc_emotion,
                 "voc_n": metrics["responses"],
+                # The editor flags the same phases, from the same window's numbers.
+                "differs": emotion_differs(team_score, voc_emotion),
                 "metrics": metrics,
             }
         )

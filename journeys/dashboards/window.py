@@ -14,7 +14,11 @@ from django.utils import timezone
 from journeys.exceptions import InvalidInput
 
 WINDOW_PRESETS = {"30": 30, "90": 90, "365": 365, "all": None}
-DEFAULT_PRESET = "90"
+# The window the editor, the dashboards and the map's measured (VoC) emotions all use unless
+# asked for another: all time, so the curve stored on the map (recounted when responses
+# change) is the one every page shows. A rolling default (the last 90 days) would need the
+# stored VoC emotions recounted every day as days leave the window.
+DEFAULT_PRESET = "all"
 SCORES = ("nps", "csat", "ces")
 # The days a window may name. Surveys are not older, and the window before a window of this
 # range still has days a date can hold (year 1 minus a day does not exist: a crash, not an answer).
@@ -43,9 +47,21 @@ class Window:
             return f"All time to {self.until.isoformat()}"
         return f"{self.since.isoformat()} to {self.until.isoformat()}"
 
+    @property
+    def description(self) -> str:
+        """What the customer numbers cover, in words: “last 90 days, 5 Sep – 3 Dec 2026”."""
+        until = _day(self.until)
+        if self.since is None:
+            return f"all time, to {until}"
+        since = _day(self.since, year=self.since.year != self.until.year)
+        days = WINDOW_PRESETS.get(self.preset)
+        span = f"{since} – {until}"
+        return f"last {days} days, {span}" if days else span
+
     def as_dict(self) -> dict[str, Any]:
         previous = self.previous
         return {
+            "description": self.description,
             "preset": self.preset,
             "since": self.since.isoformat() if self.since else None,
             "until": self.until.isoformat(),
@@ -54,6 +70,15 @@ class Window:
             if previous
             else None,
         }
+
+
+def _day(day: date, *, year: bool = True) -> str:
+    return f"{day.day} {day:%b}" + (f" {day.year}" if year else "")
+
+
+def default_window(*, today: date | None = None) -> Window:
+    """The window the editor and the dashboard both open with (``DEFAULT_PRESET``)."""
+    return window_from_params({}, today=today)
 
 
 def day_from_param(value: str | None, field: str) -> date | None:

@@ -3,7 +3,8 @@
 Everything is checked before anything is written — the JSON Schema, then what a schema cannot
 say (keys unique, references that exist, one emotion per phase and source, unique touchpoint
 codes) — and the journey is written in one transaction, as one ``journey_imported`` change.
-VoC rollups in the document are read-only and never imported.
+VoC rollups and customer (VoC) emotions in the document are read-only and never imported: a
+map shows what customers say only from survey responses imported for it.
 """
 
 import csv
@@ -287,13 +288,15 @@ def journey_import(
         lane_id = _lanes_create(journey, document["lanes"])
         _cards_create(journey, actor, document["cards"], phase_id, lane_id)
         touchpoint_id = _touchpoints_create(journey, document, phase_id, lane_id)
-        _emotions_create(journey, document["emotions"], phase_id)
+        emotions = _team_emotions(document["emotions"], notes)
+        _emotions_create(journey, emotions, phase_id)
         owners = _owners(document["opportunities"], notes)
         _opportunities_create(journey, document["opportunities"], phase_id, touchpoint_id, owners)
         counts = {
             kind: len(document[kind])
-            for kind in ("phases", "lanes", "cards", "touchpoints", "emotions", "opportunities")
+            for kind in ("phases", "lanes", "cards", "touchpoints", "opportunities")
         }
+        counts["emotions"] = len(emotions)
         change_record(
             journey=journey,
             actor=actor,
@@ -376,6 +379,20 @@ def _touchpoints_create(
         )
     )
     return {t["key"]: obj.pk for t, obj in zip(tps, created, strict=True)}
+
+
+def _team_emotions(emotions: list[dict], notes: list[str]) -> list[dict]:
+    """The team's estimates only. A customer (VoC) emotion is measured from survey responses,
+    which a map file does not carry: the imported map shows no customer curve until survey data
+    is imported for it (then it is measured, not copied)."""
+    team = [e for e in emotions if e.get("source", Emotion.Source.TEAM) != Emotion.Source.VOC]
+    if left_out := len(emotions) - len(team):
+        notes.append(
+            f"{left_out} customer (VoC) emotion point(s) were left out: they are measured from "
+            "survey responses, which the file does not carry. Import survey data for this map "
+            "to see its customer curve."
+        )
+    return team
 
 
 def _emotions_create(journey: Journey, emotions: list[dict], phase_id: dict[str, int]) -> None:

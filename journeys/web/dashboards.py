@@ -84,8 +84,8 @@ def portfolio_page(request: HttpRequest) -> HttpResponse:
     try:
         window = window_from_params(params)
     except InvalidInput as invalid:
-        messages.error(request, f"{_first_message(invalid)} Showing the last 90 days.")
         window = window_from_params({})
+        messages.error(request, f"{_first_message(invalid)} Showing {window.description}.")
     portfolio = portfolio_get(
         user=request.user, window=window, filters=portfolio_filters(params), sort=sort
     )
@@ -124,9 +124,11 @@ def journey_dashboard_page(request: HttpRequest, journey_id: int) -> HttpRespons
     try:
         window = window_from_params(request.GET)
     except InvalidInput as invalid:
-        messages.error(request, f"{_first_message(invalid)} Showing the last 90 days.")
         window = window_from_params({})
-    dashboard = journey_dashboard_get(journey=journey, since=window.since, until=window.until)
+        messages.error(request, f"{_first_message(invalid)} Showing {window.description}.")
+    dashboard = journey_dashboard_get(
+        journey=journey, since=window.since, until=window.until, preset=window.preset
+    )
     dashboard["window"]["preset"] = window.preset
     return render(
         request,

@@ -14,7 +14,9 @@ from django.views.decorators.http import require_POST
 
 from feedback.models import SurveySource
 from feedback.selectors import journey_metrics
+from feedback.voc import DISAGREEMENT
 from journeys import services
+from journeys.dashboards.window import default_window
 from journeys.exceptions import JourneyboardError
 from journeys.forms import JourneyCreateForm, JourneyFilterForm
 from journeys.mapfile.exports import FORMATS
@@ -88,6 +90,14 @@ def journey_create_page(request: HttpRequest) -> HttpResponse:
     return redirect("journey-editor", journey_id=journey.pk)
 
 
+def editor_voc(journey_id: int) -> dict[str, Any]:
+    """The map's customer numbers over the default window, the window in words, and the rule
+    that flags a phase whose team estimate differs from them (``feedback.voc``)."""
+    window = default_window()
+    voc = journey_metrics(journey_id=journey_id, since=window.since, until=window.until)
+    return {**voc, "window": window.as_dict(), "disagreement": DISAGREEMENT}
+
+
 def editor_data_get(
     journey, *, request: HttpRequest, can_edit: bool, shared: bool = False
 ) -> dict[str, Any]:
@@ -112,8 +122,9 @@ def editor_data_get(
             "opportunityStatuses": Opportunity.Status.choices,
             "emotionRange": [Emotion.MIN_SCORE, Emotion.MAX_SCORE],
         },
-        # What customers said, from the rollups (constant queries whatever the response count).
-        "voc": journey_metrics(journey_id=journey.pk),
+        # What customers said, from the rollups (constant queries whatever the response count),
+        # over the window the dashboard opens with, which the page names.
+        "voc": editor_voc(journey.pk),
     }
     if can_edit:
         editor_data["surveySources"] = list(

@@ -97,7 +97,9 @@ def _shared_page(request: HttpRequest, link: ShareLink) -> HttpResponse:
 
 def _shared_dashboard_data(link: ShareLink, window: Window) -> dict:
     """The journey dashboard as its team sees it, less the customers' comments."""
-    data = journey_dashboard_get(journey=link.journey, since=window.since, until=window.until)
+    data = journey_dashboard_get(
+        journey=link.journey, since=window.since, until=window.until, preset=window.preset
+    )
     data["window"]["preset"] = window.preset
     data["comments"] = []
     return data

@@ -335,7 +335,9 @@ def test_deleting_a_touchpoint_leaves_its_responses_unmatched(survey_map, editor
     from touchpoints import services as touchpoint_services
 
     _import(survey_map, editor, HEADER + "\n".join(ROWS) + "\n")
-    touchpoint_services.touchpoint_delete(actor=editor, touchpoint_id=survey_map.checkout.pk)
+    touchpoint_services.touchpoint_delete(
+        actor=editor, touchpoint_id=survey_map.checkout.pk, confirm=True
+    )
 
     assert SurveyResponse.objects.count() == 4
     assert SurveyResponse.objects.filter(touchpoint__isnull=True).count() == 3
@@ -352,5 +354,5 @@ def test_deleting_a_source_deletes_its_responses(survey_map, editor):
             actor=editor, source=other, upload=_upload(HEADER + ROWS[0] + "\n")
         ).pk
     )
-    services.survey_source_delete(actor=editor, source=survey_map.source)
+    services.survey_source_delete(actor=editor, source=survey_map.source, confirm=True)
     assert list(SurveyResponse.objects.values_list("source_id", flat=True)) == [other.pk]

@@ -16,6 +16,7 @@ from django.utils import timezone
 from feedback.models import SurveyResponse
 from feedback.writer import rollups_rebuild
 from journeys.dashboards.health import health_score
+from journeys.dashboards.window import default_window
 from journeys.models import Emotion, Journey, Lane, Opportunity
 from journeys.permissions import Role
 from tests.factories import (
@@ -563,11 +564,12 @@ def test_a_dashboard_change_to_the_map_is_visible_in_the_next_read(client_for, v
     assert Opportunity.objects.get().status == "done"
 
 
-def test_a_dashboard_page_with_a_date_out_of_range_says_so_and_shows_90_days(client, viewer):
+def test_a_dashboard_page_with_a_date_out_of_range_says_so_and_shows_the_default(client, viewer):
     journey = JourneyFactory(title="Renewing")
     client.force_login(viewer)
     for url in ("/dashboards/", f"/journeys/{journey.pk}/dashboard/"):
         page = client.get(url, {"since": "0001-01-01"})
         assert page.status_code == 200
         html = page.content.decode()
-        assert "Choose a day from 1900-01-01 to 2999-12-31. Showing the last 90 days." in html
+        default = default_window().description
+        assert f"Choose a day from 1900-01-01 to 2999-12-31. Showing {default}." in html

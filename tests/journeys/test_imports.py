@@ -16,6 +16,14 @@ from touchpoints.models import Touchpoint
 
 pytestmark = pytest.mark.django_db
 
+
+def signed_in(user) -> Client:
+    """A browser's session (the editor page is for people signed in, not API tokens)."""
+    client = Client()
+    client.force_login(user)
+    return client
+
+
 # What differs between a map and its imported copy: when and where it was exported, and the
 # survey data (rollups belong to the original's touchpoints and are never imported).
 VOLATILE = ("exported_at", "source", "voc")
@@ -54,12 +62,13 @@ def test_an_exported_map_imports_as_an_identical_new_journey(client_for, rich_ma
         "lanes": 6,
         "cards": 6,
         "touchpoints": 2,
-        "emotions": 4,
+        "emotions": 3,  # the team's; the customers' is measured, not imported
         "opportunities": 2,
     }
     second = comparable(export(client, copy_id))
     expected = comparable(first)
     expected["journey"]["title"] = "Buying a bike (copy)"
+    expected["emotions"] = [e for e in expected["emotions"] if e["source"] != "voc"]
     assert second == expected
 
     imported = Journey.objects.get(pk=copy_id)
@@ -375,3 +384,35 @@ def test_a_workbook_without_an_extension_is_told_by_its_bytes(client_for, rich_m
     assert response.status_code == 201, response.content
     event = JourneyEvent.objects.get(journey_id=response.json()["journey"]["id"])
     assert event.payload["format"] == "xlsx"
+
+
+# --- Customer emotions come from responses, never from a file ---------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["json", "xlsx", "csv"])
+def test_an_imported_map_file_shows_no_customer_curve_until_survey_data_comes(
+    client_for, rich_map, editor, fmt
+):
+    client = client_for(editor)
+    exported = export(client, rich_map.journey.pk, fmt)
+    if fmt == "json":
+        # A file made to carry a customer curve, as a hand-edited or foreign file may.
+        document = json.loads(exported)
+        document["emotions"].append(
+            {"phase": document["phases"][0]["key"], "source": "voc", "score": 3}
+        )
+        exported = json.dumps(document).encode()
+    response = import_file(client, f"bike-map.{fmt}", exported)
+    assert response.status_code == 201, response.content
+    body = response.json()
+    journey = Journey.objects.get(pk=body["journey"]["id"])
+
+    assert not Emotion.objects.filter(journey=journey, source=Emotion.Source.VOC).exists()
+    assert Emotion.objects.filter(journey=journey, source=Emotion.Source.TEAM).count() == 3
+    assert body["counts"]["emotions"] == 3
+    if fmt == "json":
+        assert any("customer (VoC) emotion point(s) were left out" in n for n in body["notes"])
+    # The editor's page data: no customer numbers, so no customer curve.
+    data = signed_in(editor).get(f"/journeys/{journey.pk}/").context["editor_data"]
+    assert [e for e in data["map"]["emotions"] if e["source"] == "voc"] == []
+    assert data["voc"]["phases"] == {}

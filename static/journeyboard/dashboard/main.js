@@ -169,7 +169,7 @@ function drawHeader() {
   status.textContent = data.journey.status_label;
   status.className = `badge status-${data.journey.status}`;
   root.querySelector('[data-field="state"]').textContent = data.journey.state_label;
-  root.querySelector('[data-field="window"]').textContent = data.window.label;
+  root.querySelector('[data-field="window"]').textContent = `Customer numbers: ${data.window.description}`;
 }
 
 function draw() {

@@ -49,9 +49,16 @@ class Refs {
   }
 }
 
+// A delete the server refuses until it is confirmed (a touchpoint holding survey responses
+// or linked opportunities): its answer names what would go, and the user decides.
+const needsConfirming = (error) =>
+  error instanceof ApiError && error.status === 409 && error.body.code === "confirm_required";
+
 export class Editor {
-  constructor({ store, journeyId, notify, onSaving, onHistory }) {
+  /** ``confirm({title, message})`` resolves true when the user agrees (editor/confirm.js). */
+  constructor({ store, journeyId, notify, onSaving, onHistory, confirm = async () => false }) {
     this.store = store;
+    this.confirm = confirm;
     this.journeyId = journeyId;
     this.notify = notify;
     this.onSaving = onSaving;
@@ -201,17 +208,29 @@ export class Editor {
     });
   }
 
-  deleteItem(kind, id) {
+  /** Delete an item (undo re-creates it: a touchpoint with its code, which takes back its
+   *  responses and opportunity links). ``ask``: a question to confirm first (the side panel
+   *  asks before deleting a card or an opportunity). */
+  deleteItem(kind, id, { ask } = {}) {
     const item = this.store.get(kind, id);
     const snapshot = pick(item, FIELDS[kind]);
     const at = kind === "emotion" ? undefined : this.indexOf(kind, item);
     const ref = this.refs.of(kind, id);
     return this.perform(async () => {
-      await this.remove(kind, id);
+      if (ask && !(await this.confirm(ask))) return;
+      try {
+        await this.remove(kind, id);
+      } catch (error) {
+        if (!needsConfirming(error)) throw error;
+        const sure = await this.confirm({ title: `Delete this ${NOUN[kind]}?`, message: error.body.detail });
+        if (!sure) return;
+        await this.remove(kind, id, { confirm: "true" });
+      }
       this.history.push({
         label: `delete ${NOUN[kind]}`,
         undo: async () => this.refs.rebind(ref, (await this.create(kind, snapshot, at)).id),
-        redo: () => this.remove(kind, ref.id),
+        // Redone, it was confirmed once already.
+        redo: () => this.remove(kind, ref.id, kind === "touchpoint" ? { confirm: "true" } : {}),
       });
     });
   }

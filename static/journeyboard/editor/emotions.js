@@ -7,7 +7,9 @@ export const EMOJI = { "-3": "😡", "-2": "😠", "-1": "😕", 0: "😐", 1: "
 export const LABEL = {
   "-3": "Furious", "-2": "Frustrated", "-1": "Uneasy", 0: "Neutral", 1: "Content", 2: "Happy", 3: "Delighted",
 };
-// A phase is flagged when the team's estimate and what customers say differ by this much.
+// A phase is flagged when the team's estimate and what customers say differ by this much: the
+// server's rule (feedback.voc.DISAGREEMENT, served with the map's numbers), which the dashboard
+// applies to the same window's numbers; this is only the fallback of a page served without it.
 export const DISAGREEMENT = 2;
 const MIN = -3;
 const MAX = 3;
@@ -60,7 +62,7 @@ export function emotionCells({ phases, lane, store, canEdit, columnWidth, onSet,
     const voc = store.vocEmotion(phase.id);
     if (voc) {
       const n = store.phaseMetrics(phase.id)?.responses ?? voc.label.replace(/\D/g, "");
-      const disagree = emotion && Math.abs(emotion.score - voc.score) >= DISAGREEMENT;
+      const disagree = Boolean(emotion) && Math.abs(emotion.score - voc.score) >= (store.voc?.disagreement ?? DISAGREEMENT);
       cell.append(h("span", {
         class: `voc-point${disagree ? " disagree" : ""}`,
         role: "img",

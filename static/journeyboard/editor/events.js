@@ -46,6 +46,11 @@ export function applyEvent(store, event, hooks = {}) {
     } else if (event.kind.startsWith("share_link_")) {
       hooks.shareLinks?.(payload.share_link);
     }
+    // Items a change touched besides its own (opportunities unlinked from a deleted
+    // touchpoint, or linked back to it), newer versions each.
+    for (const [kind, items] of Object.entries(payload.changed || {})) {
+      for (const item of items) store.apply(kind, item);
+    }
     store.advance(event.revision);
   });
 }

@@ -365,13 +365,15 @@ export class Grid {
     const id = item.id;
     return h("button", {
       type: "button", class: "icon-btn delete-structure", tabindex: "-1", "aria-label": `Delete ${kind} ${item.name}`, text: "×",
-      onclick: () => {
+      onclick: async () => {
         const { name } = this.store.get(kind, id);
         const held = this.store.contents(kind, id);
-        const words = Object.entries(held).map(([word, n]) => `${n} ${n === 1 ? word.replace(/s$/, "").replace(/ie$/, "y") : word}`);
+        const words = Object.entries(held).map(([word, n]) => `${n.toLocaleString("en")} ${n === 1 ? word.replace(/s$/, "").replace(/ie$/, "y") : word}`);
         if (!words.length) { this.editor.deleteItem(kind, id); return; }
-        // eslint-disable-next-line no-alert
-        const sure = window.confirm(`The ${kind} “${name}” still holds ${words.join(", ")}. Delete it with everything in it? This cannot be undone.`);
+        const sure = await this.editor.confirm({
+          title: `Delete the ${kind} “${name}”?`,
+          message: `It still holds ${words.join(", ")}. Delete it with everything in it? This cannot be undone${held["survey responses"] ? "; the survey responses are kept, unmatched" : ""}.`,
+        });
         if (sure) this.editor.deleteStructure(kind, id, { cascade: true });
       },
     });

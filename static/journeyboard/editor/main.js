@@ -1,6 +1,7 @@
 // The journey map editor: reads the map the page was served with and wires everything up.
 
 import { Editor } from "./actions.js";
+import { confirmDialog } from "./confirm.js";
 import { h } from "./dom.js";
 import { Grid } from "./grid.js";
 import { wireKeyboard } from "./keyboard.js";
@@ -45,6 +46,7 @@ const editor = new Editor({
   notify,
   onSaving,
   onHistory,
+  confirm: confirmDialog,
 });
 const panels = new Panels({
   side: document.querySelector("[data-side-panel]"),
@@ -131,7 +133,11 @@ if (data.canEdit && importPanel) {
       // The voc_updated event normally brings these. Without Redis the worker cannot reach this
       // server's sockets, so ask for what was missed (emotions) and fetch the metrics.
       live.catchUp();
-      const response = await fetch(`/api/journeys/${data.map.id}/voc/`, { credentials: "same-origin" });
+      const shown = store.voc?.window;
+      const days = new URLSearchParams();
+      if (shown?.since) days.set("since", shown.since);
+      if (shown?.until) days.set("until", shown.until);
+      const response = await fetch(`/api/journeys/${data.map.id}/voc/?${days}`, { credentials: "same-origin" });
       if (response.ok) store.setVoc(await response.json());
     },
   });

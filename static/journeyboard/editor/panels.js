@@ -88,7 +88,7 @@ export class Panels {
     if (kind === "opportunity") form.append(h("p", { class: "muted small", text: `Priority ${item.priority}/25 (${item.priority_level}): impact × (6 − effort).` }));
     form.append(h("div", { class: "panel-actions" },
       h("button", { type: "submit", class: "primary", text: "Save" }),
-      h("button", { type: "button", class: "danger", text: "Delete", onclick: () => { this.editor.deleteItem(kind, id); this.close(); } })));
+      h("button", { type: "button", class: "danger", text: "Delete", onclick: () => { this.editor.deleteItem(kind, id, { ask: this.deleteQuestion(kind, item) }); this.close(); } })));
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       const changes = this.changes(form, item, fields);
@@ -126,6 +126,16 @@ export class Panels {
       control.value = value === null || value === undefined ? "" : String(value);
     }
     return h("label", {}, label, control);
+  }
+
+  /** What the side panel asks before a delete (a touchpoint's the server asks, with counts). */
+  deleteQuestion(kind, item) {
+    if (kind === "card") return { title: "Delete this card?", message: `“${item.text}” goes from the map (Undo brings it back).` };
+    if (kind === "opportunity") {
+      const plan = [item.owner && "its owner", item.due_date && "due date", item.kpi && "KPI", item.target && "target"].filter(Boolean);
+      return { title: "Delete this opportunity?", message: `“${item.title}”${plan.length ? `, with ${plan.join(", ")},` : ""} goes from the map (Undo brings it back).` };
+    }
+    return null;
   }
 
   changes(form, item, fields) {

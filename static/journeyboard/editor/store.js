@@ -119,7 +119,9 @@ export class MapStore {
   }
 
   setVoc(voc) {
-    this.voc = voc;
+    // New numbers for the same window: what the page says of the window, and the rule that
+    // flags a phase, stay as the page was served them.
+    this.voc = { window: this.voc?.window, disagreement: this.voc?.disagreement, ...voc };
     this.changed("voc");
   }
 
@@ -207,6 +209,10 @@ export class MapStore {
       held.emotions = count("emotion");
       held.opportunities = count("opportunity");
     }
+    // The survey responses its touchpoints hold (unmatched, not deleted, if it goes).
+    held["survey responses"] = [...this.items.touchpoint.values()]
+      .filter((t) => t[field] === id)
+      .reduce((n, t) => n + (this.touchpointMetrics(t.id)?.responses || 0), 0);
     return Object.fromEntries(Object.entries(held).filter(([, n]) => n > 0));
   }
 }
