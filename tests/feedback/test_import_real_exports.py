@@ -3,8 +3,10 @@ wizard's upload shows the file, guesses its columns and its date format (and say
 mixes two), the team maps values, saves, dry-runs — counts equal to the real import's — and
 imports; the next upload, and a scheduled sync, reuse what was saved."""
 
+import asyncio
 import csv
 import io
+import json
 from datetime import timedelta
 from pathlib import Path
 
@@ -620,3 +622,64 @@ def test_a_scheduled_sync_reads_records_with_the_saved_value_map_and_date_format
     assert (s0.csat, s0.submitted_at.isoformat()) == (5, "2022-07-13T09:00:00+00:00")
     assert s0.attributes == {"trust": "RX1"}
     assert SurveyResponse.objects.get(source=source, external_id="s1").csat == 2
+
+
+def test_responses_imported_before_stay_unchanged_when_the_source_keeps_empty_columns(
+    survey_map, editor, client_for
+):
+    """The content hash takes kept columns only when a row has some, and both paths hash alike:
+    a file imported plainly (set-based on PostgreSQL), then again row by row under settings
+    that read its values the same way, changes nothing."""
+    header, rows = PLAIN.split("\n", 1)
+    data = (f"{header},Ward\n" + "".join(f"{line},\n" for line in rows.splitlines())).encode()
+    first = services.import_run_execute(
+        services.import_file_start(
+            actor=editor, source=survey_map.source, upload=SimpleUploadedFile("a.csv", data)
+        ).pk
+    )
+    _save(
+        client_for(editor),
+        survey_map.source,
+        import_settings={"score_values": {"nps": {"n/a": None}}, "attribute_columns": ["Ward"]},
+    )
+    survey_map.source.refresh_from_db()
+
+    again = services.import_run_execute(
+        services.import_file_start(
+            actor=editor, source=survey_map.source, upload=SimpleUploadedFile("b.csv", data)
+        ).pk
+    )
+
+    assert (first.imported, first.failed) == (3, 3)
+    assert (again.imported, again.updated, again.unchanged, again.failed) == (0, 0, 3, 3)
+    assert list(SurveyResponse.objects.values_list("attributes", flat=True)) == [{}] * 3
+
+
+def test_a_dry_run_tells_the_map_once_with_its_outcome_only(
+    survey_map, editor, client_for, django_capture_on_commit_callbacks
+):
+    from asgiref.sync import async_to_sync
+    from channels.layers import get_channel_layer
+
+    from journeys.realtime.broadcast import journey_group
+
+    layer = get_channel_layer()
+    channel = async_to_sync(layer.new_channel)()
+    async_to_sync(layer.group_add)(journey_group(survey_map.journey.pk), channel)
+    client = client_for(editor)
+    draft = _draft(client, survey_map.source, PLAIN.encode(), "plain.csv")
+    client.post(f"/api/import-runs/{draft['id']}/dry-run/")
+
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        services.import_dry_run_execute(draft["id"])
+
+    # The import's own progress frames and tasks went with its rollback: one frame is left.
+    assert len(callbacks) == 1
+    frame = json.loads(async_to_sync(_receive)(layer, channel)["text"])
+    assert frame["type"] == "import" and frame["run"]["state"] == "draft"
+    assert (frame["run"]["dry_run"]["state"], frame["run"]["dry_run"]["imported"]) == ("done", 3)
+    assert (frame["run"]["imported"], frame["run"]["read"]) == (0, 0)
+
+
+async def _receive(layer, channel: str) -> dict:
+    return await asyncio.wait_for(layer.receive(channel), 10)
