@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.core.files.base import ContentFile
 from rest_framework.test import APIClient
 
 from feedback.models import ImportRun
@@ -67,8 +68,19 @@ def world(db) -> World:
         "share_link": services.share_link_create(actor=owner, journey_id=journey.pk).pk,
         "survey_source": (source := SurveySourceFactory(journey=journey)).pk,
         "import_run": ImportRun.objects.create(source=source, state="succeeded").pk,
+        "draft_run": _draft_run(source).pk,
     }
     return World(users=users, ids=ids)
+
+
+def _draft_run(source) -> ImportRun:
+    """An import wizard's draft: its file kept, nothing queued."""
+    draft = ImportRun(source=source, state=ImportRun.State.DRAFT, upload_name="draft.csv")
+    draft.upload.save(
+        "draft.csv", ContentFile(b"response_id,submitted_at,nps\nr1,2024-05-01,9\n"), save=False
+    )
+    draft.save()
+    return draft
 
 
 # The smallest map file an import accepts.
@@ -256,6 +268,26 @@ ENDPOINTS = [
     ),
     ("survey source kinds", "get", "/api/survey-sources/kinds/", None, "list", 200),
     ("import run errors csv", "get", "/api/import-runs/{import_run}/errors/", None, "read", 200),
+    (
+        "survey template csv",
+        "get",
+        "/api/journeys/{journey}/survey-template.csv",
+        None,
+        "read",
+        200,
+    ),
+    # The import wizard is for those who may import into the map.
+    (
+        "survey source import settings",
+        "patch",
+        "/api/survey-sources/{survey_source}/",
+        {"import_settings": {"date_format": "day_first"}},
+        "write",
+        200,
+    ),
+    ("import draft preview", "get", "/api/import-runs/{draft_run}/preview/", None, "write", 200),
+    ("import draft dry run", "post", "/api/import-runs/{draft_run}/dry-run/", None, "write", 202),
+    ("import draft start", "post", "/api/import-runs/{draft_run}/start/", None, "write", 202),
     # For signed-in users unless JOURNEYBOARD_API_DOCS_PUBLIC; the docs page sends a browser
     # that is not signed in to the sign-in page.
     ("schema", "get", "/api/schema/", None, "list", 200),

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("feedback", "0006_import_settings_match_key_row_report"),
+        ("feedback", "0007_import_drafts_dry_runs"),
         ("touchpoints", "0002_updated_by"),
     ]
 
