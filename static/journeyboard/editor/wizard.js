@@ -164,15 +164,15 @@ export class ImportWizard {
 
   drawRows() {
     const { columns, rows, sheet_rows: sheetRows } = this.preview;
-    const table = h("table", { class: "preview-table" },
-      h("caption", { class: "muted small", text: `The first ${rows.length} rows of ${this.fileName}, by their row in the spreadsheet (the header is row 1)` }),
+    const table = h("table", { class: "preview-table", "aria-describedby": nextId("rows-note") },
       h("thead", {}, h("tr", {}, h("th", { scope: "col", text: "Row" }), columns.map((c) => h("th", { scope: "col", text: c })))),
       h("tbody", {}, rows.map((cells, i) => h("tr", {},
         h("th", { scope: "row", text: String(sheetRows[i]) }),
         columns.map((_, j) => h("td", { text: cells[j] ?? "" }))))));
     // A wide file scrolls inside its own box, never the panel; the box takes the keyboard.
     const scroll = h("div", { class: "preview-scroll", role: "region", tabindex: 0, "aria-label": "First rows of the file" }, table);
-    const children = [scroll];
+    const note = h("p", { class: "muted small", id: table.getAttribute("aria-describedby"), text: `The first ${rows.length} rows of ${this.fileName}, by their row in the spreadsheet (the header is row 1).` });
+    const children = [note, scroll];
     if (this.savedMappingFits()) {
       children.unshift(h("div", { class: "wizard-saved" },
         h("p", { text: `${this.source.name} has a saved mapping that fits this file.` }),
@@ -211,9 +211,10 @@ export class ImportWizard {
 
   checkColumns(note = null) {
     const missing = missingFields(this.choices);
-    this.columnNote.replaceChildren(
-      note ? h("p", { class: "muted small", text: note }) : null,
-      missing.length ? h("p", { class: "warning", text: `Still needed: ${missing.map((f) => FIELD_LABEL[f] || f).join(", ")}.` }) : null);
+    this.columnNote.replaceChildren(...[
+      note && h("p", { class: "muted small", text: note }),
+      missing.length && h("p", { class: "warning", text: `Still needed: ${missing.map((f) => FIELD_LABEL[f] || f).join(", ")}.` }),
+    ].filter(Boolean));
     const next = this.body(3).querySelector(".wizard-nav .primary");
     if (next) next.disabled = missing.length > 0;
   }
