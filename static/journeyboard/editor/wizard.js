@@ -224,7 +224,7 @@ export class ImportWizard {
   drawDates() {
     const dates = this.preview.dates;
     const children = [];
-    if (dates) {
+    if (dates?.sample) {
       if (dates.mixed) {
         // Prominent: a file mixing formats cannot be read one way without refusing some rows.
         children.push(h("div", { class: "wizard-warning", role: "alert" },
@@ -235,13 +235,14 @@ export class ImportWizard {
       }
       const counted = [
         ["ISO 8601", dates.iso], ["only day first", dates.day_first], ["only month first", dates.month_first],
-        ["either way (day ≤ 12)", dates.ambiguous], ["Excel serial numbers", dates.excel_serial], ["unreadable", dates.unreadable],
+        ["either way (day ≤ 12)", dates.ambiguous], ["Excel serial numbers", dates.excel_serial], ["date cells of the workbook", dates.date_cells],
+        ["not dates in any format", dates.unreadable],
       ];
       children.push(h("p", { class: "small", text: `Of ${number(dates.sample)} dates in “${dates.column}”:` }),
         h("ul", { class: "wizard-counts small", "aria-label": "Dates found" },
           counted.filter(([, n]) => n).map(([what, n]) => h("li", { text: `${number(n)} ${what}` }))));
     } else {
-      children.push(h("p", { class: "muted small", text: "No dates were found to look at." }));
+      children.push(h("p", { class: "muted small", text: dates?.message || "No dates were found in the first rows." }));
     }
     const name = nextId("date-format");
     const formats = h("fieldset", { class: "wizard-choices" }, h("legend", { text: "Read the dates as" }),
