@@ -12,6 +12,7 @@ from config.api import api_not_found
 from feedback.views import (
     ImportRunViewSet,
     SurveySourceViewSet,
+    journey_survey_template,
     journey_voc,
     touchpoint_voc_comments,
     typeform_webhook,
@@ -83,6 +84,11 @@ urlpatterns = [
     path("api/", include(router.urls)),
     path("api/me/", MeView.as_view(), name="me"),
     path("api/journeys/<int:journey_id>/voc/", journey_voc, name="journey-voc"),
+    path(
+        "api/journeys/<int:journey_id>/survey-template.csv",
+        journey_survey_template,
+        name="journey-survey-template",
+    ),
     path(
         "api/journeys/<int:journey_id>/share-links/",
         journey_share_links,

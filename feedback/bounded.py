@@ -107,13 +107,17 @@ def main(run_id: int) -> int:
     import openpyxl  # noqa: F401
 
     _memory_limit(settings.JOURNEYBOARD_IMPORT_MEMORY_MB)
+    over_memory = False
     try:
         services.import_run_execute(run_id)
     except services.RunBusy:
         return BUSY_EXIT
     except MemoryError:
-        # Out of the import's frames now, its rows freed: there is memory to close the run, on
-        # a fresh connection (the error may have struck mid-statement).
+        over_memory = True
+    if over_memory:
+        # Out of the except clause, the error's traceback is gone and with it the import's
+        # frames and rows: there is memory to close the run, on a fresh connection (the error
+        # may have struck mid-statement).
         connection.close()
         services.import_run_stop(run_id, reason=_over_memory())
     return 0

@@ -21,7 +21,7 @@ import psycopg
 from django.db import DatabaseError, DataError, IntegrityError, connection, transaction
 
 from feedback.models import MAPPED_FIELDS, ImportRowError, SurveyResponse, SurveySource
-from feedback.rows import LIMITS, SCALES
+from feedback.rows import LIMITS, REPORTED_LENGTH, SCALES, ReadSettings
 from feedback.writer import ChunkResult, parents_lock, quote, touchpoint_scope
 from journeys.mapfile.spreadsheet_cells import CELL_IN_PATTERN
 from touchpoints.models import Touchpoint
@@ -37,6 +37,17 @@ QUOTED_CELL_IN = "'" + CELL_IN_PATTERN.replace("'", "''") + "'"  # as an SQL lit
 
 class FastPathUnavailable(Exception):
     """This file needs the row-by-row path (its reasons stay per row there)."""
+
+
+def reads_plainly(read: ReadSettings) -> bool:
+    """Whether this path may take a file read with these settings.
+
+    It reads what a plain export holds — ISO 8601 dates, zone-less times in UTC, scores as
+    numbers — and keeps no columns besides ours. Anything else a source asks for (day-first or
+    month-first dates, Excel serials, another time zone, score value maps, kept columns) is
+    read by ``feedback.rows`` alone, row by row: one implementation of each rule rather than
+    two that could disagree."""
+    return read.plain
 
 
 def upload_copy(raw: IO[bytes], width: int, delimiter: str, encoding: str) -> int:
@@ -432,17 +443,21 @@ def _typed_write(cursor, sql: _SliceSql, *, source: SurveySource, run_id: int, f
 
 
 def _refusals_report(cursor, sql: _SliceSql, *, run_id: int) -> None:
-    """Every broken rule of every refused row, as the row-by-row path reports them."""
+    """Every broken rule of every refused row, as the row-by-row path reports them: with the
+    row's response id and the refused value (each cut to 200 characters)."""
     errors = quote(ImportRowError._meta.db_table)
+    limit = REPORTED_LENGTH
     every_check = ", ".join(
-        f"(NOT ({sql.empty}) AND ({rule}), '{name}', {reason})" for name, rule, reason in sql.checks
+        f"(NOT ({sql.empty}) AND ({rule}), '{name}', {reason}, left({name}, {limit}))"
+        for name, rule, reason in sql.checks
     )
     cursor.execute(
-        f"INSERT INTO {errors} (run_id, row, field, reason) "
-        f"SELECT %s, c.row_no, e.field, e.reason FROM ({sql.cells}) c, LATERAL (VALUES "
-        f"({sql.empty}, '', 'The row is empty.'), {every_check}, "
+        f"INSERT INTO {errors} (run_id, row, field, reason, response_id, value) "
+        f"SELECT %s, c.row_no, e.field, e.reason, left(c.response_id, {limit}), e.value "
+        f"FROM ({sql.cells}) c, LATERAL (VALUES "
+        f"({sql.empty}, '', 'The row is empty.', ''), {every_check}, "
         f"(NOT ({sql.empty}) AND NOT ({sql.broken}) AND {sql.nothing}, '', "
-        "'The row has no score and no comment.')) AS e(bad, field, reason) "
+        "'The row has no score and no comment.', '')) AS e(bad, field, reason, value) "
         f"WHERE ({sql.refused}) AND e.bad",
         [run_id],
     )

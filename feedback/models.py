@@ -92,6 +92,9 @@ class ImportRun(models.Model):
     """One import of a source: its state, progress, counts and per-row errors."""
 
     class State(models.TextChoices):
+        # Uploaded for the import wizard: the file is kept, nothing is queued, and it does not
+        # count as active (another import may run); it expires after a day (uploads_expire).
+        DRAFT = "draft", "Draft"
         PENDING = "pending", "Pending"
         RUNNING = "running", "Running"
         SUCCEEDED = "succeeded", "Succeeded"
@@ -121,6 +124,10 @@ class ImportRun(models.Model):
     unmatched = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
     cancel_requested = models.BooleanField(default=False)
+    # A draft's dry run: the real import of its file, rolled back (null before one ran):
+    # {"state": "running"|"done"|"failed", "read", "imported", "updated", "unchanged",
+    #  "refused", "unmatched", "error", "reasons": [first 20], "unmatched_values": [[v, n]…]}
+    dry_run = models.JSONField(null=True, blank=True)
     # Renewed with every chunk: a redelivered task takes a run over only once this is stale.
     heartbeat_at = models.DateTimeField(null=True, blank=True)
     created_by = models.ForeignKey(

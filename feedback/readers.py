@@ -276,3 +276,63 @@ def _first_line(prefix: bytes, more: bool, limits: FileLimits) -> str:
     if not newline and (more or len(line.encode(encoding, "replace")) > limits.max_row_bytes):
         raise row_too_long(1, limits)
     return line
+
+
+# The preview reads at most this much of a CSV (the web process never reads a whole upload).
+SAMPLE_BYTES = 16 << 20
+
+
+def table_sample(path: Path, name: str, rows: int) -> tuple[list[str], list[list[Any]]]:
+    """The header and the first ``rows`` rows of an uploaded file, read from a bounded prefix
+    (the import wizard's preview, in the web process). A CSV's lines are measured as the
+    import measures them; a row a cut prefix may have split is left out."""
+    limits = FileLimits.from_settings()
+    kind = _kind_of(name)
+    with _refusals():
+        if kind == "xlsx":
+            return _xlsx_sample(path, limits, rows)
+        with open(path, "rb") as raw:
+            prefix = raw.read(SAMPLE_BYTES)
+            whole = not raw.read(1)
+        _LineMeter(limits).feed(prefix)
+        lines = io.StringIO(_prefix_text(prefix, whole), newline="")
+        header, delimiter = _header_of(lines.readline(), limits)
+        sample = []
+        try:
+            for cells in csv.reader(lines, delimiter=delimiter):
+                sample.append(cells)
+                if len(sample) > rows:
+                    break
+        except csv.Error:
+            pass  # a cut quoted cell at the end of the prefix: the rows before it stand
+        if not whole and len(sample) <= rows:
+            sample = sample[:-1]  # the last row may continue past the prefix
+        return header, sample[:rows]
+
+
+def _xlsx_sample(path: Path, limits: FileLimits, rows: int) -> tuple[list[str], list[list[Any]]]:
+    reader = XlsxReader(path, limits)
+    try:
+        sample = []
+        for cells in reader.rows():
+            sample.append(cells)
+            if len(sample) >= rows:
+                break
+        return reader.header, sample
+    finally:
+        reader.close()
+
+
+def _prefix_text(prefix: bytes, whole: bool) -> str:
+    """A file's first bytes as text, decoded as the whole file would be (as far as they tell),
+    cut after their last whole line unless they are the whole file."""
+    encoding = utf16_of(prefix[:UTF16_SAMPLE])
+    if encoding is not None:
+        text = prefix[: len(prefix) // 2 * 2].decode(encoding, errors="replace").lstrip("\ufeff")
+        return text if whole else (text[: text.rfind("\n") + 1] or text)
+    if not whole:
+        prefix = prefix[: prefix.rfind(b"\n") + 1] or prefix
+    try:
+        return prefix.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return prefix.decode("latin-1")

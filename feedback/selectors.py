@@ -255,3 +255,32 @@ def survey_sources_visible(user) -> QuerySet:
     """The sources of the maps the user may see; shared sources for admins only."""
     shared = Q(journey__isnull=True) if is_admin(user) else Q(pk__in=[])
     return SurveySource.objects.filter(Q(journey__in=visible_journeys(user)) | shared)
+
+
+def survey_template_rows(*, journey_id: int) -> list[tuple]:
+    """One example row per touchpoint of the map (its code and phase), in the columns an
+    import reads (``MAPPED_FIELDS``), in one query; one row naming no touchpoint for a map
+    that has none."""
+    from touchpoints.models import Touchpoint
+
+    touchpoints = (
+        Touchpoint.objects.filter(journey_id=journey_id)
+        .order_by("phase__position", "position", "id")
+        .values_list("code", "name", "channel", "phase__name")
+    )
+    rows = [
+        (
+            f"example-{number}",
+            "2024-05-01T10:00:00Z",
+            9,
+            5,
+            2,
+            f"An example comment about {name}",
+            channel,
+            code,
+            phase,
+        )
+        for number, (code, name, channel, phase) in enumerate(touchpoints, start=1)
+    ]
+    example = ("example-1", "2024-05-01T10:00:00Z", 9, 5, 2, "An example comment", "", "", "")
+    return rows or [example]

@@ -23,9 +23,12 @@ from feedback.models import ImportRowError, ImportRun, SurveyResponse, SurveySou
 from feedback.readers import table_header, table_open
 from feedback.rows import (
     CleanResponse,
+    ReadSettings,
     RowError,
+    attributes_getter,
     default_mapping,
     header_check,
+    record_attributes,
     record_getter,
     row_clean,
     row_getter,
@@ -92,10 +95,15 @@ def _run_create(*, source: SurveySource, actor, **fields: Any) -> ImportRun:
     return run
 
 
-def import_file_start(*, actor, source: SurveySource, upload: UploadedFile) -> ImportRun:
+def import_file_start(
+    *, actor, source: SurveySource, upload: UploadedFile, draft: bool = False
+) -> ImportRun:
     """Check the header now (a file missing required columns is refused before anything is
     written), keep the file privately, and queue its import. A refused upload leaves nothing
-    behind: no run, no file."""
+    behind: no run, no file.
+
+    A ``draft`` (the import wizard's upload) is kept without being queued, and without the
+    column check: its mapping is chosen after the preview (``import_run_start`` checks it)."""
     source_access_check(actor, source)
     limit = settings.JOURNEYBOARD_IMPORT_MAX_BYTES
     if upload.size > limit:
@@ -107,11 +115,22 @@ def import_file_start(*, actor, source: SurveySource, upload: UploadedFile) -> I
     stored = survey_upload_storage.save(survey_upload_name(None, name), upload)
     try:
         with transaction.atomic():
-            run = _run_create(
-                source=source, actor=actor, upload=stored, upload_name=name, total=size
-            )
-            # A bounded prefix: the worker reads (and measures) the whole file.
-            _file_columns(source, table_header(Path(run.upload.path), name))
+            if draft:
+                run = ImportRun.objects.create(
+                    source=source,
+                    created_by=actor,
+                    state=ImportRun.State.DRAFT,
+                    upload=stored,
+                    upload_name=name,
+                    total=size,
+                )
+                table_header(Path(run.upload.path), name)  # a file we can read at all
+            else:
+                run = _run_create(
+                    source=source, actor=actor, upload=stored, upload_name=name, total=size
+                )
+                # A bounded prefix: the worker reads (and measures) the whole file.
+                _file_columns(source, table_header(Path(run.upload.path), name))
     except BaseException:
         # Whatever stopped it (its header, its format, a parser's refusal, another import
         # running, a bug), the run was rolled back: no row names the file any more.
@@ -157,7 +176,7 @@ def import_run_cancel(*, actor, run_id: int) -> ImportRun:
     source_access_check(actor, run.source)
     with transaction.atomic():
         run = ImportRun.objects.select_for_update(of=("self",)).get(pk=run_id)
-        if run.state == ImportRun.State.PENDING:
+        if run.state in (ImportRun.State.PENDING, ImportRun.State.DRAFT):
             # Never started: nothing to stop, the worker will skip it (and needs no file).
             run.state, run.finished_at = ImportRun.State.CANCELLED, timezone.now()
             survey_upload_delete_on_commit(run.upload.name)
@@ -167,6 +186,153 @@ def import_run_cancel(*, actor, run_id: int) -> ImportRun:
         run.save()
     _progress_broadcast(run)
     return run
+
+
+# --- Drafts: the import wizard's preview, dry run and start -----------------------------------
+
+
+def _draft_get(actor, run_id: int, *, lock: bool = False) -> ImportRun:
+    """A draft run the actor may import (404 for a run they cannot see; 403 for a viewer)."""
+    from feedback.selectors import survey_sources_visible
+
+    runs = ImportRun.objects.select_related("source__journey").filter(
+        pk=run_id, source__in=survey_sources_visible(actor)
+    )
+    if lock:
+        runs = runs.select_for_update(of=("self",))
+    run = runs.first()
+    if run is None:
+        raise NotFound("No such import.")
+    source_access_check(actor, run.source)
+    if run.state != ImportRun.State.DRAFT or not run.upload:
+        raise InvalidInput(
+            {"state": f"This import is {run.get_state_display().lower()}, not a draft."}
+        )
+    return run
+
+
+def import_run_preview(*, actor, run_id: int) -> dict[str, Any]:
+    """A draft's preview: its first rows, mapping and settings, dates and values."""
+    from feedback.preview import import_preview
+
+    return import_preview(_draft_get(actor, run_id))
+
+
+def import_run_dry_run_start(*, actor, run_id: int) -> ImportRun:
+    """Queue a dry run of a draft with its source's saved settings (a file whose columns the
+    mapping does not find is refused now, as an upload is)."""
+    from feedback.tasks import import_dry_run_task
+
+    with transaction.atomic():
+        run = _draft_get(actor, run_id, lock=True)
+        _file_columns(run.source, table_header(Path(run.upload.path), run.upload_name))
+        run.dry_run = {"state": "running"}
+        run.save(update_fields=["dry_run"])
+        transaction.on_commit(lambda: import_dry_run_task.delay(run.pk))
+        _progress_broadcast(run)
+    return run
+
+
+def import_run_start(*, actor, run_id: int) -> ImportRun:
+    """Queue a draft's import, read with its source's settings as they are now."""
+    from feedback.tasks import import_run_task
+
+    try:
+        with transaction.atomic():
+            run = _draft_get(actor, run_id, lock=True)
+            _file_columns(run.source, table_header(Path(run.upload.path), run.upload_name))
+            run.state = ImportRun.State.PENDING
+            run.save(update_fields=["state"])
+    except IntegrityError:
+        raise ImportRefused(
+            "import_running",
+            "An import of this source is already running; wait for it or cancel it.",
+        ) from None
+    transaction.on_commit(lambda: import_run_task.delay(run.pk))
+    with transaction.atomic():
+        _progress_broadcast(run)
+    return run
+
+
+DRY_RUN_REASONS = 20
+DRY_RUN_VALUES = 20
+
+
+class _DryRunDone(Exception):
+    """Raised to roll a dry run's writes back, once its outcome is read."""
+
+
+def import_dry_run_execute(run_id: int) -> ImportRun | None:
+    """The real import of a draft's file, in one transaction that is then rolled back: the
+    counts, the first reasons and the unmatched values are what the import would give (the
+    same path, the same checks, the same database), and nothing stays but them."""
+    run = (
+        ImportRun.objects.select_related("source", "source__journey")
+        .filter(pk=run_id, state=ImportRun.State.DRAFT)
+        .exclude(upload="")
+        .first()
+    )
+    if run is None:
+        return None
+    outcome: dict[str, Any] = {}
+    try:
+        with transaction.atomic():
+            # Broadcasts and tasks the import schedules on commit go with the rollback.
+            state, error = _run_rows_import(run, set())
+            outcome = _dry_run_outcome(run, state, error)
+            raise _DryRunDone
+    except _DryRunDone:
+        pass
+    except Exception:
+        logger.exception("Dry run of import %s failed", run_id)
+        outcome = {"state": "failed", "error": "The dry run stopped on an unexpected error."}
+    with transaction.atomic():
+        updated = ImportRun.objects.filter(pk=run.pk, state=ImportRun.State.DRAFT).update(
+            dry_run=outcome
+        )
+        if updated:
+            run.refresh_from_db()
+            _progress_broadcast(run)
+    return run
+
+
+def _dry_run_outcome(run: ImportRun, state: str, error: str) -> dict[str, Any]:
+    """What a dry run found (read inside its transaction, before the rollback)."""
+    from django.db.models import Count, Value
+    from django.db.models.functions import Coalesce, NullIf
+
+    fresh = ImportRun.objects.get(pk=run.pk)
+    reasons = [
+        {
+            "sheet_row": e.row + 1,  # the header is row 1 of the spreadsheet
+            "response_id": e.response_id,
+            "field": e.field,
+            "value": e.value,
+            "reason": e.reason,
+        }
+        for e in ImportRowError.objects.filter(run_id=run.pk).order_by("row", "id")[
+            :DRY_RUN_REASONS
+        ]
+    ]
+    unmatched = (
+        SurveyResponse.objects.filter(source_id=run.source_id, last_run_id=run.pk, touchpoint=None)
+        .annotate(named=Coalesce(NullIf("touchpoint_code", Value("")), "channel"))
+        .values("named")
+        .annotate(n=Count("id"))
+        .order_by("-n", "named")[:DRY_RUN_VALUES]
+    )
+    return {
+        "state": "done" if state == ImportRun.State.SUCCEEDED else "failed",
+        "read": fresh.read,
+        "imported": fresh.imported,
+        "updated": fresh.updated,
+        "unchanged": fresh.unchanged,
+        "refused": fresh.failed,
+        "unmatched": fresh.unmatched,
+        "error": error,
+        "reasons": reasons,
+        "unmatched_values": [[row["named"], row["n"]] for row in unmatched],
+    }
 
 
 # --- Executing a run ---------------------------------------------------------------------------
@@ -204,15 +370,39 @@ def _run_claim(run_id: int) -> ImportRun | None:
 
 def _rows_of_file(run: ImportRun) -> Iterator[tuple[int, CleanResponse | list[RowError], int]]:
     source = run.source
-    reader = table_open(Path(run.upload.path), run.upload_name or run.upload.name)
+    path, name = Path(run.upload.path), run.upload_name or run.upload.name
+    reader = table_open(path, name)
     try:
-        values_of = row_getter(_file_columns(source, reader.header))
+        columns = _file_columns(source, reader.header)
+        read = _file_settings(source, path, name, reader.header)
+        values_of = row_getter(columns)
+        attributes_of = attributes_getter(reader.header, read)
         for number, cells in enumerate(reader.rows(), start=1):
             if number <= run.rows_committed:
                 continue  # written before a restart
-            yield number, row_clean(number, values_of(cells)), reader.position
+            outcome = row_clean(number, values_of(cells), read, attributes_of(cells))
+            yield number, outcome, reader.position
     finally:
         reader.close()
+
+
+# How many of a file's first dates ``auto`` judges its date format by (the preview's sample).
+DATE_SAMPLE_ROWS = 10_000
+
+
+def _file_settings(source: SurveySource, path: Path, name: str, header: list[str]) -> ReadSettings:
+    """How this file's values are read: the source's settings, ``auto`` guessed from the file's
+    first dates — the same sample every time, so a resumed run reads as it began."""
+    saved = source.import_settings or {}
+    if saved.get("date_format") != "auto":
+        return ReadSettings.of(saved)
+    from feedback.readers import table_sample
+
+    column = (source.field_mapping or default_mapping(header)).get("submitted_at", "submitted_at")
+    sample_header, rows = table_sample(path, name, DATE_SAMPLE_ROWS)
+    index = sample_header.index(column) if column in sample_header else None
+    dates = [cells[index] for cells in rows if index is not None and index < len(cells)]
+    return ReadSettings.of(saved, dates)
 
 
 def _rows_of_platform(run: ImportRun, cursors: list) -> Iterator[tuple[int, Any, int]]:
@@ -221,13 +411,15 @@ def _rows_of_platform(run: ImportRun, cursors: list) -> Iterator[tuple[int, Any,
     source = run.source
     connector = connector_for(source.kind, source.options, source.credentials)
     values_of = record_getter(source.field_mapping or {})
+    read = ReadSettings.of(source.import_settings)
     number = run.rows_committed
     for batch in connector.batches(source.cursor or {}):
         if batch.total is not None:
             run.total = batch.total
         for record in batch.records:
             number += 1
-            yield number, row_clean(number, values_of(record)), number
+            outcome = row_clean(number, values_of(record), read, record_attributes(record, read))
+            yield number, outcome, number
         cursors.append(batch.cursor)
 
 
@@ -245,7 +437,17 @@ def _chunk_commit(
     with transaction.atomic():
         result = responses_write(run.source, clean, run.pk) if clean else ChunkResult()
         ImportRowError.objects.bulk_create(
-            [ImportRowError(run=run, row=e.row, field=e.field, reason=e.reason) for e in errors]
+            [
+                ImportRowError(
+                    run=run,
+                    row=e.row,
+                    field=e.field,
+                    reason=e.reason,
+                    response_id=e.response_id,
+                    value=e.value,
+                )
+                for e in errors
+            ]
         )
         if cursor is not None:
             SurveySource.objects.filter(pk=run.source_id).update(cursor=cursor)
@@ -302,11 +504,18 @@ def import_run_execute(run_id: int) -> ImportRun | None:
     # A run taken over from a worker that died: what its committed chunks wrote needs its
     # rollups recounted too (that worker's list of touched touchpoints died with it).
     touched = _touchpoints_written(run) if run.rows_committed else set()
+    state, error = _run_rows_import(run, touched)
+    return _run_finish(run, state, touched, error=error)
+
+
+def _run_rows_import(run: ImportRun, touched: set[int]) -> tuple[str, str]:
+    """Read and write the run's rows, chunk by chunk (or slice by slice); the state it ends
+    in and its error. Shared by real imports and dry runs (which roll it all back)."""
     cursors: list[dict] = []
     try:
         state = _set_based_import(run, touched)
         if state is not None:
-            return _run_finish(run, state, touched)
+            return state, ""
         if run.source.kind == SurveySource.Kind.UPLOAD:
             rows = _rows_of_file(run)
         else:
@@ -334,7 +543,7 @@ def import_run_execute(run_id: int) -> ImportRun | None:
                 run, clean, errors, read, last_row, position, cursor, touched
             )
     except ImportRefused as refused:
-        return _run_finish(run, ImportRun.State.FAILED, touched, error=refused.message)
+        return ImportRun.State.FAILED, refused.message
     except MemoryError:
         # Over the worker's memory limit: the chunk in hand was rolled back; the caller closes
         # the run once this frame's rows are freed (feedback.bounded).
@@ -342,9 +551,8 @@ def import_run_execute(run_id: int) -> ImportRun | None:
     except Exception as error:
         logger.exception("Import run %s failed", run.pk)
         message = getattr(error, "message", None) or "The import stopped on an unexpected error."
-        return _run_finish(run, ImportRun.State.FAILED, touched, error=message)
-    state = ImportRun.State.CANCELLED if cancelled else ImportRun.State.SUCCEEDED
-    return _run_finish(run, state, touched)
+        return ImportRun.State.FAILED, message
+    return (ImportRun.State.CANCELLED if cancelled else ImportRun.State.SUCCEEDED), ""
 
 
 def _set_based_import(run: ImportRun, touched: set[int]) -> str | None:
@@ -358,7 +566,13 @@ def _set_based_import(run: ImportRun, touched: set[int]) -> str | None:
     (a row COPY cannot read, a date that does not exist: from the last committed slice)."""
     from django.db import connection
 
-    from feedback.bulk import FastPathUnavailable, slice_import, upload_copy, upload_drop
+    from feedback.bulk import (
+        FastPathUnavailable,
+        reads_plainly,
+        slice_import,
+        upload_copy,
+        upload_drop,
+    )
     from feedback.readers import CsvReader
 
     if (
@@ -368,10 +582,13 @@ def _set_based_import(run: ImportRun, touched: set[int]) -> str | None:
         or Path(run.upload_name or run.upload.name).suffix.lower() == ".xlsx"
     ):
         return None
-    reader = table_open(Path(run.upload.path), run.upload_name or run.upload.name)
+    path, name = Path(run.upload.path), run.upload_name or run.upload.name
+    reader = table_open(path, name)
     try:
         # COPY reads UTF-8 and Latin-1, not UTF-16: those files go row by row.
         if not isinstance(reader, CsvReader) or reader.encoding.startswith("utf-16"):
+            return None
+        if not reads_plainly(_file_settings(run.source, path, name, reader.header)):
             return None
         columns = _file_columns(run.source, reader.header)
         first_import = not SurveyResponse.objects.filter(source_id=run.source_id).exists()
@@ -544,6 +761,11 @@ def survey_source_update(*, actor, source: SurveySource, changes: dict[str, Any]
         credentials = changes.pop("credentials", None)
         pointed_at = source_address(source.kind, source.options)
         changes.pop("journey_id", None)  # a source stays with its map
+        if "import_settings" in changes:
+            # Merged key by key (null removes one): the wizard's save and the unmatched
+            # queue's "ignore" each change their own keys without undoing the other's.
+            merged = {**(source.import_settings or {}), **changes["import_settings"]}
+            changes["import_settings"] = {k: v for k, v in merged.items() if v is not None}
         for name, value in changes.items():
             setattr(source, name, value)
         if source_address(source.kind, source.options) != pointed_at:
@@ -608,6 +830,8 @@ def sources_sync_due() -> list[ImportRun]:
 # How long a survey file may sit in the uploads directory with no run naming it: the moment
 # between storing an upload and committing its run, with a wide margin.
 STRAY_UPLOAD_GRACE = timedelta(hours=1)
+# How long the import wizard's draft keeps its file.
+DRAFT_LIFETIME = timedelta(days=1)
 
 
 def uploads_expire(*, now: datetime | None = None) -> int:
@@ -621,18 +845,31 @@ def uploads_expire(*, now: datetime | None = None) -> int:
     kept_from = now - timedelta(days=settings.JOURNEYBOARD_UPLOAD_RETENTION_DAYS)
     expired = (
         ImportRun.objects.exclude(upload="")
-        .exclude(state__in=ImportRun.ACTIVE_STATES)
+        .exclude(state__in=(*ImportRun.ACTIVE_STATES, ImportRun.State.DRAFT))
         .filter(
             ~Q(state=ImportRun.State.SUCCEEDED)
             | Q(finished_at__isnull=True)
             | Q(finished_at__lte=kept_from)
         )
     )
+    # A draft nobody imported within a day is given up: its file holds customers' words.
+    drafts = ImportRun.objects.filter(
+        state=ImportRun.State.DRAFT, created_at__lte=now - DRAFT_LIFETIME
+    )
     with transaction.atomic():
         names = dict(expired.values_list("pk", "upload"))
         ImportRun.objects.filter(pk__in=names).update(upload="")
+        draft_names = dict(drafts.values_list("pk", "upload"))
+        ImportRun.objects.filter(pk__in=draft_names).update(
+            upload="",
+            state=ImportRun.State.CANCELLED,
+            finished_at=now,
+            error="The draft expired: it was not imported within a day of its upload.",
+        )
+        names.update(draft_names)
         for name in names.values():
-            survey_upload_delete_on_commit(name)
+            if name:
+                survey_upload_delete_on_commit(name)
     named = set(ImportRun.objects.exclude(upload="").values_list("upload", flat=True))
     return len(names) + _stray_uploads_delete(named, now - STRAY_UPLOAD_GRACE)
 
@@ -696,9 +933,10 @@ def webhook_records_import(*, source: SurveySource, records: list[dict[str, Any]
     """Responses a survey platform pushed (a Typeform webhook): checked like any import, and
     upserted, so a delivery the platform retries is counted once."""
     values_of = record_getter(source.field_mapping or {})
+    read = ReadSettings.of(source.import_settings)
     clean, refused = [], []
     for number, record in enumerate(records, start=1):
-        outcome = row_clean(number, values_of(record))
+        outcome = row_clean(number, values_of(record), read, record_attributes(record, read))
         (clean if isinstance(outcome, CleanResponse) else refused).append(outcome)
     if refused and not clean:
         reasons = "; ".join(f"{e.field or 'row'}: {e.reason}" for e in refused[0])

@@ -23,6 +23,13 @@ def import_run_task(self, run_id: int) -> str | None:
     return ImportRun.objects.filter(pk=run_id).values_list("state", flat=True).first()
 
 
+@shared_task(acks_late=True)
+def import_dry_run_task(run_id: int) -> dict | None:
+    """A draft's dry run: its import, rolled back (idempotent: it writes only its outcome)."""
+    run = services.import_dry_run_execute(run_id)
+    return run.dry_run if run else None
+
+
 @shared_task
 def import_runs_resume() -> list[int]:
     """Queue again the runs whose worker died (their lease ran out)."""

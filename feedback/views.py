@@ -31,7 +31,7 @@ from feedback.answers import (
     UnmatchedGroupSerializer,
     WebhookImportedSerializer,
 )
-from feedback.models import ImportRun, SurveySource
+from feedback.models import MAPPED_FIELDS, ImportRun, SurveySource
 from feedback.selectors import (
     RESPONSES_EXPORT_HEADER,
     journey_metrics,
@@ -40,7 +40,12 @@ from feedback.selectors import (
     touchpoint_comments,
     unmatched_groups,
 )
-from feedback.serializers import ImportRunSerializer, SurveySourceSerializer
+from feedback.serializers import (
+    ImportDraftSerializer,
+    ImportPreviewSerializer,
+    ImportRunSerializer,
+    SurveySourceSerializer,
+)
 from journeys.dashboards.window import day_from_param
 from journeys.exceptions import NotFound
 from journeys.mapfile.spreadsheet_cells import cell_out
@@ -48,6 +53,7 @@ from journeys.permissions import visible_journeys
 
 # A CSV download, as the schema describes it.
 CSV_ANSWER = {(200, "text/csv"): OpenApiTypes.STR}
+SURVEY_TEMPLATE_COLUMNS = MAPPED_FIELDS
 CSV_PIECE_ROWS = 500  # rows per piece sent: few hand-overs between threads, small pieces
 
 
@@ -144,21 +150,33 @@ class SurveySourceViewSet(viewsets.ModelViewSet):
         request={
             "multipart/form-data": {
                 "type": "object",
-                "properties": {"file": {"type": "string", "format": "binary"}},
+                "properties": {
+                    "file": {"type": "string", "format": "binary"},
+                    "draft": {"type": "boolean"},
+                },
             },
             "application/json": OpenApiTypes.OBJECT,
         },
-        responses={202: ImportRunSerializer},
+        responses={202: ImportRunSerializer, 201: ImportDraftSerializer},
     )
     @action(detail=True, methods=["post"], url_path="imports")
     def imports(self, request, pk=None):
-        """Upload a CSV/XLSX (field ``file``), or start a platform sync: answers 202 and the run."""
+        """Upload a CSV/XLSX (field ``file``), or start a platform sync: answers 202 and the run.
+        With ``draft=true`` the file is kept for the import wizard, not imported: 201, the run
+        and its preview."""
         source = self.get_object()
         upload = request.FILES.get("file")
         if source.kind == SurveySource.Kind.UPLOAD:
             if upload is None:
                 raise ValidationError({"file": ["Attach the CSV or XLSX file."]})
-            run = services.import_file_start(actor=request.user, source=source, upload=upload)
+            draft = str(request.data.get("draft", "")).lower() in ("true", "1", "yes", "on")
+            run = services.import_file_start(
+                actor=request.user, source=source, upload=upload, draft=draft
+            )
+            if draft:
+                preview = services.import_run_preview(actor=request.user, run_id=run.pk)
+                data = {**ImportRunSerializer(run).data, "preview": preview}
+                return Response(data, status=status.HTTP_201_CREATED)
         else:
             run = services.import_sync_start(actor=request.user, source=source)
         return Response(ImportRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
@@ -214,13 +232,43 @@ class ImportRunViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewset
     @extend_schema(responses=CSV_ANSWER)
     @action(detail=True, methods=["get"], url_path="errors")
     def errors_csv(self, request, pk=None):
-        """The refused rows as CSV: row, field, reason."""
+        """The refused rows as CSV: spreadsheet row (the header is row 1), response id, field,
+        the refused value and the reason."""
         run = self.get_object()
+        rows = (
+            (row + 1, response_id, field, value, reason)
+            for row, response_id, field, value, reason in run.row_errors.values_list(
+                "row", "response_id", "field", "value", "reason"
+            ).iterator(chunk_size=2000)
+        )
         return CsvDownload(
-            ("row", "field", "reason"),
-            run.row_errors.values_list("row", "field", "reason").iterator(chunk_size=2000),
+            ("spreadsheet row", "response id", "field", "value", "reason"),
+            rows,
             filename=f"import-{run.pk}-errors.csv",
         )
+
+    @extend_schema(responses=ImportPreviewSerializer)
+    @action(detail=True, methods=["get"])
+    def preview(self, request, pk=None):
+        """A draft's preview again (the wizard reloaded): first rows, mapping, settings, dates
+        and each column's values."""
+        run = self.get_object()
+        return Response(services.import_run_preview(actor=request.user, run_id=run.pk))
+
+    @extend_schema(request=None, responses={202: ImportRunSerializer})
+    @action(detail=True, methods=["post"], url_path="dry-run")
+    def dry_run(self, request, pk=None):
+        """Import a draft's file with the source's saved settings and roll it back: the run's
+        ``dry_run`` gives the counts and first reasons (on the map's socket, or poll the run)."""
+        run = services.import_run_dry_run_start(actor=request.user, run_id=self.get_object().pk)
+        return Response(ImportRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+    @extend_schema(request=None, responses={202: ImportRunSerializer})
+    @action(detail=True, methods=["post"])
+    def start(self, request, pk=None):
+        """Import a draft's file, read with the source's settings as they are now."""
+        run = services.import_run_start(actor=request.user, run_id=self.get_object().pk)
+        return Response(ImportRunSerializer(run).data, status=status.HTTP_202_ACCEPTED)
 
 
 @extend_schema(
@@ -243,6 +291,24 @@ def journey_voc(request, journey_id: int) -> Response:
         until=day_from_param(request.query_params.get("until"), "until"),
     )
     return Response(metrics)
+
+
+@extend_schema(responses=CSV_ANSWER)
+@api_view(["GET"])
+@permission_classes([IsAuthenticated])
+def journey_survey_template(request, journey_id: int):
+    """A CSV template for survey files: the columns an import reads, and one example row per
+    touchpoint of the map with its code and phase (whoever may see the map)."""
+    from feedback.selectors import survey_template_rows
+
+    journey = visible_journeys(request.user).filter(pk=journey_id).first()
+    if journey is None:
+        raise NotFound("No such journey.")
+    return CsvDownload(
+        SURVEY_TEMPLATE_COLUMNS,
+        survey_template_rows(journey_id=journey.pk),
+        filename=f"survey-template-journey-{journey.pk}.csv",
+    )
 
 
 @extend_schema(responses=TouchpointCommentsSerializer)

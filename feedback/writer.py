@@ -3,6 +3,7 @@ plain multi-row INSERT elsewhere), matched to touchpoints in SQL, then upserted 
 (source, external id). Re-writing a chunk changes nothing, so a retried or resumed import never
 duplicates a response; a person's manual match survives a re-import that cannot match."""
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -32,6 +33,7 @@ _COLUMNS = (
     "touchpoint_code",
     "phase_name",
     "content_hash",
+    "attributes",  # kept columns, as JSON text in the staging table
 )
 
 
@@ -94,7 +96,7 @@ def _staging_prepare(cursor) -> None:
         "nps smallint, csat smallint, ces smallint, comment text NOT NULL, "
         "channel varchar(40) NOT NULL, touchpoint_code varchar(80) NOT NULL, "
         "phase_name varchar(120) NOT NULL, content_hash varchar(32) NOT NULL, "
-        "touchpoint_id bigint, journey_id bigint)"
+        "attributes text NOT NULL, touchpoint_id bigint, journey_id bigint)"
     )
     cursor.execute(f"DELETE FROM {STAGING}")
 
@@ -113,6 +115,7 @@ def _staging_fill(cursor, responses: Iterable[CleanResponse]) -> None:
             r.touchpoint_code,
             r.phase_name,
             r.content_hash,
+            json.dumps(r.attributes or {}, ensure_ascii=False),
         )
         for r in responses
     )
@@ -184,10 +187,12 @@ def _staging_compare(cursor, source: SurveySource) -> ChunkResult:
 def _staging_upsert(cursor, source: SurveySource, run_id: int | None) -> None:
     responses = quote(SurveyResponse._meta.db_table)
     changing = [c for c in _COLUMNS if c != "external_id"]
+    jsonb = "::jsonb" if connection.vendor == "postgresql" else ""
+    selected = ", ".join(f"{c}{jsonb}" if c == "attributes" else c for c in _COLUMNS)
     cursor.execute(
         f"INSERT INTO {responses} (source_id, last_run_id, journey_id, touchpoint_id, "
         f"sentiment, {', '.join(_COLUMNS)}) "
-        f"SELECT %s, %s, journey_id, touchpoint_id, NULL, {', '.join(_COLUMNS)} FROM {STAGING} "
+        f"SELECT %s, %s, journey_id, touchpoint_id, NULL, {selected} FROM {STAGING} "
         # WHERE true: SQLite needs it to tell the upsert clause from a join.
         "WHERE true ON CONFLICT (source_id, external_id) DO UPDATE SET "
         + ", ".join(f"{c} = excluded.{c}" for c in changing)

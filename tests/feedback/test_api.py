@@ -85,8 +85,9 @@ def test_upload_run_errors_and_metrics(client_for, editor, viewer, five_phase_ma
     )
     errors = client.get(f"/api/import-runs/{run_id}/errors/")
     lines = b"".join(errors.streaming_content).decode("utf-8-sig").splitlines()
-    assert lines[0] == "row,field,reason"
-    assert lines[1].startswith("2,submitted_at,")
+    # The spreadsheet's row (the header is row 1), the response id and the refused value.
+    assert lines[0] == "spreadsheet row,response id,field,value,reason"
+    assert lines[1].startswith("3,a2,submitted_at,bad date,")
 
     metrics = client_for(viewer).get(f"/api/journeys/{five_phase_map.journey.pk}/voc/").json()
     assert metrics["touchpoints"][str(touchpoint.pk)]["nps"] == 100.0
