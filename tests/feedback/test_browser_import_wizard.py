@@ -56,7 +56,7 @@ def patient_feedback_export(path: Path, *, ids: range, month_first: int = 4) -> 
         + [("111", "2", "Quick advice")] * 3
         + [("111", "4", "Could not get through")] * 3
         + [("111", "6", "Not sure")]
-        + [("111", "7", "")]
+        + [("111", "7", "Cannot remember")]
         + [("Walk-in clinic", "2", "Fine")] * 3
     )
     refused = []
