@@ -256,7 +256,7 @@ def dry_run_of_the_patient_feedback(panel: Locator, refused: list) -> None:
     reasons = check.locator(".dry-run-reasons li")
     sheet_row, response_id, written = refused[0]
     expect(reasons.first).to_contain_text(f"Row {sheet_row}, response {response_id}")
-    expect(reasons.first).to_contain_text(f"“{written}”")
+    expect(reasons.first).to_contain_text(f"submitted at — {written} is not day-first")
     expect(check.locator(".dry-run-unmatched")).to_contain_text("“Walk-in clinic” × 3")
     assert not SurveyResponse.objects.exists()
     assert fits_the_panel(panel)
@@ -276,7 +276,7 @@ def assert_saved_as_shown(source: SurveySource) -> None:
     assert settings["date_format"] == "day_first"
     assert settings["time_zone"] == "Europe/London"
     assert settings["attribute_columns"] == ["Trust"]
-    reversed_scale = {"1": 5, "2": 4, "3": 3, "4": 2, "5": 1, "6": None, "7": None}
+    reversed_scale = {"1": 5, "2": 4, "4": 2, "5": 1, "6": None, "7": None}  # no 3 in the file
     assert settings["score_values"]["csat"] == reversed_scale
     assert settings["touchpoint_values"] == {"pts - patient transport": "pts", "111": "urgent-line"}
 
@@ -327,6 +327,7 @@ def test_a_patient_feedback_export_goes_through_the_wizard_and_the_next_upload_r
     expect(columns.get_by_label("Trust", exact=True)).to_have_value("attribute")
     panel.get_by_role("button", name="Back").click()
     import_and_wait(panel, "Import with the saved mapping")
+    expect(panel).to_contain_text("20 new · 1 updated")
     # 5021 was in the first file (walk-in clinic, now patient transport): updated; 5022–5025
     # were refused there (month-first) and are new here; the last four are refused again.
     second = ImportRun.objects.filter(source=source).latest("pk")

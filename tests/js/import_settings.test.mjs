@@ -5,7 +5,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 
 import {
-  IGNORE, KEEP, PRESETS, answerOutcome, chooseColumn, columnChoices, mappingFrom, matchKey,
+  IGNORE, KEEP, PRESETS, answerOutcome, columnChoices, duplicateFields, mappingFrom, matchKey,
   missingFields, settingsToSave, touchpointFor, touchpointValues,
 } from "../../static/journeyboard/editor/import-settings.js";
 
@@ -22,19 +22,21 @@ test("a match key is what feedback/matching.py makes of a value", () => {
   assert.equal(Array.from(matchKey("😀".repeat(100))).length, 80); // code points, as Python counts
 });
 
-test("columns start from the mapping and kept columns; a field belongs to one column", () => {
+test("columns start from the mapping and kept columns; a field chosen twice is pointed out", () => {
   const choices = columnChoices(["Comment ID", "Trust", "Date", "Q1", "Q2"], { response_id: "Comment ID", submitted_at: "Date", csat: "Q1", nps: "Gone" }, ["Trust"]);
   assert.deepEqual([...choices], [["Comment ID", "response_id"], ["Trust", KEEP], ["Date", "submitted_at"], ["Q1", "csat"], ["Q2", IGNORE]]);
-  assert.equal(chooseColumn(choices, "Q2", "csat"), "Q1");
-  assert.equal(choices.get("Q1"), IGNORE);
-  assert.equal(chooseColumn(choices, "Q1", KEEP), null);
+  assert.deepEqual(duplicateFields(choices), []);
+  choices.set("Q2", "csat");
+  assert.deepEqual(duplicateFields(choices), [{ field: "csat", columns: ["Q1", "Q2"] }]);
+  choices.set("Q1", KEEP);
+  assert.deepEqual(duplicateFields(choices), []);
   assert.deepEqual(mappingFrom(choices), {
     fieldMapping: { response_id: "Comment ID", submitted_at: "Date", csat: "Q2" },
     attributeColumns: ["Trust", "Q1"],
   });
   assert.deepEqual(missingFields(choices), []);
-  chooseColumn(choices, "Date", IGNORE);
-  chooseColumn(choices, "Q2", IGNORE);
+  choices.set("Date", IGNORE);
+  choices.set("Q2", IGNORE);
   assert.deepEqual(missingFields(choices), ["submitted_at", "a score or comment"]);
 });
 

@@ -56,21 +56,17 @@ export function columnChoices(columns, fieldMapping = {}, attributeColumns = [])
 }
 
 /**
- * Gives ``column`` the choice ``choice``; a field belongs to one column only, so a column that
- * had it before goes back to "ignore". Returns the column that lost it (or null).
+ * The fields chosen for more than one column. They are shown, not resolved by dropping one:
+ * arrow keys on a closed list change the choice at every step, so a keyboard user passing
+ * "Response id" on the way to "CSAT" must not have silently taken it from another column.
  */
-export function chooseColumn(choices, column, choice) {
-  let displaced = null;
-  if (choice !== IGNORE && choice !== KEEP) {
-    for (const [other, had] of choices) {
-      if (other !== column && had === choice) {
-        choices.set(other, IGNORE);
-        displaced = other;
-      }
-    }
+export function duplicateFields(choices) {
+  const seen = new Map();
+  for (const [column, choice] of choices) {
+    if (choice === IGNORE || choice === KEEP) continue;
+    seen.set(choice, [...(seen.get(choice) || []), column]);
   }
-  choices.set(column, choice);
-  return displaced;
+  return [...seen].filter(([, columns]) => columns.length > 1).map(([field, columns]) => ({ field, columns }));
 }
 
 /** The source's ``field_mapping`` (field → column) and kept columns from the choices. */

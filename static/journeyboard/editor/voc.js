@@ -71,6 +71,7 @@ export class SurveyImport {
       store: this.store,
       notify: this.notify,
       onSourceCreated: (created) => this.downloads.prepend(this.downloadItem(created)),
+      onDraft: () => this.clear(),
       onStarted: (run) => this.track(run),
     });
     this.status = h("div", { class: "import-status", "aria-live": "polite" });
@@ -85,11 +86,17 @@ export class SurveyImport {
     return h("li", {}, h("a", { href: `/api/survey-sources/${source.id}/responses.csv/`, download: true, text: `Download the responses of ${source.name} (CSV)` }));
   }
 
-  /** A run the wizard queued: its progress bar, pushed over the socket and polled as a fallback. */
-  track(run) {
+  /** A new file in the wizard: the last run's result is not this file's. */
+  clear() {
     clearInterval(this.poll);
     this.run = null;
+    this.status.replaceChildren();
     this.root.querySelector("section.unmatched")?.remove();
+  }
+
+  /** A run the wizard queued: its progress bar, pushed over the socket and polled as a fallback. */
+  track(run) {
+    this.clear();
     this.update(run);
     this.poll = setInterval(() => this.refresh(), 3000);
   }

@@ -8,7 +8,7 @@ import { csrfToken, request } from "./api.js";
 import { h } from "./dom.js";
 import {
   DATE_FORMATS, FIELDS, IGNORE, KEEP, PRESETS, SCALES, SCORES,
-  answerOutcome, chooseColumn, columnChoices, mappingFrom, matchKey, missingFields,
+  answerOutcome, columnChoices, duplicateFields, mappingFrom, matchKey, missingFields,
   settingsToSave, touchpointFor, touchpointValues,
 } from "./import-settings.js";
 
@@ -28,16 +28,18 @@ function labelled(text, control, hint) {
 
 export class ImportWizard {
   /**
-   * ``onSourceCreated(source)`` when "New source" made one; ``onStarted(run)`` when a run was
-   * queued (the panel then shows its progress bar).
+   * ``onSourceCreated(source)`` when "New source" made one; ``onDraft(run)`` when a file was
+   * uploaded as a draft; ``onStarted(run)`` when a run was queued (the panel then shows its
+   * progress bar).
    */
-  constructor({ root, journeyId, sources, store, notify, onSourceCreated, onStarted }) {
+  constructor({ root, journeyId, sources, store, notify, onSourceCreated, onDraft, onStarted }) {
     this.root = root;
     this.journeyId = journeyId;
     this.sources = sources;
     this.store = store;
     this.notify = notify;
     this.onSourceCreated = onSourceCreated;
+    this.onDraft = onDraft;
     this.onStarted = onStarted;
     this.run = null;
     this.poll = null;
@@ -147,6 +149,7 @@ export class ImportWizard {
     this.touchpointTable = { ...(settings.touchpoint_values || {}) };
     this.touchpointChoices = null; // filled when the touchpoint step is first drawn
     this.dryRun = null;
+    this.onDraft?.(run);
     this.drawRows();
     this.drawColumns();
     this.drawDates();
@@ -187,18 +190,15 @@ export class ImportWizard {
   drawColumns() {
     const { columns, rows } = this.preview;
     this.columnNote = h("div", { class: "wizard-status", "aria-live": "polite" });
-    const selects = new Map();
     const fields = columns.map((column, j) => {
       const select = h("select", { dataset: { column } },
         h("option", { value: IGNORE, text: "Ignore" }),
         FIELDS.map(([field, label]) => h("option", { value: field, text: label })),
         h("option", { value: KEEP, text: "Keep as attribute" }));
       select.value = this.choices.get(column);
-      selects.set(column, select);
       select.addEventListener("change", () => {
-        const displaced = chooseColumn(this.choices, column, select.value);
-        if (displaced !== null) selects.get(displaced).value = IGNORE;
-        this.checkColumns(displaced === null ? null : `“${displaced}” is now ignored: ${FIELD_LABEL[select.value]} comes from “${column}”.`);
+        this.choices.set(column, select.value);
+        this.checkColumns();
       });
       const sample = rows.map((cells) => cells[j]).find((value) => value !== undefined && value !== "");
       return labelled(column, select, sample === undefined ? "empty in the first rows" : `e.g. “${sample}”`);
@@ -209,14 +209,20 @@ export class ImportWizard {
     this.checkColumns();
   }
 
-  checkColumns(note = null) {
+  /** Next waits until every needed field has one column, and no field has two. */
+  checkColumns() {
     const missing = missingFields(this.choices);
+    const twice = duplicateFields(this.choices);
     this.columnNote.replaceChildren(...[
-      note && h("p", { class: "muted small", text: note }),
       missing.length && h("p", { class: "warning", text: `Still needed: ${missing.map((f) => FIELD_LABEL[f] || f).join(", ")}.` }),
+      ...twice.map(({ field, columns }) => h("p", { class: "warning", text: `${FIELD_LABEL[field]} is chosen for ${columns.map((c) => `“${c}”`).join(" and ")}: choose it for one column only.` })),
     ].filter(Boolean));
+    for (const select of this.body(3).querySelectorAll("select")) {
+      if (twice.some(({ columns }) => columns.includes(select.dataset.column))) select.setAttribute("aria-invalid", "true");
+      else select.removeAttribute("aria-invalid");
+    }
     const next = this.body(3).querySelector(".wizard-nav .primary");
-    if (next) next.disabled = missing.length > 0;
+    if (next) next.disabled = missing.length > 0 || twice.length > 0;
   }
 
   // --- 4. Dates ----------------------------------------------------------------------------------
@@ -434,7 +440,7 @@ export class ImportWizard {
     if (dry.reasons?.length) {
       children.push(h("h4", { text: "First refused rows" }),
         h("ol", { class: "dry-run-reasons small" }, dry.reasons.map((r) => h("li", {
-          text: `Row ${r.sheet_row}${r.response_id ? `, response ${r.response_id}` : ""}: ${String(r.field || "").replace(/_/g, " ")}${r.value ? ` “${r.value}”` : ""} — ${r.reason}`,
+          text: `Row ${r.sheet_row}${r.response_id ? `, response ${r.response_id}` : ""}: ${String(r.field || "").replace(/_/g, " ")}${r.value && !String(r.reason).includes(r.value) ? ` “${r.value}”` : ""} — ${r.reason}`,
         }))));
     }
     if (dry.unmatched_values?.length) {
