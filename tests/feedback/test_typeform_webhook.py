@@ -148,3 +148,26 @@ def test_a_signed_body_of_the_wrong_shape_is_a_400(typeform_source):
         ]
     }
     assert not SurveyResponse.objects.exists()
+
+
+def test_a_delivery_is_read_with_the_sources_saved_value_map_and_time_zone(typeform_source):
+    # The form's 0–10 question was built 1–12 by mistake; the team mapped the top two down,
+    # and "12" (a "not sure" button) to no answer.
+    typeform_source.import_settings = {
+        "score_values": {"nps": {"11": 10, "12": None}},
+        "time_zone": "Europe/Paris",
+        "attribute_columns": ["hidden.touchpoint"],
+    }
+    typeform_source.save()
+    body = _delivery(token="tok-11", nps=11, submitted_at="2024-06-01T12:00:00")
+    assert _post(typeform_source, body, _signature(body)).json() == {"imported": 1, "updated": 0}
+    unsure = _delivery(token="tok-12", nps=12)
+    assert _post(typeform_source, unsure, _signature(unsure)).status_code == 200
+
+    eleven = SurveyResponse.objects.get(external_id="tok-11")
+    assert eleven.nps == 10
+    # Typeform's times are UTC (its connector says so): the zone is for times without one.
+    assert eleven.submitted_at.isoformat() == "2024-06-01T12:00:00+00:00"
+    assert eleven.attributes == {"hidden.touchpoint": "delivery"}
+    twelve = SurveyResponse.objects.get(external_id="tok-12")
+    assert (twelve.nps, twelve.comment) == (None, "Arrived early, well packed")
