@@ -1,9 +1,11 @@
 // What customers say: metric pills on touchpoints, the touchpoint's comments, and the survey
-// import panel with its live progress bar (pushed over the WebSocket, polled as a fallback).
+// import panel: the import wizard (wizard.js), then the run's live progress bar (pushed over the
+// WebSocket, polled as a fallback) and the responses no touchpoint claimed.
 
-import { csrfToken, request } from "./api.js";
+import { request } from "./api.js";
 import { h } from "./dom.js";
 import { connectorSection } from "./connectors.js";
+import { ImportWizard } from "./wizard.js";
 
 const signed = (value) => (value > 0 ? `+${value}` : `${value}`);
 const margin = (value) => (value === null || value === undefined ? "" : ` ±${value}`);
@@ -61,18 +63,24 @@ export class SurveyImport {
   }
 
   draw() {
-    const file = h("input", { type: "file", name: "file", accept: ".csv,.xlsx", required: true, "aria-label": "Survey file (CSV or XLSX)" });
-    const source = h("select", { name: "source", "aria-label": "Survey source" },
-      this.sources.map((s) => h("option", { value: s.id, text: s.name })),
-      h("option", { value: "new", text: "New source: survey uploads" }));
-    const form = h("form", { class: "import-form", "aria-label": "Import survey responses" },
-      source, file, h("button", { type: "submit", class: "primary", text: "Import" }));
-    form.addEventListener("submit", (event) => { event.preventDefault(); this.start(source.value, file.files[0]); });
+    // Upload, first rows, columns, dates, score answers, touchpoints, dry run: the wizard.
+    this.wizardRoot = h("div", { class: "wizard-root" });
+    this.wizard = new ImportWizard({
+      root: this.wizardRoot,
+      journeyId: this.journeyId,
+      sources: this.sources,
+      store: this.store,
+      notify: this.notify,
+      onSourceCreated: (created) => this.downloads.prepend(this.downloadItem(created)),
+      onDraft: () => this.clear(),
+      onStarted: (run) => this.track(run),
+    });
     this.status = h("div", { class: "import-status", "aria-live": "polite" });
     // Each source's responses as CSV (comments that look like formulas are written as text).
     this.downloads = h("ul", { class: "source-downloads", "aria-label": "Responses by source" },
       this.sources.map((s) => this.downloadItem(s)));
-    this.root.replaceChildren(h("h2", { text: "Survey data" }), form, this.status, this.downloads);
+    this.root.replaceChildren(h("h2", { text: "Survey data" }), this.wizardRoot, this.status, this.downloads);
+    this.wizard.draw();
     this.root.append(connectorSection({ journeyId: this.journeyId, notify: this.notify, onFinished: this.onFinished }));
   }
 
@@ -80,37 +88,19 @@ export class SurveyImport {
     return h("li", {}, h("a", { href: `/api/survey-sources/${source.id}/responses.csv/`, download: true, text: `Download the responses of ${source.name} (CSV)` }));
   }
 
-  async start(sourceId, file) {
-    if (!file) return;
-    try {
-      if (sourceId === "new") {
-        const created = await request("POST", "/api/survey-sources/", { name: "Survey uploads", kind: "upload", journey: this.journeyId });
-        this.sources.push(created);
-        sourceId = created.id;
-        // The next file goes to the same source (re-imports then update, never duplicate).
-        const select = this.root.querySelector('select[name="source"]');
-        select.prepend(h("option", { value: created.id, text: created.name }));
-        select.value = String(created.id);
-        this.downloads.prepend(this.downloadItem(created));
-      }
-      const body = new FormData();
-      body.append("file", file);
-      const response = await fetch(`/api/survey-sources/${sourceId}/imports/`, {
-        method: "POST", body, credentials: "same-origin",
-        headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
-      });
-      const data = await response.json();
-      if (!response.ok) { this.showRefusal(data); return; }
-      this.update(data);
-      // Polling only as a fallback: progress frames normally arrive over the WebSocket.
-      this.poll = setInterval(() => this.refresh(), 3000);
-    } catch (error) {
-      this.notify(error.message || "The import could not be started.", "error");
-    }
+  /** A new file in the wizard: the last run's result is not this file's. */
+  clear() {
+    clearInterval(this.poll);
+    this.run = null;
+    this.status.replaceChildren();
+    this.root.querySelector("section.unmatched")?.remove();
   }
 
-  showRefusal(body) {
-    this.status.replaceChildren(h("p", { class: "error", role: "alert", text: body.detail || "The file was refused." }));
+  /** A run the wizard queued: its progress bar, pushed over the socket and polled as a fallback. */
+  track(run) {
+    this.clear();
+    this.update(run);
+    this.poll = setInterval(() => this.refresh(), 3000);
   }
 
   async refresh() {
@@ -120,6 +110,8 @@ export class SurveyImport {
 
   /** A run's state, from the POST, a progress frame or a poll (whichever is newest wins). */
   update(run) {
+    // A draft run is the wizard's (its dry run's result); a queued one is the progress bar's.
+    if (run.state === "draft") { this.wizard?.runChanged(run); return; }
     if (this.run && run.id !== this.run.id) return;
     this.run = run;
     const active = run.state === "pending" || run.state === "running";
