@@ -7,7 +7,10 @@ past the limit raises ``MemoryError`` instead of swapping the machine), and the 
 when its time is up. Either way the chunk in hand is rolled back (its transaction dies with it),
 the run is closed as failed with the reason, and the worker goes on to the next task.
 
-    python -m feedback.bounded <run id>     (started by ``import_run_bounded``)
+A draft's dry run is an import too (rolled back at its end): it runs the same way, under the
+same limits, and a dry run stopped by them says so in its outcome.
+
+    python -m feedback.bounded <run id> [--dry-run]     (started by ``import_run_bounded``)
 """
 
 import contextlib
@@ -23,26 +26,29 @@ from django.conf import settings
 BUSY_EXIT = 75  # another worker holds the run's lease (EX_TEMPFAIL): try again later
 
 
-def import_run_bounded(run_id: int) -> int:
-    """Run ``import_run_execute(run_id)`` in a child under the limits; its exit status.
+def import_run_bounded(run_id: int, *, dry_run: bool = False) -> int:
+    """Run ``import_run_execute(run_id)`` (or, ``dry_run``, ``import_dry_run_execute``) in a
+    child under the limits; its exit status.
 
     Raises ``RunBusy`` when another worker holds the run."""
     from feedback import services
 
+    stop = services.import_dry_run_stop if dry_run else services.import_run_stop
     limit = settings.JOURNEYBOARD_IMPORT_TIME_LIMIT_SECONDS
     # One connection is all the child needs (a pool's threads would count against its memory),
     # and few malloc arenas: each reserves 64 MB of address space.
     env = {**os.environ, "DATABASE_POOL": "false", "MALLOC_ARENA_MAX": "2"}
-    child = subprocess.Popen([sys.executable, "-m", "feedback.bounded", str(run_id)], env=env)
+    command = [sys.executable, "-m", "feedback.bounded", str(run_id)]
+    child = subprocess.Popen([*command, "--dry-run"] if dry_run else command, env=env)
     try:
         status = child.wait(timeout=limit or None)
     except subprocess.TimeoutExpired:
         child.kill()
         child.wait()
-        services.import_run_stop(
+        stop(
             run_id,
             reason=f"The import took longer than {limit:,} s (the limit for one import) and was "
-            "stopped; the rows it had committed stay. Split the file, or ask an admin to raise "
+            f"stopped{_kept(dry_run)}. Split the file, or ask an admin to raise "
             "JOURNEYBOARD_IMPORT_TIME_LIMIT_SECONDS.",
         )
         return -signal.SIGKILL
@@ -54,22 +60,27 @@ def import_run_bounded(run_id: int) -> int:
         raise services.RunBusy(run_id)
     if status != 0:
         # Killed (the kernel's OOM killer) or crashed: the child could not say so itself.
-        services.import_run_stop(run_id, reason=_died(status))
+        stop(run_id, reason=_died(status, dry_run))
     return status
 
 
-def _died(status: int) -> str:
+def _kept(dry_run: bool) -> str:
+    # A dry run commits nothing; a real import keeps the chunks it committed.
+    return "" if dry_run else "; the rows it had committed stay"
+
+
+def _died(status: int, dry_run: bool = False) -> str:
     how = f"signal {-status}" if status < 0 else f"status {status}"
     return (
-        f"The import's process ended unexpectedly ({how}), most likely out of memory; the rows "
-        "it had committed stay."
+        f"The import's process ended unexpectedly ({how}), most likely out of memory"
+        f"{_kept(dry_run)}."
     )
 
 
-def _over_memory() -> str:
+def _over_memory(dry_run: bool = False) -> str:
     return (
         f"The import needed more than {settings.JOURNEYBOARD_IMPORT_MEMORY_MB:,} MB of memory "
-        "(the limit for one import) and was stopped; the rows it had committed stay. Split the "
+        f"(the limit for one import) and was stopped{_kept(dry_run)}. Split the "
         "file, or ask an admin to raise JOURNEYBOARD_IMPORT_MEMORY_MB."
     )
 
@@ -92,7 +103,7 @@ def _memory_limit(megabytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 
 
-def main(run_id: int) -> int:
+def main(run_id: int, dry_run: bool = False) -> int:
     import django
 
     _die_with_parent()
@@ -109,7 +120,10 @@ def main(run_id: int) -> int:
     _memory_limit(settings.JOURNEYBOARD_IMPORT_MEMORY_MB)
     over_memory = False
     try:
-        services.import_run_execute(run_id)
+        if dry_run:
+            services.import_dry_run_execute(run_id)
+        else:
+            services.import_run_execute(run_id)
     except services.RunBusy:
         return BUSY_EXIT
     except MemoryError:
@@ -119,10 +133,11 @@ def main(run_id: int) -> int:
         # frames and rows: there is memory to close the run, on a fresh connection (the error
         # may have struck mid-statement).
         connection.close()
-        services.import_run_stop(run_id, reason=_over_memory())
+        stop = services.import_dry_run_stop if dry_run else services.import_run_stop
+        stop(run_id, reason=_over_memory(dry_run))
     return 0
 
 
 if __name__ == "__main__":
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-    sys.exit(main(int(sys.argv[1])))
+    sys.exit(main(int(sys.argv[1]), dry_run="--dry-run" in sys.argv[2:]))

@@ -283,6 +283,8 @@ def import_dry_run_execute(run_id: int) -> ImportRun | None:
             raise _DryRunDone
     except _DryRunDone:
         pass
+    except MemoryError:
+        raise  # over the limit: feedback.bounded says so once the rows are freed
     except Exception:
         logger.exception("Dry run of import %s failed", run_id)
         outcome = {"state": "failed", "error": "The dry run stopped on an unexpected error."}
@@ -293,6 +295,21 @@ def import_dry_run_execute(run_id: int) -> ImportRun | None:
         if updated:
             run.refresh_from_db()
             _progress_broadcast(run)
+    return run
+
+
+def import_dry_run_stop(run_id: int, *, reason: str) -> ImportRun | None:
+    """Close a dry run its worker had to stop (over its time or memory limit, or its process
+    died): failed, with the reason (it wrote nothing else)."""
+    with transaction.atomic():
+        run = ImportRun.objects.select_related("source").filter(pk=run_id).first()
+        updated = ImportRun.objects.filter(pk=run_id, state=ImportRun.State.DRAFT).update(
+            dry_run={"state": "failed", "error": reason}
+        )
+        if not updated:
+            return None
+        run.refresh_from_db()
+        _progress_broadcast(run)
     return run
 
 

@@ -25,9 +25,13 @@ def import_run_task(self, run_id: int) -> str | None:
 
 @shared_task(acks_late=True)
 def import_dry_run_task(run_id: int) -> dict | None:
-    """A draft's dry run: its import, rolled back (idempotent: it writes only its outcome)."""
-    run = services.import_dry_run_execute(run_id)
-    return run.dry_run if run else None
+    """A draft's dry run: its import, rolled back (idempotent: it writes only its outcome),
+    under the limits of an import."""
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        services.import_dry_run_execute(run_id)
+    else:
+        import_run_bounded(run_id, dry_run=True)
+    return ImportRun.objects.filter(pk=run_id).values_list("dry_run", flat=True).first()
 
 
 @shared_task

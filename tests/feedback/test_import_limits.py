@@ -94,3 +94,28 @@ def test_a_task_over_its_time_limit_is_stopped_and_its_run_failed(five_phase_map
 
     small = _finished(_upload(editor, source, hostile_files.survey_csv(50)))
     assert small.state == ImportRun.State.SUCCEEDED
+
+
+def test_a_dry_run_over_its_memory_limit_is_stopped_and_says_so(five_phase_map, editor, worker):
+    # The wizard's dry run is the import, rolled back: it runs under the same limits.
+    worker(JOURNEYBOARD_IMPORT_MEMORY_MB=64, JOURNEYBOARD_IMPORT_CHUNK_ROWS=1_000_000)
+    source = SurveySourceFactory(journey=five_phase_map.journey)
+    draft = services.import_file_start(
+        actor=editor,
+        source=source,
+        upload=SimpleUploadedFile("survey.csv", _row_by_row(150_000, "A comment " + "x" * 80)),
+        draft=True,
+    )
+
+    services.import_run_dry_run_start(actor=editor, run_id=draft.pk)
+    outcome = wait_until(
+        lambda: (ImportRun.objects.get(pk=draft.pk).dry_run or {}).get("error"),
+        120,
+        "the dry run to stop",
+    )
+
+    assert outcome.startswith("The import needed more than 64 MB of memory")
+    assert "committed" not in outcome  # a dry run commits nothing
+    draft.refresh_from_db()
+    assert (draft.state, draft.dry_run["state"]) == (ImportRun.State.DRAFT, "failed")
+    assert not SurveyResponse.objects.filter(source=source).exists()
