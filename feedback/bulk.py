@@ -20,6 +20,7 @@ from typing import IO
 import psycopg
 from django.db import DatabaseError, DataError, IntegrityError, connection, transaction
 
+from feedback.matching import MATCH_KEY_LENGTH, match_key, touchpoint_keys
 from feedback.models import MAPPED_FIELDS, ImportRowError, SurveyResponse, SurveySource
 from feedback.rows import LIMITS, SCALES
 from feedback.writer import ChunkResult, parents_lock, quote, touchpoint_scope
@@ -28,6 +29,8 @@ from touchpoints.models import Touchpoint
 
 RAW = "feedback_raw_upload"
 TYPED = "feedback_typed_upload"
+KEYS = "feedback_touchpoint_keys"  # match_key → touchpoint, as feedback.matching resolves it
+VALUE_KEYS = "feedback_value_keys"  # a slice's non-ASCII values → their match_key, from Python
 UNIQUE_KEY = "one_response_per_external_id"
 # ISO 8601 as the row-by-row path reads it: a date, optionally a time and a zone.
 DATE_START = r"^\d{4}-\d\d-\d\d([T ]\d\d:\d\d|$)"
@@ -177,9 +180,90 @@ def _rules(source: SurveySource) -> tuple[str, list, str, str]:
         f"AS r(ord, channel, phase, code) JOIN {tp} t ON t.code = r.code AND {scope} "
         "WHERE (r.channel IS NULL OR r.channel = v.channel) AND "
         "(r.phase IS NULL OR r.phase = lower(v.phase_name)) ORDER BY r.ord LIMIT 1) ru "
-        "ON by_code.id IS NULL"
+        "ON by_key.touchpoint_id IS NULL"
     )
     return join, params + scope_params, "ru.id", "ru.journey_id"
+
+
+# --- What a row named, as matching compares it (feedback.matching.match_key) ---------------
+#
+# The SQL must agree with Python's ``match_key`` on every value, or a file would match one way
+# on PostgreSQL and another on SQLite (or when it is re-imported row by row). PostgreSQL's
+# ``normalize(x, NFKC)`` and ``lower()`` follow the server's Unicode tables and locale, not
+# Python's (under some locales ``lower`` is ASCII-only, under others it folds differently), so
+# the SQL computes the key only where it is exact by construction: a value that is all ASCII
+# (NFKC leaves ASCII as it is, and ``lower`` in the "C" collation is ASCII's own). Every other
+# value — a non-breaking space, a full-width letter, an accent — is keyed by Python itself:
+# the slice's distinct non-ASCII values are read out (few: touchpoint and channel columns
+# repeat), keyed with ``match_key`` and joined back. So the fast path never declines for a
+# value; it declines (``FastPathUnavailable``) only when the database's encoding is not UTF-8,
+# where "all ASCII" cannot be told from the lengths.
+
+# Python's whitespace within ASCII (``str.split``): tab, LF, VT, FF, CR, the separators
+# 0x1C–0x1F, and the space.
+_ASCII_SPACES = "E'\\t\\n\\x0b\\x0c\\r\\x1c\\x1d\\x1e\\x1f'"
+
+
+def _ascii_key(value: str) -> str:
+    """SQL for ``match_key(value)`` of an all-ASCII value: whitespace runs become one space,
+    trimmed, lower case, 80 characters."""
+    spaced = f"translate({value}, {_ASCII_SPACES}, '         ')"
+    collapsed = (
+        f"CASE WHEN strpos({spaced}, '  ') = 0 THEN {spaced} "
+        f"ELSE regexp_replace({spaced}, ' {{2,}}', ' ', 'g') END"
+    )
+    return f"left(lower(btrim({collapsed}, ' ') COLLATE \"C\"), {MATCH_KEY_LENGTH})"
+
+
+def _key(value: str, looked_up: str) -> str:
+    """SQL for ``match_key(value)``: computed when it is all ASCII, else Python's, looked up."""
+    ascii_only = f"octet_length({value}) = length({value})"
+    return f"CASE WHEN {ascii_only} THEN {_ascii_key(value)} ELSE {looked_up} END"
+
+
+def _match_key(touchpoint: str, channel: str) -> str:
+    """SQL for ``response_match_key``: the touchpoint value's key, else the channel's."""
+    return (
+        f"coalesce(nullif({_key(touchpoint, 'tk.touchpoint_key')}, ''), "
+        f"{_key(channel, 'ck.channel_key')}, '')"
+    )
+
+
+def _keys_prepare(cursor, source: SurveySource, columns: dict[str, int], first: int, last: int):
+    """The slice's two small tables to match with (inside its transaction, after the
+    touchpoints are locked): what each key stands for, and the non-ASCII values' keys."""
+    cursor.execute("SELECT current_setting('server_encoding')")
+    if cursor.fetchone()[0] != "UTF8":
+        raise FastPathUnavailable("The database is not UTF-8: keys are matched row by row.")
+    cursor.execute(f"DROP TABLE IF EXISTS {KEYS}, {VALUE_KEYS}")
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE {KEYS} (key text PRIMARY KEY, touchpoint_id bigint, "
+        "journey_id bigint) ON COMMIT DROP"
+    )
+    keys = touchpoint_keys(source)  # read first: no other query may run during a COPY
+    with cursor.cursor.copy(f"COPY {KEYS} (key, touchpoint_id, journey_id) FROM STDIN") as copy:
+        for key, (touchpoint_id, journey_id) in keys.items():
+            copy.write_row((key, touchpoint_id, journey_id))
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE {VALUE_KEYS} (value text PRIMARY KEY, touchpoint_key text, "
+        "channel_key text) ON COMMIT DROP"
+    )
+    trimmed = _trimmed(columns)
+    cursor.execute(
+        f"SELECT DISTINCT x.value FROM (SELECT {trimmed['touchpoint']} AS touchpoint, "
+        f"{trimmed['channel']} AS channel FROM {RAW} "
+        f"WHERE row_no BETWEEN {int(first)} AND {int(last)}) c, "
+        "LATERAL (VALUES (c.touchpoint), (c.channel)) AS x(value) "
+        "WHERE octet_length(x.value) <> length(x.value)"
+    )
+    values = [value for (value,) in cursor.fetchall()]
+    if values:
+        with cursor.cursor.copy(
+            f"COPY {VALUE_KEYS} (value, touchpoint_key, channel_key) FROM STDIN"
+        ) as copy:
+            for value in values:
+                # As the row-by-row path keys them: the channel is lower-cased first.
+                copy.write_row((value, match_key(value), match_key(value.lower())))
 
 
 def _cells(columns: dict[str, int], first: int, last: int) -> str:
@@ -197,7 +281,10 @@ def _changed(responses: str) -> list[tuple[str, str]]:
     a person's match survives a re-import that cannot match."""
     columns = ("submitted_at", "nps", "csat", "ces", "comment", "channel", "touchpoint_code")
     return [
-        *((c, f"n.{c}") for c in (*columns, "phase_name", "content_hash", "journey_id")),
+        *(
+            (c, f"n.{c}")
+            for c in (*columns, "phase_name", "content_hash", "match_key", "journey_id")
+        ),
         ("last_run_id", "%s"),
         ("touchpoint_id", f"coalesce(n.touchpoint_id, {responses}.touchpoint_id)"),
         ("sentiment", "NULL"),
@@ -244,11 +331,13 @@ _CONTENT_HASH = (
 )
 _INSERTED_COLUMNS = (
     "source_id, last_run_id, external_id, journey_id, touchpoint_id, sentiment, "
-    "submitted_at, nps, csat, ces, comment, channel, touchpoint_code, phase_name, content_hash"
+    "submitted_at, nps, csat, ces, comment, channel, touchpoint_code, phase_name, content_hash, "
+    "match_key"
 )
 _INSERTED_VALUES = (
     "%s, %s, n.external_id, n.journey_id, n.touchpoint_id, NULL, n.submitted_at, n.nps, "
-    "n.csat, n.ces, n.comment, n.channel, n.touchpoint_code, n.phase_name, n.content_hash"
+    "n.csat, n.ces, n.comment, n.channel, n.touchpoint_code, n.phase_name, n.content_hash, "
+    "n.match_key"
 )
 # What was written, grouped by touchpoint: the counts without a million rows coming back.
 _TALLY = "SELECT touchpoint_id, count(*) FROM written GROUP BY touchpoint_id"
@@ -262,25 +351,26 @@ def _slice_sql(source: SurveySource, columns: dict[str, int], first: int, last: 
     nothing = f"{f['comment']} = '' AND {f['nps']} = '' AND {f['csat']} = '' AND {f['ces']} = ''"
     refused = f"({empty}) OR ({broken}) OR ({nothing})"
     cells = _cells(columns, first, last)
-    tp = quote(Touchpoint._meta.db_table)
-    scope, scope_params = touchpoint_scope(source, "by_code")
     rule_join, rule_params, rule_id, rule_journey = _rules(source)
     # Every good row of the upload, typed (a zone-less time is UTC: SET LOCAL TimeZone),
-    # matched and hashed; each level behind OFFSET 0 so that no cast is done twice.
+    # keyed, matched (what it named, then the rules) and hashed; each level behind OFFSET 0
+    # so that no cast is done twice.
     rows = f"""
         SELECT s.*, {_CONTENT_HASH} AS content_hash FROM (
-            SELECT v.*, coalesce(by_code.id, {rule_id}) AS touchpoint_id,
-                   coalesce(by_code.journey_id, {rule_journey}, %s::bigint) AS journey_id
+            SELECT v.*, coalesce(by_key.touchpoint_id, {rule_id}) AS touchpoint_id,
+                   coalesce(by_key.journey_id, {rule_journey}, %s::bigint) AS journey_id
             FROM (
                 SELECT row_no, response_id AS external_id,
                        submitted_at::timestamptz AS submitted_at, {_score("nps")} AS nps,
                        {_score("csat")} AS csat, {_score("ces")} AS ces, comment,
                        lower(channel) AS channel, touchpoint AS touchpoint_code,
-                       phase AS phase_name
-                FROM ({cells}) c WHERE NOT ({refused}) OFFSET 0
+                       phase AS phase_name, {_match_key("c.touchpoint", "c.channel")} AS match_key
+                FROM ({cells}) c
+                LEFT JOIN {VALUE_KEYS} tk ON tk.value = c.touchpoint
+                LEFT JOIN {VALUE_KEYS} ck ON ck.value = c.channel
+                WHERE NOT ({refused}) OFFSET 0
             ) v
-            LEFT JOIN {tp} by_code
-              ON v.touchpoint_code <> '' AND by_code.code = v.touchpoint_code AND {scope}
+            LEFT JOIN {KEYS} by_key ON by_key.key = v.match_key
             {rule_join}
             OFFSET 0
         ) s
@@ -288,7 +378,7 @@ def _slice_sql(source: SurveySource, columns: dict[str, int], first: int, last: 
     return _SliceSql(
         cells=cells,
         rows=rows,
-        rows_params=[source.journey_id, *scope_params, *rule_params],
+        rows_params=[source.journey_id, *rule_params],
         checks=checks,
         empty=empty,
         broken=broken,
@@ -326,6 +416,7 @@ def slice_import(
             # touchpoints by nested loop (a million times a hundred comparisons).
             cursor.execute("SET LOCAL enable_nestloop = off")
             parents_lock(source)
+            _keys_prepare(cursor, source, columns, first, last)
             cursor.execute(f"SELECT 1 FROM {responses} WHERE source_id = %s LIMIT 1", [source.pk])
             fresh = cursor.fetchone() is None
             plain = None

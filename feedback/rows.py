@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from feedback.exceptions import ImportRefused
+from feedback.matching import response_match_key
 from feedback.models import MAPPED_FIELDS, REQUIRED_FIELDS
 from journeys.mapfile.spreadsheet_cells import cell_in
 
@@ -34,6 +35,11 @@ class CleanResponse:
     channel: str
     touchpoint_code: str
     phase_name: str
+
+    @property
+    def match_key(self) -> str:
+        # What it named, as matching compares it (feedback.matching).
+        return response_match_key(self.touchpoint_code, self.channel)
 
     @property
     def content_hash(self) -> str:
