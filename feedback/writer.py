@@ -231,6 +231,17 @@ def rollups_rebuild(touchpoint_ids: Iterable[int]) -> None:
     ids = sorted(set(touchpoint_ids))
     if not ids:
         return
+    # Two recounts of one touchpoint at once (the sentiment task after an import, and a person
+    # mapping unmatched responses onto it) would each count what it saw before the other
+    # committed, and the later commit would publish the older numbers. Locked in id order,
+    # the second waits and then counts what the first wrote. FOR NO KEY UPDATE does not
+    # conflict with the FOR KEY SHARE an import holds on its touchpoints.
+    list(
+        Touchpoint.objects.select_for_update(of=("self",), no_key=True)
+        .filter(pk__in=ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     ResponseRollup.objects.filter(touchpoint_id__in=ids).delete()
     sums = (
         SurveyResponse.objects.filter(touchpoint_id__in=ids)
