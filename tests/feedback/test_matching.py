@@ -157,3 +157,18 @@ def test_the_migration_fills_what_stored_responses_named(trust_map):
     )
     assert keys == {"old0": "pts", "old1": "phone", "old2": ""}
     assert match_key("PTS\u00a0") == "pts"
+
+
+def test_a_pushed_response_keeps_and_matches_what_it_named(trust_map):
+    source = _source(trust_map)
+    records = [
+        {
+            "response_id": "w1",
+            "submitted_at": "2024-05-01T10:00:00Z",
+            "nps": 9,
+            "touchpoint": "111",
+        },
+        {"response_id": "w2", "submitted_at": "2024-05-01T10:00:00Z", "nps": 9, "channel": "PHONE"},
+    ]
+    services.webhook_records_import(source=source, records=records)
+    assert _matches(source) == {"w1": ("111", "pts"), "w2": ("phone", "phone-line")}
