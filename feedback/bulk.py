@@ -20,7 +20,7 @@ from typing import IO
 import psycopg
 from django.db import DatabaseError, DataError, IntegrityError, connection, transaction
 
-from feedback.matching import MATCH_KEY_LENGTH, match_key, touchpoint_keys
+from feedback.matching import response_match_key, touchpoint_keys
 from feedback.models import MAPPED_FIELDS, ImportRowError, SurveyResponse, SurveySource
 from feedback.rows import LIMITS, SCALES
 from feedback.writer import ChunkResult, parents_lock, quote, touchpoint_scope
@@ -29,8 +29,7 @@ from touchpoints.models import Touchpoint
 
 RAW = "feedback_raw_upload"
 TYPED = "feedback_typed_upload"
-KEYS = "feedback_touchpoint_keys"  # match_key → touchpoint, as feedback.matching resolves it
-VALUE_KEYS = "feedback_value_keys"  # a slice's non-ASCII values → their match_key, from Python
+VALUE_KEYS = "feedback_named_values"  # what a slice's rows named → match_key and touchpoint
 UNIQUE_KEY = "one_response_per_external_id"
 # ISO 8601 as the row-by-row path reads it: a date, optionally a time and a zone.
 DATE_START = r"^\d{4}-\d\d-\d\d([T ]\d\d:\d\d|$)"
@@ -180,90 +179,51 @@ def _rules(source: SurveySource) -> tuple[str, list, str, str]:
         f"AS r(ord, channel, phase, code) JOIN {tp} t ON t.code = r.code AND {scope} "
         "WHERE (r.channel IS NULL OR r.channel = v.channel) AND "
         "(r.phase IS NULL OR r.phase = lower(v.phase_name)) ORDER BY r.ord LIMIT 1) ru "
-        "ON by_key.touchpoint_id IS NULL"
+        "ON v.named_touchpoint_id IS NULL"
     )
     return join, params + scope_params, "ru.id", "ru.journey_id"
 
 
 # --- What a row named, as matching compares it (feedback.matching.match_key) ---------------
 #
-# The SQL must agree with Python's ``match_key`` on every value, or a file would match one way
-# on PostgreSQL and another on SQLite (or when it is re-imported row by row). PostgreSQL's
-# ``normalize(x, NFKC)`` and ``lower()`` follow the server's Unicode tables and locale, not
-# Python's (under some locales ``lower`` is ASCII-only, under others it folds differently), so
-# the SQL computes the key only where it is exact by construction: a value that is all ASCII
-# (NFKC leaves ASCII as it is, and ``lower`` in the "C" collation is ASCII's own). Every other
-# value — a non-breaking space, a full-width letter, an accent — is keyed by Python itself:
-# the slice's distinct non-ASCII values are read out (few: touchpoint and channel columns
-# repeat), keyed with ``match_key`` and joined back. So the fast path never declines for a
-# value; it declines (``FastPathUnavailable``) only when the database's encoding is not UTF-8,
-# where "all ASCII" cannot be told from the lengths.
-
-# Python's whitespace within ASCII (``str.split``): tab, LF, VT, FF, CR, the separators
-# 0x1C–0x1F, and the space.
-_ASCII_SPACES = "E'\\t\\n\\x0b\\x0c\\r\\x1c\\x1d\\x1e\\x1f'"
-
-
-def _ascii_key(value: str) -> str:
-    """SQL for ``match_key(value)`` of an all-ASCII value: whitespace runs become one space,
-    trimmed, lower case, 80 characters."""
-    spaced = f"translate({value}, {_ASCII_SPACES}, '         ')"
-    collapsed = (
-        f"CASE WHEN strpos({spaced}, '  ') = 0 THEN {spaced} "
-        f"ELSE regexp_replace({spaced}, ' {{2,}}', ' ', 'g') END"
-    )
-    return f"left(lower(btrim({collapsed}, ' ') COLLATE \"C\"), {MATCH_KEY_LENGTH})"
-
-
-def _key(value: str, looked_up: str) -> str:
-    """SQL for ``match_key(value)``: computed when it is all ASCII, else Python's, looked up."""
-    ascii_only = f"octet_length({value}) = length({value})"
-    return f"CASE WHEN {ascii_only} THEN {_ascii_key(value)} ELSE {looked_up} END"
-
-
-def _match_key(touchpoint: str, channel: str) -> str:
-    """SQL for ``response_match_key``: the touchpoint value's key, else the channel's."""
-    return (
-        f"coalesce(nullif({_key(touchpoint, 'tk.touchpoint_key')}, ''), "
-        f"{_key(channel, 'ck.channel_key')}, '')"
-    )
+# The fast path must key and match every value exactly as the row-by-row path does, or a file
+# would match one way on PostgreSQL and another on SQLite (or when it is re-imported row by
+# row). PostgreSQL's ``normalize(x, NFKC)`` and ``lower()`` follow the server's Unicode tables
+# and locale, not Python's (under some locales ``lower`` folds ASCII only, under others
+# differently from ``str.lower``), so the SQL does not compute keys at all: each slice's
+# distinct (touchpoint value, channel) pairs are read out — few, since these columns repeat —
+# keyed by Python's own ``match_key`` and resolved to touchpoints by ``touchpoint_keys``, and
+# that small table is joined back. Equal by construction, so this path never declines for a
+# value; and one join per row is cheaper than normalising every row's cells in SQL.
 
 
 def _keys_prepare(cursor, source: SurveySource, columns: dict[str, int], first: int, last: int):
-    """The slice's two small tables to match with (inside its transaction, after the
-    touchpoints are locked): what each key stands for, and the non-ASCII values' keys."""
-    cursor.execute("SELECT current_setting('server_encoding')")
-    if cursor.fetchone()[0] != "UTF8":
-        raise FastPathUnavailable("The database is not UTF-8: keys are matched row by row.")
-    cursor.execute(f"DROP TABLE IF EXISTS {KEYS}, {VALUE_KEYS}")
-    cursor.execute(
-        f"CREATE TEMPORARY TABLE {KEYS} (key text PRIMARY KEY, touchpoint_id bigint, "
-        "journey_id bigint) ON COMMIT DROP"
-    )
-    keys = touchpoint_keys(source)  # read first: no other query may run during a COPY
-    with cursor.cursor.copy(f"COPY {KEYS} (key, touchpoint_id, journey_id) FROM STDIN") as copy:
-        for key, (touchpoint_id, journey_id) in keys.items():
-            copy.write_row((key, touchpoint_id, journey_id))
-    cursor.execute(
-        f"CREATE TEMPORARY TABLE {VALUE_KEYS} (value text PRIMARY KEY, touchpoint_key text, "
-        "channel_key text) ON COMMIT DROP"
-    )
+    """The slice's table of what its rows named (inside its transaction, after the touchpoints
+    are locked): (touchpoint value, channel) as trimmed → match_key, touchpoint, journey."""
+    keys = touchpoint_keys(source)
     trimmed = _trimmed(columns)
     cursor.execute(
-        f"SELECT DISTINCT x.value FROM (SELECT {trimmed['touchpoint']} AS touchpoint, "
-        f"{trimmed['channel']} AS channel FROM {RAW} "
-        f"WHERE row_no BETWEEN {int(first)} AND {int(last)}) c, "
-        "LATERAL (VALUES (c.touchpoint), (c.channel)) AS x(value) "
-        "WHERE octet_length(x.value) <> length(x.value)"
+        f"SELECT DISTINCT {trimmed['touchpoint']}, {trimmed['channel']} FROM {RAW} "
+        f"WHERE row_no BETWEEN {int(first)} AND {int(last)}"
     )
-    values = [value for (value,) in cursor.fetchall()]
-    if values:
-        with cursor.cursor.copy(
-            f"COPY {VALUE_KEYS} (value, touchpoint_key, channel_key) FROM STDIN"
-        ) as copy:
-            for value in values:
-                # As the row-by-row path keys them: the channel is lower-cased first.
-                copy.write_row((value, match_key(value), match_key(value.lower())))
+    pairs = cursor.fetchall()
+    cursor.execute(f"DROP TABLE IF EXISTS {VALUE_KEYS}")
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE {VALUE_KEYS} (named_value text, named_channel text, "
+        "match_key text, touchpoint_id bigint, journey_id bigint, "
+        "PRIMARY KEY (named_value, named_channel)) "
+        "ON COMMIT DROP"
+    )
+    # No other query may run on this connection during the COPY: everything is read first.
+    with cursor.cursor.copy(
+        f"COPY {VALUE_KEYS} (named_value, named_channel, match_key, touchpoint_id, "
+        "journey_id) FROM STDIN"
+    ) as copy:
+        for touchpoint, channel in pairs:
+            # As the row-by-row path keys it: its channel is lower-cased first (rows.py).
+            key = response_match_key(touchpoint, channel.lower())
+            copy.write_row((touchpoint, channel, key, *keys.get(key, (None, None))))
+    cursor.execute(f"ANALYZE {VALUE_KEYS}")  # a temporary table has no statistics otherwise
 
 
 def _cells(columns: dict[str, int], first: int, last: int) -> str:
@@ -357,20 +317,21 @@ def _slice_sql(source: SurveySource, columns: dict[str, int], first: int, last: 
     # so that no cast is done twice.
     rows = f"""
         SELECT s.*, {_CONTENT_HASH} AS content_hash FROM (
-            SELECT v.*, coalesce(by_key.touchpoint_id, {rule_id}) AS touchpoint_id,
-                   coalesce(by_key.journey_id, {rule_journey}, %s::bigint) AS journey_id
+            SELECT v.*, coalesce(v.named_touchpoint_id, {rule_id}) AS touchpoint_id,
+                   coalesce(v.named_journey_id, {rule_journey}, %s::bigint) AS journey_id
             FROM (
                 SELECT row_no, response_id AS external_id,
                        submitted_at::timestamptz AS submitted_at, {_score("nps")} AS nps,
                        {_score("csat")} AS csat, {_score("ces")} AS ces, comment,
                        lower(channel) AS channel, touchpoint AS touchpoint_code,
-                       phase AS phase_name, {_match_key("c.touchpoint", "c.channel")} AS match_key
+                       phase AS phase_name, coalesce(named.match_key, '') AS match_key,
+                       named.touchpoint_id AS named_touchpoint_id,
+                       named.journey_id AS named_journey_id
                 FROM ({cells}) c
-                LEFT JOIN {VALUE_KEYS} tk ON tk.value = c.touchpoint
-                LEFT JOIN {VALUE_KEYS} ck ON ck.value = c.channel
+                LEFT JOIN {VALUE_KEYS} named
+                  ON named.named_value = c.touchpoint AND named.named_channel = c.channel
                 WHERE NOT ({refused}) OFFSET 0
             ) v
-            LEFT JOIN {KEYS} by_key ON by_key.key = v.match_key
             {rule_join}
             OFFSET 0
         ) s
