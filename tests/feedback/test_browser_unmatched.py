@@ -88,3 +88,52 @@ def test_an_editor_maps_an_unmatched_value_and_the_next_import_uses_it(
     import_file(page, export(tmp_path / "second.csv", [("b1", "111"), ("b2", "Walk-in")]), 1)
     expect(pill).to_have_text("n 5")
     expect(toolbar).to_have_text("Unmatched (0)")  # Walk-in is still ignored
+
+
+def test_a_viewer_reads_the_queue_and_sees_a_peer_s_mapping_arrive(
+    page_for, editor, viewer, five_phase_map, tmp_path
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from feedback import services
+    from tests.factories import SurveySourceFactory
+
+    touchpoint_services.touchpoint_create(
+        actor=editor,
+        journey_id=five_phase_map.journey.pk,
+        phase_id=five_phase_map.phases[1].pk,
+        name="Front desk",
+        code="desk",
+    )
+    source = SurveySourceFactory(journey=five_phase_map.journey, name="Ward survey")
+    body = export(tmp_path / "ward.csv", [("w1", "Reception"), ("w2", "reception ")]).read_bytes()
+    run = services.import_file_start(
+        actor=editor, source=source, upload=SimpleUploadedFile("ward.csv", body)
+    )
+    services.import_run_execute(run.pk)
+
+    watching = page_for(viewer)
+    watching.goto(f"/journeys/{five_phase_map.journey.pk}/")
+    watching.wait_for_selector("body[data-editor-ready=true]")
+    expect(watching.locator("[data-connection]")).to_have_attribute("data-status", "live")
+    toolbar = watching.locator('[data-action="unmatched"]')
+    expect(toolbar).to_have_text("Unmatched (2)")
+    toolbar.click()
+    group = watching.locator("[data-unmatched-panel] .unmatched-group")
+    expect(group).to_contain_text("“Reception”")
+    expect(group).to_contain_text("Ward survey")
+    expect(group.get_by_role("button")).to_have_count(0)  # reading only: no Map, no Ignore
+
+    mapping = page_for(editor)
+    mapping.goto(f"/journeys/{five_phase_map.journey.pk}/")
+    mapping.wait_for_selector("body[data-editor-ready=true]")
+    mapping.locator('[data-action="unmatched"]').click()
+    theirs = mapping.locator("[data-unmatched-panel] .unmatched-group")
+    theirs.get_by_role("combobox").select_option(label="Front desk")
+    theirs.get_by_role("button", name="Map").click()
+
+    # The viewer's page is told over the socket: its queue and count refresh by themselves.
+    expect(toolbar).to_have_text("Unmatched (0)")
+    expect(watching.locator("[data-unmatched-panel]")).to_contain_text(
+        "Every response matched a touchpoint."
+    )
