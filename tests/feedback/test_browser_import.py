@@ -78,7 +78,7 @@ def test_an_uploaded_survey_shows_nps_and_the_voc_emotion_on_the_map(
     expect(group).to_contain_text("“counter”")
     group.get_by_role("combobox").select_option(label="Online checkout")
     group.get_by_role("button", name="Map").click()
-    expect(queue).to_contain_text("Every response matched a touchpoint.")
+    expect(queue).to_contain_text("No unmatched responses to review.")
     expect(touchpoint.locator('[data-metric="nps"]')).to_have_text("NPS +51")  # 31 of 41 vs 10
 
     # The touchpoint's panel quotes what customers said (once the worker has scored them).

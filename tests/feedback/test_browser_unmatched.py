@@ -73,7 +73,7 @@ def test_an_editor_maps_an_unmatched_value_and_the_next_import_uses_it(
     # Ignored: gone from the queue and the count, listed again with "Show ignored".
     groups.filter(has_text="“Walk-in”").get_by_role("button", name="Ignore").click()
     expect(toolbar).to_have_text("Unmatched (0)")
-    expect(queue).to_contain_text("Every response matched a touchpoint.")
+    expect(queue).to_contain_text("No unmatched responses to review.")
     queue.get_by_label("Show ignored").check()
     expect(groups.filter(has_text="“Walk-in”")).to_contain_text("ignored")
     expect(groups.get_by_role("button", name="Un-ignore")).to_be_visible()
@@ -135,5 +135,5 @@ def test_a_viewer_reads_the_queue_and_sees_a_peer_s_mapping_arrive(
     # The viewer's page is told over the socket: its queue and count refresh by themselves.
     expect(toolbar).to_have_text("Unmatched (0)")
     expect(watching.locator("[data-unmatched-panel]")).to_contain_text(
-        "Every response matched a touchpoint."
+        "No unmatched responses to review."
     )

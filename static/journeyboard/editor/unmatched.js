@@ -66,7 +66,7 @@ export class UnmatchedPanel {
     const ignoredToggle = h("input", { type: "checkbox", checked: this.showIgnored, onchange: () => { this.showIgnored = ignoredToggle.checked; this.refresh(); } });
     const list = h("ul", { class: "unmatched-groups", "aria-label": "Unmatched responses by what they named" },
       this.groups.map((group) => this.groupItem(group)));
-    const empty = this.groups.length ? null : h("p", { class: "muted small", text: "Every response matched a touchpoint." });
+    const empty = this.groups.length ? null : h("p", { class: "muted small", text: "No unmatched responses to review." });
     this.root.replaceChildren(
       h("button", { type: "button", class: "close", "aria-label": "Close the unmatched responses", text: "×", onclick: () => this.close() }),
       h("h2", { text: "Unmatched responses" }),
@@ -74,7 +74,7 @@ export class UnmatchedPanel {
         ? "What responses named that no touchpoint claimed. Map a value to a touchpoint and it counts there — now and in every later import."
         : "What responses named that no touchpoint claimed." }),
       h("label", { class: "show-ignored" }, ignoredToggle, " Show ignored"),
-      empty, list);
+      ...(empty ? [empty] : []), list);
   }
 
   groupItem(group) {
