@@ -43,14 +43,20 @@ export class UnmatchedPanel {
 
   /** Read the queue again (after an import, a peer's change, a map or ignore of one's own). */
   refresh() {
-    // Calls that overlap share one request: an import's end and its frame often come together.
-    this.loading ??= request("GET", this.url).then((groups) => {
+    // Calls that overlap share one request (an import's end and its frame often come
+    // together); one for another view ("Show ignored" just changed) starts its own, and only
+    // the answer for the view now chosen is drawn.
+    const url = this.url;
+    if (this.loading && this.loadingUrl === url) return this.loading;
+    this.loadingUrl = url;
+    this.loading = request("GET", url).then((groups) => {
+      if (url !== this.url) return;
       this.groups = groups;
       this.showCount();
       if (!this.root.hidden) this.draw();
     }).catch((error) => {
       if (!this.root.hidden) this.notify(`The unmatched responses could not be loaded: ${error.message}`, "error");
-    }).finally(() => { this.loading = null; });
+    }).finally(() => { if (this.loadingUrl === url) this.loading = null; });
     return this.loading;
   }
 
