@@ -81,16 +81,11 @@ def journey_unmatched_groups(*, journey_id: int, ignored: bool = False) -> list[
             responses
         )
     for at, group in groups.items():
-        group["value"] = spellings[at].most_common(1)[0][0]
+        # The most frequent spelling; among equals, the first in code-point order (stable).
+        group["value"] = min(spellings[at].items(), key=lambda item: (-item[1], item[0]))[0]
     shown = [g for g in groups.values() if ignored or not g["ignored"]]
     shown.sort(key=lambda g: (-g["responses"], g["match_key"], g["source"]))
     return shown[:QUEUE_LIMIT]
-
-
-def journey_unmatched_count(*, journey_id: int) -> int:
-    """How many of the map's responses are unmatched, ignored groups left out (the toolbar's
-    count): one query."""
-    return sum(g["responses"] for g in journey_unmatched_groups(journey_id=journey_id))
 
 
 # --- Acting ----------------------------------------------------------------------------------
