@@ -9,6 +9,11 @@ from rest_framework.permissions import AllowAny
 from rest_framework.routers import DefaultRouter
 
 from config.api import api_not_found
+from feedback.api_unmatched import (
+    journey_unmatched,
+    journey_unmatched_ignore,
+    journey_unmatched_map,
+)
 from feedback.views import (
     ImportRunViewSet,
     SurveySourceViewSet,
@@ -84,6 +89,17 @@ urlpatterns = [
     path("api/", include(router.urls)),
     path("api/me/", MeView.as_view(), name="me"),
     path("api/journeys/<int:journey_id>/voc/", journey_voc, name="journey-voc"),
+    path("api/journeys/<int:journey_id>/unmatched/", journey_unmatched, name="journey-unmatched"),
+    path(
+        "api/journeys/<int:journey_id>/unmatched/map/",
+        journey_unmatched_map,
+        name="journey-unmatched-map",
+    ),
+    path(
+        "api/journeys/<int:journey_id>/unmatched/ignore/",
+        journey_unmatched_ignore,
+        name="journey-unmatched-ignore",
+    ),
     path(
         "api/journeys/<int:journey_id>/survey-template.csv",
         journey_survey_template,

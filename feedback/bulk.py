@@ -20,6 +20,7 @@ from typing import IO
 import psycopg
 from django.db import DatabaseError, DataError, IntegrityError, connection, transaction
 
+from feedback.matching import response_match_key, touchpoint_keys
 from feedback.models import MAPPED_FIELDS, ImportRowError, SurveyResponse, SurveySource
 from feedback.rows import LIMITS, REPORTED_LENGTH, SCALES, ReadSettings
 from feedback.writer import ChunkResult, parents_lock, quote, touchpoint_scope
@@ -28,6 +29,7 @@ from touchpoints.models import Touchpoint
 
 RAW = "feedback_raw_upload"
 TYPED = "feedback_typed_upload"
+VALUE_KEYS = "feedback_named_values"  # what a slice's rows named → match_key and touchpoint
 UNIQUE_KEY = "one_response_per_external_id"
 # ISO 8601 as the row-by-row path reads it: a date, optionally a time and a zone.
 DATE_START = r"^\d{4}-\d\d-\d\d([T ]\d\d:\d\d|$)"
@@ -188,9 +190,51 @@ def _rules(source: SurveySource) -> tuple[str, list, str, str]:
         f"AS r(ord, channel, phase, code) JOIN {tp} t ON t.code = r.code AND {scope} "
         "WHERE (r.channel IS NULL OR r.channel = v.channel) AND "
         "(r.phase IS NULL OR r.phase = lower(v.phase_name)) ORDER BY r.ord LIMIT 1) ru "
-        "ON by_code.id IS NULL"
+        "ON v.named_touchpoint_id IS NULL"
     )
     return join, params + scope_params, "ru.id", "ru.journey_id"
+
+
+# --- What a row named, as matching compares it (feedback.matching.match_key) ---------------
+#
+# The fast path must key and match every value exactly as the row-by-row path does, or a file
+# would match one way on PostgreSQL and another on SQLite (or when it is re-imported row by
+# row). PostgreSQL's ``normalize(x, NFKC)`` and ``lower()`` follow the server's Unicode tables
+# and locale, not Python's (under some locales ``lower`` folds ASCII only, under others
+# differently from ``str.lower``), so the SQL does not compute keys at all: each slice's
+# distinct (touchpoint value, channel) pairs are read out — few, since these columns repeat —
+# keyed by Python's own ``match_key`` and resolved to touchpoints by ``touchpoint_keys``, and
+# that small table is joined back. Equal by construction, so this path never declines for a
+# value; and one join per row is cheaper than normalising every row's cells in SQL.
+
+
+def _keys_prepare(cursor, source: SurveySource, columns: dict[str, int], first: int, last: int):
+    """The slice's table of what its rows named (inside its transaction, after the touchpoints
+    are locked): (touchpoint value, channel) as trimmed → match_key, touchpoint, journey."""
+    keys = touchpoint_keys(source)
+    trimmed = _trimmed(columns)
+    cursor.execute(
+        f"SELECT DISTINCT {trimmed['touchpoint']}, {trimmed['channel']} FROM {RAW} "
+        f"WHERE row_no BETWEEN {int(first)} AND {int(last)}"
+    )
+    pairs = cursor.fetchall()
+    cursor.execute(f"DROP TABLE IF EXISTS {VALUE_KEYS}")
+    cursor.execute(
+        f"CREATE TEMPORARY TABLE {VALUE_KEYS} (named_value text, named_channel text, "
+        "match_key text, touchpoint_id bigint, journey_id bigint, "
+        "PRIMARY KEY (named_value, named_channel)) "
+        "ON COMMIT DROP"
+    )
+    # No other query may run on this connection during the COPY: everything is read first.
+    with cursor.cursor.copy(
+        f"COPY {VALUE_KEYS} (named_value, named_channel, match_key, touchpoint_id, "
+        "journey_id) FROM STDIN"
+    ) as copy:
+        for touchpoint, channel in pairs:
+            # As the row-by-row path keys it: its channel is lower-cased first (rows.py).
+            key = response_match_key(touchpoint, channel.lower())
+            copy.write_row((touchpoint, channel, key, *keys.get(key, (None, None))))
+    cursor.execute(f"ANALYZE {VALUE_KEYS}")  # a temporary table has no statistics otherwise
 
 
 def _cells(columns: dict[str, int], first: int, last: int) -> str:
@@ -208,7 +252,10 @@ def _changed(responses: str) -> list[tuple[str, str]]:
     a person's match survives a re-import that cannot match."""
     columns = ("submitted_at", "nps", "csat", "ces", "comment", "channel", "touchpoint_code")
     return [
-        *((c, f"n.{c}") for c in (*columns, "phase_name", "content_hash", "journey_id")),
+        *(
+            (c, f"n.{c}")
+            for c in (*columns, "phase_name", "content_hash", "match_key", "journey_id")
+        ),
         ("last_run_id", "%s"),
         ("touchpoint_id", f"coalesce(n.touchpoint_id, {responses}.touchpoint_id)"),
         ("sentiment", "NULL"),
@@ -255,11 +302,13 @@ _CONTENT_HASH = (
 )
 _INSERTED_COLUMNS = (
     "source_id, last_run_id, external_id, journey_id, touchpoint_id, sentiment, "
-    "submitted_at, nps, csat, ces, comment, channel, touchpoint_code, phase_name, content_hash"
+    "submitted_at, nps, csat, ces, comment, channel, touchpoint_code, phase_name, content_hash, "
+    "match_key"
 )
 _INSERTED_VALUES = (
     "%s, %s, n.external_id, n.journey_id, n.touchpoint_id, NULL, n.submitted_at, n.nps, "
-    "n.csat, n.ces, n.comment, n.channel, n.touchpoint_code, n.phase_name, n.content_hash"
+    "n.csat, n.ces, n.comment, n.channel, n.touchpoint_code, n.phase_name, n.content_hash, "
+    "n.match_key"
 )
 # What was written, grouped by touchpoint: the counts without a million rows coming back.
 _TALLY = "SELECT touchpoint_id, count(*) FROM written GROUP BY touchpoint_id"
@@ -273,25 +322,27 @@ def _slice_sql(source: SurveySource, columns: dict[str, int], first: int, last: 
     nothing = f"{f['comment']} = '' AND {f['nps']} = '' AND {f['csat']} = '' AND {f['ces']} = ''"
     refused = f"({empty}) OR ({broken}) OR ({nothing})"
     cells = _cells(columns, first, last)
-    tp = quote(Touchpoint._meta.db_table)
-    scope, scope_params = touchpoint_scope(source, "by_code")
     rule_join, rule_params, rule_id, rule_journey = _rules(source)
     # Every good row of the upload, typed (a zone-less time is UTC: SET LOCAL TimeZone),
-    # matched and hashed; each level behind OFFSET 0 so that no cast is done twice.
+    # keyed, matched (what it named, then the rules) and hashed; each level behind OFFSET 0
+    # so that no cast is done twice.
     rows = f"""
         SELECT s.*, {_CONTENT_HASH} AS content_hash FROM (
-            SELECT v.*, coalesce(by_code.id, {rule_id}) AS touchpoint_id,
-                   coalesce(by_code.journey_id, {rule_journey}, %s::bigint) AS journey_id
+            SELECT v.*, coalesce(v.named_touchpoint_id, {rule_id}) AS touchpoint_id,
+                   coalesce(v.named_journey_id, {rule_journey}, %s::bigint) AS journey_id
             FROM (
                 SELECT row_no, response_id AS external_id,
                        submitted_at::timestamptz AS submitted_at, {_score("nps")} AS nps,
                        {_score("csat")} AS csat, {_score("ces")} AS ces, comment,
                        lower(channel) AS channel, touchpoint AS touchpoint_code,
-                       phase AS phase_name
-                FROM ({cells}) c WHERE NOT ({refused}) OFFSET 0
+                       phase AS phase_name, coalesce(named.match_key, '') AS match_key,
+                       named.touchpoint_id AS named_touchpoint_id,
+                       named.journey_id AS named_journey_id
+                FROM ({cells}) c
+                LEFT JOIN {VALUE_KEYS} named
+                  ON named.named_value = c.touchpoint AND named.named_channel = c.channel
+                WHERE NOT ({refused}) OFFSET 0
             ) v
-            LEFT JOIN {tp} by_code
-              ON v.touchpoint_code <> '' AND by_code.code = v.touchpoint_code AND {scope}
             {rule_join}
             OFFSET 0
         ) s
@@ -299,7 +350,7 @@ def _slice_sql(source: SurveySource, columns: dict[str, int], first: int, last: 
     return _SliceSql(
         cells=cells,
         rows=rows,
-        rows_params=[source.journey_id, *scope_params, *rule_params],
+        rows_params=[source.journey_id, *rule_params],
         checks=checks,
         empty=empty,
         broken=broken,
@@ -337,6 +388,7 @@ def slice_import(
             # touchpoints by nested loop (a million times a hundred comparisons).
             cursor.execute("SET LOCAL enable_nestloop = off")
             parents_lock(source)
+            _keys_prepare(cursor, source, columns, first, last)
             cursor.execute(f"SELECT 1 FROM {responses} WHERE source_id = %s LIMIT 1", [source.pk])
             fresh = cursor.fetchone() is None
             plain = None

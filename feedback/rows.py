@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from feedback.dates import date_read
 from feedback.exceptions import ImportRefused
-from feedback.matching import match_key
+from feedback.matching import match_key, response_match_key
 from feedback.models import MAPPED_FIELDS, REQUIRED_FIELDS
 from journeys.mapfile.spreadsheet_cells import cell_in
 
@@ -94,6 +94,11 @@ class CleanResponse:
     # Kept columns (column → text); None unless the source keeps some (not an empty dict
     # per row: a chunk holds thousands of responses in memory).
     attributes: Mapping[str, str] | None = None
+
+    @property
+    def match_key(self) -> str:
+        # What it named, as matching compares it (feedback.matching).
+        return response_match_key(self.touchpoint_code, self.channel)
 
     @property
     def content_hash(self) -> str:

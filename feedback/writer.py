@@ -11,6 +11,7 @@ from django.db import connection
 from django.db.models import Count, F, FloatField, Q, Sum
 from django.db.models.functions import Coalesce, TruncDate, TruncMonth
 
+from feedback.matching import touchpoint_keys
 from feedback.models import (
     ROLLUP_COUNTERS,
     MonthlyRollup,
@@ -34,6 +35,7 @@ _COLUMNS = (
     "phase_name",
     "content_hash",
     "attributes",  # kept columns, as JSON text in the staging table
+    "match_key",
 )
 
 
@@ -96,12 +98,17 @@ def _staging_prepare(cursor) -> None:
         "nps smallint, csat smallint, ces smallint, comment text NOT NULL, "
         "channel varchar(40) NOT NULL, touchpoint_code varchar(80) NOT NULL, "
         "phase_name varchar(120) NOT NULL, content_hash varchar(32) NOT NULL, "
-        "attributes text NOT NULL, touchpoint_id bigint, journey_id bigint)"
+        "attributes text NOT NULL, match_key varchar(80) NOT NULL, touchpoint_id bigint, "
+        "journey_id bigint)"
     )
     cursor.execute(f"DELETE FROM {STAGING}")
 
 
-def _staging_fill(cursor, responses: Iterable[CleanResponse]) -> None:
+def _staging_fill(
+    cursor, responses: Iterable[CleanResponse], keys: dict[str, tuple[int, int]]
+) -> None:
+    """The chunk into the staging table, each response matched by what it named (``keys``:
+    the source's value table, then codes, then names; the rules come after, in SQL)."""
     adapt = connection.ops.adapt_datetimefield_value
     rows = (
         (
@@ -116,29 +123,26 @@ def _staging_fill(cursor, responses: Iterable[CleanResponse]) -> None:
             r.phase_name,
             r.content_hash,
             json.dumps(r.attributes or {}, ensure_ascii=False),
+            r.match_key,
+            *keys.get(r.match_key, (None, None)),
         )
         for r in responses
     )
-    columns = ", ".join(_COLUMNS)
+    columns = ", ".join((*_COLUMNS, "touchpoint_id", "journey_id"))
     if connection.vendor == "postgresql":
         with cursor.cursor.copy(f"COPY {STAGING} ({columns}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
     else:
-        marks = ", ".join(["%s"] * len(_COLUMNS))
+        marks = ", ".join(["%s"] * (len(_COLUMNS) + 2))
         cursor.executemany(f"INSERT INTO {STAGING} ({columns}) VALUES ({marks})", list(rows))
 
 
 def _staging_match(cursor, source: SurveySource) -> None:
-    """Touchpoint by the code the response names, else by the source's rules, in order."""
+    """Responses that what they named did not match (``_staging_fill``): by the source's
+    channel/phase rules, in order."""
     tp = quote(Touchpoint._meta.db_table)
     scope, params = touchpoint_scope(source, "t")
-    cursor.execute(
-        f"UPDATE {STAGING} SET touchpoint_id = t.id, journey_id = t.journey_id FROM {tp} t "
-        f"WHERE t.code = {STAGING}.touchpoint_code AND {STAGING}.touchpoint_code <> '' "
-        f"AND {scope}",
-        params,
-    )
     for rule in source.matching_rules or []:
         conditions, rule_params = [], []
         if rule.get("channel"):
@@ -211,9 +215,10 @@ def responses_write(
     latest = {r.external_id: r for r in responses}
     duplicates = len(responses) - len(latest)
     parents_lock(source)
+    keys = touchpoint_keys(source)
     with connection.cursor() as cursor:
         _staging_prepare(cursor)
-        _staging_fill(cursor, latest.values())
+        _staging_fill(cursor, latest.values(), keys)
         _staging_match(cursor, source)
         result = _staging_compare(cursor, source)
         _staging_upsert(cursor, source, run_id)
@@ -232,6 +237,17 @@ def rollups_rebuild(touchpoint_ids: Iterable[int]) -> None:
     ids = sorted(set(touchpoint_ids))
     if not ids:
         return
+    # Two recounts of one touchpoint at once (the sentiment task after an import, and a person
+    # mapping unmatched responses onto it) would each count what it saw before the other
+    # committed, and the later commit would publish the older numbers. Locked in id order,
+    # the second waits and then counts what the first wrote. FOR NO KEY UPDATE does not
+    # conflict with the FOR KEY SHARE an import holds on its touchpoints.
+    list(
+        Touchpoint.objects.select_for_update(of=("self",), no_key=True)
+        .filter(pk__in=ids)
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
     ResponseRollup.objects.filter(touchpoint_id__in=ids).delete()
     sums = (
         SurveyResponse.objects.filter(touchpoint_id__in=ids)

@@ -288,6 +288,24 @@ ENDPOINTS = [
     ("import draft preview", "get", "/api/import-runs/{draft_run}/preview/", None, "write", 200),
     ("import draft dry run", "post", "/api/import-runs/{draft_run}/dry-run/", None, "write", 202),
     ("import draft start", "post", "/api/import-runs/{draft_run}/start/", None, "write", 202),
+    # The unmatched queue: read like the map's metrics, changed by its editors.
+    ("unmatched queue", "get", "/api/journeys/{journey}/unmatched/", None, "read", 200),
+    (
+        "unmatched map",
+        "post",
+        "/api/journeys/{journey}/unmatched/map/",
+        {"source": "{survey_source}", "match_key": "111", "touchpoint": "{touchpoint}"},
+        "write",
+        200,
+    ),
+    (
+        "unmatched ignore",
+        "post",
+        "/api/journeys/{journey}/unmatched/ignore/",
+        {"source": "{survey_source}", "match_key": "111", "ignored": True},
+        "write",
+        200,
+    ),
     # For signed-in users unless JOURNEYBOARD_API_DOCS_PUBLIC; the docs page sends a browser
     # that is not signed in to the sign-in page.
     ("schema", "get", "/api/schema/", None, "list", 200),

@@ -75,12 +75,14 @@ def test_an_uploaded_survey_shows_nps_and_the_voc_emotion_on_the_map(
     expect(voc).to_have_attribute("data-voc-score", str(expected))
     expect(voc).to_have_attribute("data-n", "40")
 
-    # The unmatched response is listed by the code it named; mapped, it counts.
-    group = panel.locator(".unmatched-group")
-    expect(group).to_contain_text("1 × code “counter”")
+    # The unmatched response is listed in the map's queue by what it named; mapped, it counts.
+    panel.get_by_role("button", name="Review the 1 unmatched responses").click()
+    queue = page.locator("[data-unmatched-panel]")
+    group = queue.locator(".unmatched-group")
+    expect(group).to_contain_text("“counter”")
     group.get_by_role("combobox").select_option(label="Online checkout")
     group.get_by_role("button", name="Map").click()
-    expect(group).to_have_text("1 mapped")
+    expect(queue).to_contain_text("No unmatched responses to review.")
     expect(touchpoint.locator('[data-metric="nps"]')).to_have_text("NPS +51")  # 31 of 41 vs 10
 
     # The touchpoint's panel quotes what customers said (once the worker has scored them).

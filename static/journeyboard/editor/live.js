@@ -6,7 +6,7 @@ import { LiveSocket } from "../live/socket.js";
 import { applyEvent } from "./events.js";
 
 export class Live {
-  constructor({ journeyId, store, onStatus, onPresence, onGone, onImport, onShareLinks, onApplied, url }) {
+  constructor({ journeyId, store, onStatus, onPresence, onGone, onImport, onUnmatched, onShareLinks, onApplied, url }) {
     this.store = store;
     this.onPresence = onPresence;
     this.roster = new Roster();
@@ -43,6 +43,7 @@ export class Live {
           this.showPresence();
         },
         import: (frame) => onImport?.(frame.run),
+        unmatched: (frame) => onUnmatched?.(frame),
         // The user's rights on this map changed (a role given or taken): the page is drawn
         // again as they now are, with or without its edit controls.
         access: () => location.reload(),

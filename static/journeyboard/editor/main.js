@@ -10,6 +10,7 @@ import { Panels } from "./panels.js";
 import { Presentation } from "./present.js";
 import { SharePanel } from "./share.js";
 import { MapStore } from "./store.js";
+import { UnmatchedPanel } from "./unmatched.js";
 import { SurveyImport } from "./voc.js";
 import { connectorImportFrame } from "./connectors.js";
 
@@ -119,8 +120,47 @@ function markPresence() {
   }
 }
 
-// Survey imports (editors): a panel with the live progress bar of the run.
+// The metrics of the map's touchpoints, fetched again (after an import, or a mapping of
+// unmatched responses). The voc_updated event normally brings these; without Redis the worker
+// cannot reach this server's sockets, so ask for what was missed (emotions) and fetch them.
+// The voc_updated event normally brings these. Without Redis the worker cannot reach this
+// server's sockets, so ask for what was missed (emotions) and fetch the metrics of the window
+// shown.
+async function vocRefresh() {
+  live.catchUp();
+  const shown = store.voc?.window;
+  const days = new URLSearchParams();
+  if (shown?.since) days.set("since", shown.since);
+  if (shown?.until) days.set("until", shown.until);
+  const response = await fetch(`/api/journeys/${data.map.id}/voc/?${days}`, { credentials: "same-origin" });
+  if (response.ok) store.setVoc(await response.json());
+}
+
+// The unmatched queue (everyone on the team reads it; editors map and ignore): a permanent
+// toolbar control with its count, opening a side panel.
 const importPanel = document.querySelector("[data-import-panel]");
+const unmatchedRoot = document.querySelector("[data-unmatched-panel]");
+const unmatched = unmatchedRoot ? new UnmatchedPanel({
+  root: unmatchedRoot,
+  button: document.querySelector('[data-action="unmatched"]'),
+  journeyId: data.map.id,
+  store,
+  canEdit: data.canEdit,
+  notify,
+  onMapped: vocRefresh,
+  onOpen: () => {
+    if (panels.current) panels.close();
+    if (importPanel) importPanel.hidden = true;
+  },
+}) : null;
+unmatched?.refresh();
+document.querySelector('[data-action="unmatched"]')?.addEventListener("click", () => unmatched.toggle());
+// The import panel's "review the unmatched responses" link opens it.
+document.addEventListener("click", (event) => {
+  if (unmatched && event.target.closest?.('[data-action="unmatched-open"]')) unmatched.open();
+});
+
+// Survey imports (editors): a panel with the live progress bar of the run.
 let surveyImport = null;
 if (data.canEdit && importPanel) {
   surveyImport = new SurveyImport({
@@ -130,20 +170,14 @@ if (data.canEdit && importPanel) {
     store,
     notify,
     onFinished: async () => {
-      // The voc_updated event normally brings these. Without Redis the worker cannot reach this
-      // server's sockets, so ask for what was missed (emotions) and fetch the metrics.
-      live.catchUp();
-      const shown = store.voc?.window;
-      const days = new URLSearchParams();
-      if (shown?.since) days.set("since", shown.since);
-      if (shown?.until) days.set("until", shown.until);
-      const response = await fetch(`/api/journeys/${data.map.id}/voc/?${days}`, { credentials: "same-origin" });
-      if (response.ok) store.setVoc(await response.json());
+      unmatched?.refresh();
+      await vocRefresh();
     },
   });
   surveyImport.draw();
   document.querySelector('[data-action="survey-data"]')?.addEventListener("click", () => {
     importPanel.hidden = !importPanel.hidden;
+    if (unmatchedRoot) unmatchedRoot.hidden = true;
     if (!importPanel.hidden) importPanel.querySelector("select, input")?.focus();
   });
 }
@@ -156,7 +190,13 @@ document.querySelector('[data-action="present"]')?.addEventListener("click", () 
 
 const live = new Live({
   url: data.liveUrl,
-  onImport: (run) => { surveyImport?.update(run); connectorImportFrame(run); },
+  onImport: (run) => {
+    surveyImport?.update(run);
+    connectorImportFrame(run);
+    if (run.state === "succeeded") unmatched?.refresh(); // a peer's import ended
+  },
+  // A peer mapped or ignored a group: the queue and its count (metrics come as voc_updated).
+  onUnmatched: () => unmatched?.refresh(),
   onShareLinks: () => sharePanel?.changed(),
   journeyId: data.map.id,
   store,

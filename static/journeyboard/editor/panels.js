@@ -33,7 +33,8 @@ export class Panels {
 
   open(kind, id) {
     this.current = { kind, id };
-    document.querySelector("[data-import-panel]")?.setAttribute("hidden", ""); // one panel at a time
+    // One panel at a time.
+    for (const other of document.querySelectorAll("[data-import-panel], [data-unmatched-panel]")) other.hidden = true;
     this.draw();
     this.side.hidden = false;
     this.side.querySelector("input, select, textarea, button.close")?.focus();

@@ -135,29 +135,10 @@ export class SurveyImport {
     this.status.replaceChildren(...children);
   }
 
-  /** Responses no touchpoint claimed, by what they named: a person maps each group. */
-  async drawUnmatched(sourceId) {
-    const groups = await request("GET", `/api/survey-sources/${sourceId}/unmatched/`);
-    const touchpoints = [...this.store.items.touchpoint.values()];
-    const section = h("section", { class: "unmatched", "aria-label": "Unmatched responses" },
-      h("h3", { text: "Unmatched responses" }),
-      h("p", { class: "muted small", text: "Map them to a touchpoint and they count in its metrics." }));
-    for (const group of groups) {
-      const named = [group.touchpoint_code && `code “${group.touchpoint_code}”`, group.channel && `channel ${group.channel}`, group.phase_name && `phase ${group.phase_name}`].filter(Boolean).join(", ") || "nothing named";
-      const choice = h("select", { "aria-label": `Touchpoint for ${named}` },
-        touchpoints.map((t) => h("option", { value: t.id, text: t.name })));
-      const row = h("div", { class: "unmatched-group" },
-        h("span", { text: `${group.responses} × ${named}` }), choice,
-        h("button", { type: "button", text: "Map", onclick: async () => {
-          try {
-            const { mapped } = await request("POST", `/api/survey-sources/${sourceId}/unmatched/assign/`, { ...group, touchpoint: Number(choice.value) });
-            row.replaceChildren(h("span", { text: `${mapped} mapped` }));
-            this.onFinished?.();
-          } catch (error) { this.notify(error.message, "error"); }
-        } }));
-      section.append(row);
-    }
-    this.status.after(section);
+  /** Responses no touchpoint claimed: a link to the map's unmatched queue (unmatched.js). */
+  drawUnmatched() {
+    this.status.after(h("p", { class: "unmatched-link" },
+      h("button", { type: "button", class: "link", dataset: { action: "unmatched-open" }, text: `Review the ${this.run.unmatched} unmatched responses` })));
   }
 }
 
