@@ -35,6 +35,8 @@ def _shown(value: Any) -> str:
 def preview_mapping(header: list[str], saved: dict[str, str]) -> dict[str, str]:
     """The source's saved mapping where its columns are in this file, else guesses by name."""
     kept = {field: column for field, column in (saved or {}).items() if column in header}
+    # The fields the source was told not to read stay unread, rather than guessed again.
+    kept |= {field: None for field, column in (saved or {}).items() if column is None and kept}
     return kept or mapping_guess(header)
 
 

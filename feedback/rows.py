@@ -183,15 +183,22 @@ def mapping_guess(header: list[str]) -> dict[str, str]:
     return mapping
 
 
-def header_check(header: list[str], mapping: Mapping[str, str]) -> dict[str, int]:
+def column_of(mapping: Mapping[str, str | None], field: str) -> str | None:
+    """The column (or record key) a field is read from: the mapping's, else the column named
+    like the field; None when the mapping says the field is not read (the wizard's "ignore" of
+    a column that happens to be called ``nps``)."""
+    return mapping.get(field, field)
+
+
+def header_check(header: list[str], mapping: Mapping[str, str | None]) -> dict[str, int]:
     """Column index of every mapped field; refuses the file when required columns are missing."""
     index = {name: i for i, name in enumerate(header)}
     missing = [
-        f"{field} (column “{mapping.get(field, field)}”)"
+        f"{field} (column “{column_of(mapping, field) or 'none chosen'}”)"
         for field in REQUIRED_FIELDS
-        if mapping.get(field, field) not in index
+        if column_of(mapping, field) not in index
     ]
-    if not any(mapping.get(f, f) in index for f in ("nps", "csat", "ces", "comment")):
+    if not any(column_of(mapping, f) in index for f in ("nps", "csat", "ces", "comment")):
         missing.append("at least one of nps, csat, ces or comment")
     if missing:
         raise ImportRefused(
@@ -201,9 +208,9 @@ def header_check(header: list[str], mapping: Mapping[str, str]) -> dict[str, int
             columns=header,
         )
     return {
-        field: index[mapping.get(field, field)]
+        field: index[column_of(mapping, field)]
         for field in MAPPED_FIELDS
-        if mapping.get(field, field) in index
+        if column_of(mapping, field) in index
     }
 
 
@@ -249,11 +256,14 @@ def _cell(value: Any) -> Any:
     return cell_in(value.strip()) if isinstance(value, str) else value
 
 
-def record_getter(mapping: Mapping[str, str]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+def record_getter(
+    mapping: Mapping[str, str | None],
+) -> Callable[[dict[str, Any]], dict[str, Any]]:
     """Turns a survey platform's record (answers by question) into our fields."""
+    keys = {name: column_of(mapping, name) for name in MAPPED_FIELDS}
 
     def get(record: dict[str, Any]) -> dict[str, Any]:
-        return {name: record.get(mapping.get(name, name)) for name in MAPPED_FIELDS}
+        return {name: None if key is None else record.get(key) for name, key in keys.items()}
 
     return get
 

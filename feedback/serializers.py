@@ -99,8 +99,10 @@ class SurveySourceSerializer(serializers.ModelSerializer):
                 f"Unknown fields {', '.join(sorted(unknown))}; "
                 f"map any of {', '.join(MAPPED_FIELDS)}."
             )
-        if not all(isinstance(v, str) and v for v in mapping.values()):
-            raise serializers.ValidationError("Each field maps to a column name.")
+        if not all(v is None or (isinstance(v, str) and v) for v in mapping.values()):
+            raise serializers.ValidationError(
+                "Each field maps to a column name, or to null: not read."
+            )
         return mapping
 
     def validate_import_settings(self, saved: Any) -> dict:
@@ -314,7 +316,7 @@ class ImportPreviewSerializer(serializers.Serializer):
     columns = serializers.ListField(child=serializers.CharField(allow_blank=True))
     rows = serializers.ListField(child=serializers.ListField(child=serializers.CharField()))
     sheet_rows = serializers.ListField(child=serializers.IntegerField())
-    mapping = serializers.DictField(child=serializers.CharField())
+    mapping = serializers.DictField(child=serializers.CharField(allow_null=True))
     settings = serializers.DictField()
     dates = DateDetectionSerializer()
     values = serializers.DictField(child=serializers.ListField(child=serializers.JSONField()))

@@ -26,6 +26,7 @@ from feedback.rows import (
     ReadSettings,
     RowError,
     attributes_getter,
+    column_of,
     default_mapping,
     header_check,
     record_attributes,
@@ -315,7 +316,7 @@ def import_dry_run_stop(run_id: int, *, reason: str) -> ImportRun | None:
 
 def _dry_run_outcome(run: ImportRun, state: str, error: str) -> dict[str, Any]:
     """What a dry run found (read inside its transaction, before the rollback)."""
-    from django.db.models import Count, Value
+    from django.db.models import Count, Min, Value
     from django.db.models.functions import Coalesce, NullIf
 
     fresh = ImportRun.objects.get(pk=run.pk)
@@ -333,10 +334,14 @@ def _dry_run_outcome(run: ImportRun, state: str, error: str) -> dict[str, Any]:
     ]
     unmatched = (
         SurveyResponse.objects.filter(source_id=run.source_id, last_run_id=run.pk, touchpoint=None)
-        .annotate(named=Coalesce(NullIf("touchpoint_code", Value("")), "channel"))
-        .values("named")
-        .annotate(n=Count("id"))
-        .order_by("-n", "named")[:DRY_RUN_VALUES]
+        # Grouped as the unmatched queue groups them (one value however it was spelt), and
+        # shown as one of its spellings.
+        .values("match_key")
+        .annotate(
+            n=Count("id"),
+            named=Min(Coalesce(NullIf("touchpoint_code", Value("")), "channel")),
+        )
+        .order_by("-n", "match_key")[:DRY_RUN_VALUES]
     )
     return {
         "state": "done" if state == ImportRun.State.SUCCEEDED else "failed",
@@ -415,7 +420,7 @@ def _file_settings(source: SurveySource, path: Path, name: str, header: list[str
         return ReadSettings.of(saved)
     from feedback.readers import table_sample
 
-    column = (source.field_mapping or default_mapping(header)).get("submitted_at", "submitted_at")
+    column = column_of(source.field_mapping or default_mapping(header), "submitted_at")
     sample_header, rows = table_sample(path, name, DATE_SAMPLE_ROWS)
     index = sample_header.index(column) if column in sample_header else None
     dates = [cells[index] for cells in rows if index is not None and index < len(cells)]

@@ -683,3 +683,31 @@ def test_a_dry_run_tells_the_map_once_with_its_outcome_only(
 
 async def _receive(layer, channel: str) -> dict:
     return await asyncio.wait_for(layer.receive(channel), 10)
+
+
+def test_a_column_the_wizard_was_told_to_ignore_is_not_read_even_when_named_like_a_field(
+    survey_map, editor, client_for
+):
+    # An export whose "nps" column is a different question (asked 1–5): the analyst ignores it.
+    client = client_for(editor)
+    data = ("Comment ID,Date,nps,Satisfaction\nc1,2024-05-01,4,5\nc2,2024-05-02,2,4\n").encode()
+    draft = _draft(client, survey_map.source, data, "export.csv")
+    _save(
+        client,
+        survey_map.source,
+        field_mapping={
+            "response_id": "Comment ID",
+            "submitted_at": "Date",
+            "csat": "Satisfaction",
+            "nps": None,
+        },
+    )
+
+    run = _start(client, draft["id"])
+
+    assert (run.read, run.imported, run.failed) == (2, 2, 0)
+    stored = SurveyResponse.objects.filter(source=survey_map.source)
+    assert sorted(stored.values_list("nps", "csat")) == [(None, 4), (None, 5)]
+    # The next upload's preview keeps it unread rather than guessing it again.
+    preview = _draft(client, survey_map.source, data, "export.csv")["preview"]
+    assert preview["mapping"]["nps"] is None

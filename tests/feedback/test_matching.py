@@ -151,7 +151,7 @@ def test_the_migration_fills_what_stored_responses_named(trust_map):
             touchpoint_code=code,
             channel=channel,
         )
-    migration = importlib.import_module("feedback.migrations.0007_response_match_key_filled")
+    migration = importlib.import_module("feedback.migrations.0009_response_match_key_filled")
     migration.BATCH = 2  # more than one batch
 
     class Editor:  # what RunPython hands over

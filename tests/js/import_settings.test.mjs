@@ -31,7 +31,11 @@ test("columns start from the mapping and kept columns; a field chosen twice is p
   choices.set("Q1", KEEP);
   assert.deepEqual(duplicateFields(choices), []);
   assert.deepEqual(mappingFrom(choices), {
-    fieldMapping: { response_id: "Comment ID", submitted_at: "Date", csat: "Q2" },
+    // Every field not chosen is sent as null ("not read"), not left for the server to guess.
+    fieldMapping: {
+      response_id: "Comment ID", submitted_at: "Date", nps: null, csat: "Q2", ces: null,
+      comment: null, channel: null, touchpoint: null, phase: null,
+    },
     attributeColumns: ["Trust", "Q1"],
   });
   assert.deepEqual(missingFields(choices), []);

@@ -69,9 +69,13 @@ export function duplicateFields(choices) {
   return [...seen].filter(([, columns]) => columns.length > 1).map(([field, columns]) => ({ field, columns }));
 }
 
-/** The source's ``field_mapping`` (field → column) and kept columns from the choices. */
+/**
+ * The source's ``field_mapping`` (field → column) and kept columns from the choices. A field
+ * no column was chosen for maps to null ("not read"): the server would otherwise read a column
+ * named like the field, such as an ignored column called "nps".
+ */
 export function mappingFrom(choices) {
-  const fieldMapping = {};
+  const fieldMapping = Object.fromEntries(FIELDS.map(([field]) => [field, null]));
   const attributeColumns = [];
   for (const [column, choice] of choices) {
     if (choice === KEEP) attributeColumns.push(column);

@@ -159,7 +159,7 @@ export class ImportWizard {
   /** The saved mapping fits this file: every column it names is here. */
   savedMappingFits() {
     const mapping = this.source?.field_mapping || {};
-    const columns = Object.values(mapping);
+    const columns = Object.values(mapping).filter((column) => column !== null);
     return columns.length > 0 && columns.every((column) => this.preview.columns.includes(column));
   }
 
