@@ -690,7 +690,7 @@ def test_a_column_the_wizard_was_told_to_ignore_is_not_read_even_when_named_like
 ):
     # An export whose "nps" column is a different question (asked 1–5): the analyst ignores it.
     client = client_for(editor)
-    data = ("Comment ID,Date,nps,Satisfaction\nc1,2024-05-01,4,5\nc2,2024-05-02,2,4\n").encode()
+    data = b"Comment ID,Date,nps,Satisfaction\nc1,2024-05-01,4,5\nc2,2024-05-02,2,4\n"
     draft = _draft(client, survey_map.source, data, "export.csv")
     _save(
         client,
