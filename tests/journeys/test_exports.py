@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -297,7 +298,7 @@ def test_the_slides_are_an_overview_then_one_per_phase(client_for, rich_map, vie
 def test_the_mermaid_journey_for_a_small_map(db):
     document = {
         "journey": {"title": "Call: support; #1"},
-        "persona": {"name": "Pat"},
+        "persona": {"name": "Pat: caller, 40"},
         "phases": [{"key": "P1", "name": "Ask"}, {"key": "P2", "name": "Wait: forever"}],
         "lanes": [
             {"key": "L1", "name": "Actions", "kind": "actions"},
@@ -307,7 +308,8 @@ def test_the_mermaid_journey_for_a_small_map(db):
         "cards": [
             {"phase": "P1", "lane": "L1", "text": "Calls at 9:00\nand waits"},
             {"phase": "P1", "lane": "L3", "text": "Not a task"},
-            {"phase": "P2", "lane": "L1", "text": "Hangs up %% angry"},
+            {"phase": "P2", "lane": "L1", "text": "Hangs up %% angry, 100% sure"},
+            {"phase": "P2", "lane": "L1", "text": "Section 2 of the form"},
         ],
         "touchpoints": [{"key": "T1", "phase": "P1", "lane": "L2", "name": "Hotline"}],
         "emotions": [
@@ -316,15 +318,58 @@ def test_the_mermaid_journey_for_a_small_map(db):
         ],
         "opportunities": [],
     }
+    # The title keeps its colon as written (Mermaid's title runs to the end of the line, but
+    # for "#" and ";"); where ":" separates a task from its score, it is the entity #58;.
     assert map_mermaid(document).decode() == (
         "journey\n"
-        "  title Call： support； ＃1\n"
+        "  title Call: support#59; #35;1\n"
         "  section Ask\n"
-        "    Calls at 9：00 and waits: 1: Pat\n"
-        "    Hotline: 1: Pat\n"
-        "  section Wait： forever\n"
-        "    Hangs up ％％ angry: 3: Pat\n"
+        "    Calls at 9#58;00 and waits: 1: Pat#58; caller#44; 40\n"
+        "    Hotline: 1: Pat#58; caller#44; 40\n"
+        "  section Wait#58; forever\n"
+        "    Hangs up #37;#37; angry, 100% sure: 3: Pat#58; caller#44; 40\n"
+        "    #83;ection 2 of the form: 3: Pat#58; caller#44; 40\n"
     )
+
+
+def _mermaid_journey_read(text: str) -> dict:
+    """The diagram as Mermaid reads it: its journey lexer's rules (title to the end of the line
+    but for "#" and ";"; names up to ":", "#" or ";"; comments from "#" or "%%"), then its
+    entity codes drawn as the characters they stand for."""
+    decoded = re.compile(r"#(\d+);")
+
+    def shown(value: str) -> str:
+        return decoded.sub(lambda m: chr(int(m[1])), value).strip()
+
+    read: dict = {"title": None, "sections": []}
+    lines = text.splitlines()
+    assert lines[0] == "journey"
+    for line in lines[1:]:
+        line = line.strip()
+        if re.match(r"(?i)title\s", line):
+            assert re.fullmatch(r"(?i)title\s[^#\n;]+", line), line
+            read["title"] = shown(line[6:])
+        elif re.match(r"(?i)section\s", line):
+            assert re.fullmatch(r"(?i)section\s[^#:\n;]+", line), line
+            read["sections"].append((shown(line[8:]), []))
+        else:
+            assert not re.match(r"(?i)journey|%%|#(?!\d+;)", line), line
+            task = re.fullmatch(r"([^#:\n;]+)(:[^#\n;]+)", decoded.sub("_", line))
+            assert task, line
+            name, score, actors = line.split(": ")
+            read["sections"][-1][1].append((shown(name), int(score), shown(actors)))
+    return read
+
+
+def test_a_mermaid_export_reads_back_as_what_people_wrote(client_for, rich_map, editor, viewer):
+    rich_map.add_card(editor, "Checks: price; #1 brand, 50%% off", phase=rich_map.phases[1])
+    text = export(client_for(viewer), rich_map.journey, "mermaid").content.decode()
+    read = _mermaid_journey_read(text)
+    assert read["title"] == "Buying a bike: online"
+    sections = dict(read["sections"])
+    assert list(sections) == [p.name for p in rich_map.phases]
+    assert ("Asks a friend: which bike?", 4, "Sam the commuter") in sections["Awareness"]
+    assert ("Checks: price; #1 brand, 50%% off", 2, "Sam the commuter") in sections["Consideration"]
 
 
 @pytest.mark.parametrize("fmt", ["svg", "pptx", "xlsx", "pdf"])
