@@ -244,8 +244,15 @@ def test_the_svg_draws_the_map_with_every_text_escaped(client_for, rich_map, vie
     assert voc.get("stroke-dasharray") and len(voc.get("points").split()) == 1
 
 
-@pytest.mark.parametrize(("phases", "lanes", "pages"), [(5, 6, 2), (4, 8, 1), (9, 10, 6)])
-def test_the_pdf_page_count_follows_the_map_shape(client_for, viewer, phases, lanes, pages):
+@pytest.mark.parametrize(
+    ("phases", "lanes", "pages", "first_page_phases"),
+    [(5, 6, 1, 5), (6, 8, 1, 6), (4, 8, 1, 4), (9, 8, 2, 5), (9, 10, 4, 5), (13, 3, 3, 5)],
+)
+def test_the_pdf_page_count_follows_the_map_shape(
+    client_for, viewer, phases, lanes, pages, first_page_phases
+):
+    """Up to six phases fit one landscape page; a wider map splits evenly (9 → 5 + 4), so no
+    page carries a lone phase."""
     journey = JourneyFactory(title="Wide map")
     phase_objs = PhaseFactory.create_batch(phases, journey=journey)
     lane_objs = LaneFactory.create_batch(lanes, journey=journey)
@@ -256,8 +263,14 @@ def test_the_pdf_page_count_follows_the_map_shape(client_for, viewer, phases, la
     for page in reader.pages:
         width, height = page.mediabox.width, page.mediabox.height
         assert width > height  # landscape
+    first = reader.pages[0].extract_text()
     assert f"page {pages} of {pages}" in reader.pages[-1].extract_text()
-    assert "more lines" in reader.pages[0].extract_text()  # 60 cards do not fit one cell
+    assert f"Phases: {phase_objs[0].name} – {phase_objs[first_page_phases - 1].name}" in first
+    assert phase_objs[first_page_phases - 1].name in first
+    if first_page_phases < phases:
+        assert phase_objs[first_page_phases].name not in first
+    assert "more lines" in first  # 60 cards do not fit one cell
+    assert "Customers' (VoC, from survey data)" in first  # the legend, on every page
 
 
 def test_the_pdf_shows_the_title_persona_and_cells(client_for, rich_map, viewer):
@@ -265,7 +278,11 @@ def test_the_pdf_shows_the_title_persona_and_cells(client_for, rich_map, viewer)
     first = reader.pages[0].extract_text()
     assert "Buying a bike: online" in first and "Persona: Sam the commuter" in first
     assert "• Sees an advert on Instagram" in first and "Confused (-2)" in first
-    assert "page 1 of 2" in first and "Services" in reader.pages[1].extract_text()
+    # Five phases on one page, with the legend and the survey numbers the map shows.
+    assert len(reader.pages) == 1 and "page 1 of 1" in first and "Services" in first
+    assert "Team's view of the emotion" in first
+    assert "★ Instagram ad" in first and "NPS 40 · CSAT" in first and "n=10" in first
+    assert "VoC: (-3)" in first
 
 
 def test_the_slides_are_an_overview_then_one_per_phase(client_for, rich_map, viewer):
