@@ -191,7 +191,15 @@ def test_the_xlsx_opens_with_the_grid_styled_and_the_details_on_their_own_sheets
 ):
     response = export(client_for(viewer), rich_map.journey, "xlsx")
     workbook = load_workbook(io.BytesIO(response.content))
-    assert workbook.sheetnames == ["Map", "Touchpoints", "Opportunities"]
+    assert workbook.sheetnames == ["Map", "Touchpoints", "Opportunities", "About"]
+    about = list(workbook["About"].iter_rows(values_only=True))
+    assert about[:4] == [
+        ("Title", "Buying a bike: online"),
+        ("Description", None),  # nothing written yet: an empty cell
+        ("Scenario", "Sam wants a bike for the daily commute."),
+        ("Persona", "Sam the commuter"),
+    ]
+    assert workbook["About"]["A1"].font.bold and workbook["About"]["B3"].alignment.wrap_text
     assert workbook.properties.title == "Buying a bike: online"
     sheet = workbook["Map"]
     assert sheet["B1"].value == "Awareness" and sheet["A2"].value == "Actions"
