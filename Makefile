@@ -43,8 +43,7 @@ system-deps:
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py collectstatic --noinput --verbosity 0
-	$(BIN)/python manage.py seed_demo
-	@echo "Journeyboard on http://$(HOST):$(PORT)/  (admin: /admin/, API docs: /api/docs/)"
+	$(BIN)/python manage.py seed_demo --base-url http://$(HOST):$(PORT)
 	@# The Celery worker (with beat) runs beside the ASGI server and stops with it.
 	@trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/celery -A config worker --beat --pool=solo --loglevel=warning \

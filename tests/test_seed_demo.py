@@ -1,8 +1,13 @@
 """`manage.py seed_demo` fills the example map once, and again changes nothing."""
 
+import shutil
+import subprocess
+from pathlib import Path
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.shortcuts import resolve_url
 
 from journeys.management.commands.seed_demo import EXAMPLE_TITLE
 from journeys.models import Card, Emotion, Journey, Opportunity
@@ -66,3 +71,44 @@ def test_seed_demo_twice_changes_nothing():
     call_command("seed_demo")
     assert (Journey.objects.count(), Card.objects.count(), Persona.objects.count()) == counts
     assert get_user_model().objects.count() == 3
+
+
+def test_seed_demo_sends_people_to_the_sign_in_page_first_and_the_admin_second(settings):
+    """A CX team member starts at the app's sign-in page, with the demo accounts printed beside
+    it; the Django admin is a secondary line, for admins."""
+    from io import StringIO
+
+    out = StringIO()
+    call_command("seed_demo", base_url="http://journeys.example:8123/", stdout=out)
+    lines = out.getvalue().splitlines()
+    login = resolve_url(settings.LOGIN_URL)
+    assert login == "/accounts/login/"
+    sign_in = next(i for i, line in enumerate(lines) if login in line)
+    assert lines[sign_in] == (
+        "Sign in to Journeyboard at http://journeys.example:8123/accounts/login/ as:"
+    )
+    assert lines[sign_in + 1 : sign_in + 4] == [
+        f"  admin   admin / {settings.DEMO_PASSWORD}",
+        f"  editor  editor / {settings.DEMO_PASSWORD}",
+        f"  viewer  viewer / {settings.DEMO_PASSWORD}",
+    ]
+    admin = next(i for i, line in enumerate(lines) if "/admin/" in line)
+    assert admin > sign_in + 3
+    assert lines[admin].endswith("http://journeys.example:8123/admin/")
+
+
+@pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
+def test_make_run_seeds_with_the_address_it_serves_on():
+    """`make run` passes its HOST and PORT on, so the printed sign-in link is the one served."""
+    root = Path(__file__).resolve().parents[1]
+    plan = subprocess.run(
+        ["make", "-n", "run", "HOST=0.0.0.0", "PORT=8123"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout
+    seeds = [line for line in plan.splitlines() if "manage.py seed_demo" in line]
+    assert seeds and seeds[0].endswith("seed_demo --base-url http://0.0.0.0:8123")
+    assert "admin: /admin/" not in plan  # the admin is no longer the address printed first

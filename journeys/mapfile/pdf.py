@@ -1,9 +1,12 @@
 """The map as a PDF on landscape A4 pages, drawn with reportlab.
 
-A wide map is cut into pages of ``PHASES_PER_PAGE`` phases × ``LANES_PER_PAGE`` lanes, the lane
-headers repeated on every page, phases left to right first. The page count therefore follows
-from the map's shape alone: ⌈phases / 4⌉ × ⌈lanes / 8⌉ (at least one). A cell with more than
-fits is cut with "… +N more" rather than spilling onto pages of its own.
+A map of up to ``PHASES_PER_PAGE`` (6) phases fits one page across, its columns as wide as the
+page allows; a wider map is split into pages of even width (9 phases: 5 + 4, never 6 + 3), the
+lane headers repeated on every page, phases left to right first. Lanes go ``LANES_PER_PAGE`` (8)
+to a page. The page count therefore follows from the map's shape alone:
+⌈phases / 6⌉ × ⌈lanes / 8⌉ (at least one). A cell with more than fits is cut with
+"… +N more lines" rather than spilling onto pages of its own. Every page carries the legend of
+the emotion curves, and touchpoints show their survey numbers (NPS · CSAT · n) as on the map.
 """
 
 import io
@@ -22,7 +25,7 @@ from reportlab.pdfgen.canvas import Canvas
 from journeys.mapfile.document import MapView, emotion_text
 from journeys.models import Lane
 
-PHASES_PER_PAGE, LANES_PER_PAGE = 4, 8
+PHASES_PER_PAGE, LANES_PER_PAGE = 6, 8
 PAGE_W, PAGE_H = landscape(A4)
 MARGIN, LANE_W, HEAD_H, FOOT_H, PHASE_H = 28, 120, 46, 22, 24
 SIZE, LEAD = 7.5, 9
@@ -49,6 +52,19 @@ def _chunks(items: list, size: int) -> list[list]:
     return [items[i : i + size] for i in range(0, len(items), size)] or [[]]
 
 
+def _even_chunks(items: list, most: int) -> list[list]:
+    """As few pieces of at most ``most`` as will do, their sizes differing by one at most: a
+    page with one phase left over would be a near-empty page."""
+    pieces = max(1, math.ceil(len(items) / most))
+    size, longer = divmod(len(items), pieces)
+    out, start = [], 0
+    for i in range(pieces):
+        end = start + size + (i < longer)
+        out.append(items[start:end])
+        start = end
+    return out
+
+
 def map_pdf(document: dict[str, Any]) -> bytes:
     view = MapView(document)
     font, bold = _fonts()
@@ -58,7 +74,7 @@ def map_pdf(document: dict[str, Any]) -> bytes:
     canvas.setCreator("Journeyboard")
     pages = [
         (phases, lanes)
-        for phases in _chunks(view.phases, PHASES_PER_PAGE)
+        for phases in _even_chunks(view.phases, PHASES_PER_PAGE)
         for lanes in _chunks(view.lanes, LANES_PER_PAGE)
     ]
     for number, (phases, lanes) in enumerate(pages, 1):
@@ -77,7 +93,8 @@ def _page(canvas: Canvas, view: MapView, phases: list, lanes: list, font: str, b
     top = PAGE_H - MARGIN
     _page_head(canvas, view, top, font, bold)
     grid_top = top - HEAD_H
-    col_w = (PAGE_W - 2 * MARGIN - LANE_W) / PHASES_PER_PAGE
+    # The columns share the page's width: a map of 5 phases is as wide as one of 6.
+    col_w = (PAGE_W - 2 * MARGIN - LANE_W) / max(1, len(phases))
     _phase_headers(canvas, phases, grid_top, col_w, bold)
     texts = {
         (lane["key"], p["key"]): _cell_lines(view, p["key"], lane, font, col_w - 10)
@@ -106,10 +123,12 @@ def _page(canvas: Canvas, view: MapView, phases: list, lanes: list, font: str, b
 
 
 def _page_head(canvas: Canvas, view: MapView, top: float, font: str, bold: str) -> None:
-    """The map's title, and its persona on a line below."""
+    """The map's title and the legend beside it, and its persona on a line below."""
+    legend_left = _legend(canvas, top, font)
     canvas.setFillColorRGB(0.12, 0.16, 0.22)
     canvas.setFont(bold, 16)
-    canvas.drawString(MARGIN, top - 16, view.title[:90])
+    title = simpleSplit(view.title[:200], bold, 16, legend_left - MARGIN - 12)[:1] or [""]
+    canvas.drawString(MARGIN, top - 16, title[0])
     if not view.persona:
         return
     persona = view.persona
@@ -120,7 +139,41 @@ def _page_head(canvas: Canvas, view: MapView, top: float, font: str, bold: str) 
         line += f" · “{persona['quote'][:120]}”"
     canvas.setFont(font, 9)
     canvas.setFillGray(0.3)
-    canvas.drawString(MARGIN, top - 32, line[:180])
+    line = simpleSplit(line[:300], font, 9, legend_left - MARGIN - 12)[:1] or [""]
+    canvas.drawString(MARGIN, top - 32, line[0])
+
+
+LEGEND = (
+    ("team", "Team's view of the emotion"),
+    ("voc", "Customers' (VoC, from survey data)"),
+)
+
+
+def _legend(canvas: Canvas, top: float, font: str) -> float:
+    """The key to the emotion curves and touchpoint numbers, right-aligned at the top of every
+    page; where it starts, so the title stops before it."""
+    canvas.setFont(font, 7.5)
+    notes = "★ moment that matters · NPS · CSAT · n = survey responses"
+    width = max(
+        pdfmetrics.stringWidth(notes, font, 7.5),
+        *(26 + pdfmetrics.stringWidth(text, font, 7.5) for _, text in LEGEND),
+    )
+    left = PAGE_W - MARGIN - width
+    for i, (source, text) in enumerate(LEGEND):
+        y = top - 6 - i * 10
+        canvas.setStrokeColorRGB(*_CURVE_COLOURS[source])
+        canvas.setFillColorRGB(*_CURVE_COLOURS[source])
+        canvas.setLineWidth(1.5)
+        canvas.setDash(*((4, 3) if source == "voc" else ()))
+        canvas.line(left, y + 2.5, left + 20, y + 2.5)
+        canvas.setDash()
+        canvas.setLineWidth(1)
+        canvas.circle(left + 10, y + 2.5, 2.5, stroke=1, fill=1 if source == "team" else 0)
+        canvas.setFillGray(0.25)
+        canvas.drawString(left + 26, y, text)
+    canvas.setFillGray(0.25)
+    canvas.drawString(left, top - 6 - len(LEGEND) * 10, notes)
+    return left
 
 
 def _phase_headers(canvas: Canvas, phases: list, grid_top: float, col_w: float, bold: str) -> None:
@@ -178,10 +231,30 @@ def _cell_lines(view: MapView, phase: str, lane: dict, font: str, width: float) 
     if lane["kind"] == Lane.Kind.EMOTIONS:
         return []
     lines: list[str] = []
-    for item in view.cell_items(phase, lane):
+    if lane["kind"] == Lane.Kind.TOUCHPOINTS:
+        # As the map shows them: a moment that matters starred, the survey numbers below.
+        items = [
+            (("★ " if tp.get("is_moment_that_matters") else "") + tp["name"], tp["key"])
+            for tp in view.touchpoints.get((phase, lane["key"]), [])
+        ]
+    else:
+        items = [(text, None) for text in view.cell_items(phase, lane)]
+    for item, touchpoint in items:
         wrapped = simpleSplit(item.replace("\n", " "), font, SIZE, width - 8) or [""]
         lines += ["• " + wrapped[0], *("  " + w for w in wrapped[1:])]
+        numbers = touchpoint and _touchpoint_numbers(view.touchpoint_metrics.get(touchpoint))
+        if numbers:
+            lines += ["  " + w for w in simpleSplit(numbers, font, SIZE, width - 8)]
     return lines
+
+
+def _touchpoint_numbers(m: dict | None) -> str:
+    """``NPS 40 · CSAT 80% · n=10``, as the SVG map writes it; empty without responses."""
+    if not m or not m.get("responses"):
+        return ""
+    nps = "–" if m.get("nps") is None else f"{m['nps']:g}"
+    csat = "–" if m.get("csat") is None else f"{m['csat']:g}%"
+    return f"NPS {nps} · CSAT {csat} · n={m['responses']}"
 
 
 def _emotion(canvas, view: MapView, phase: str, x, y, col_w, h, font, curves) -> None:
@@ -202,9 +275,12 @@ def _emotion(canvas, view: MapView, phase: str, x, y, col_w, h, font, curves) ->
         canvas.setStrokeColorRGB(*rgb)
         canvas.setFillColorRGB(*rgb)
         canvas.circle(cx, cy, 3.5, stroke=1, fill=1 if source == "team" else 0)
+        canvas.setFont(font, SIZE)
         if source == "team":
-            canvas.setFont(font, SIZE)
             canvas.drawString(x + 5, y - 10, emotion_text(emotion)[:40])
+        else:
+            # The customers' score in words too, not only as a ring on the curve.
+            canvas.drawString(x + 5, y - h + 5, f"VoC: {emotion_text(emotion)}"[:40])
 
 
 _CURVE_COLOURS = {"team": (0.15, 0.39, 0.92), "voc": (0.86, 0.15, 0.47)}

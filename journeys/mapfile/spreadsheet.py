@@ -7,6 +7,11 @@ last column, ``Lane kind``, keeps each lane's kind (hidden in XLSX); without it,
 inferred from the lane's name. A line break inside one item is written as U+2028 (LINE
 SEPARATOR), so it is not read back as two items.
 
+The XLSX adds what the grid cannot show, in cells a person can read and edit, and reads them
+back: ``Touchpoints`` (code, channel, department, description…), ``Opportunities`` (the plan,
+its owner by name and by username) and ``About`` (labelled rows: title, description, scenario,
+the persona's name, role, segment and quote).
+
 A cell that a spreadsheet would run as a formula gets a leading ``'`` (``spreadsheet_cells``);
 the import takes exactly that quote off again, so a round trip is equal.
 """
@@ -77,7 +82,8 @@ def _sheet_write(sheet, rows: list[list[Any]], widths: list[int]) -> None:
 
 
 def map_xlsx(document: dict[str, Any]) -> bytes:
-    """Sheet ``Map`` (the grid), then ``Touchpoints`` and ``Opportunities`` in detail."""
+    """Sheet ``Map`` (the grid), then ``Touchpoints`` and ``Opportunities`` in detail, and
+    ``About``: the map's title, description, scenario and persona as labelled rows."""
     view = MapView(document)
     workbook = Workbook()
     workbook.properties.title = _xlsx_text(view.title)
@@ -93,8 +99,9 @@ def map_xlsx(document: dict[str, Any]) -> bytes:
     _sheet_write(
         workbook.create_sheet("Opportunities"),
         _opportunity_rows(view, phase_names),
-        [18, 34, 24, 8, 8, 8, 12, 18, 12, 24, 18, 40],
+        [18, 34, 24, 8, 8, 8, 12, 18, 12, 24, 18, 40, 16],
     )
+    _about_sheet_write(workbook.create_sheet("About"), _about_rows(view))
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
@@ -125,7 +132,7 @@ def _touchpoint_rows(view: MapView, phase_names: dict[str, str]) -> list[list[An
     """The ``Touchpoints`` sheet: each touchpoint's details and VoC metrics."""
     lane_names = {lane["key"]: lane["name"] for lane in view.lanes}
     header = ["Phase", "Lane", "Touchpoint", "Code", "Channel", "Department"]
-    header += ["Moment that matters", "Responses", "NPS", "CSAT", "CES"]
+    header += ["Moment that matters", "Responses", "NPS", "CSAT", "CES", "Description"]
     rows: list[list[Any]] = [header]
     for tp in view.document["touchpoints"]:
         m = view.touchpoint_metrics.get(tp["key"]) or {}
@@ -142,6 +149,7 @@ def _touchpoint_rows(view: MapView, phase_names: dict[str, str]) -> list[list[An
                 m.get("nps"),
                 m.get("csat"),
                 m.get("ces"),
+                cell_out(tp.get("description") or ""),
             ]
         )
     return rows
@@ -151,7 +159,8 @@ def _opportunity_rows(view: MapView, phase_names: dict[str, str]) -> list[list[A
     """The ``Opportunities`` sheet: each opportunity with its action plan."""
     tp_names = {tp["key"]: tp["name"] for tp in view.document["touchpoints"]}
     header = ["Phase", "Opportunity", "Touchpoint", "Impact", "Effort", "Priority", "Status"]
-    header += ["Owner", "Due date", "KPI", "Target", "Description"]
+    # The owner by name, for people, and by username, which is how an import finds them again.
+    header += ["Owner", "Due date", "KPI", "Target", "Description", "Owner username"]
     rows: list[list[Any]] = [header]
     for op in view.document["opportunities"]:
         plan = op.get("action_plan") or {}
@@ -170,9 +179,41 @@ def _opportunity_rows(view: MapView, phase_names: dict[str, str]) -> list[list[A
                 cell_out(plan.get("kpi") or ""),
                 cell_out(plan.get("target") or ""),
                 cell_out(op.get("description") or ""),
+                cell_out(owner.get("username", "")),
             ]
         )
     return rows
+
+
+# The ``About`` sheet's rows: (label, where the value sits in the document).
+ABOUT_ROWS = (
+    ("Title", "journey", "title"),
+    ("Description", "journey", "description"),
+    ("Scenario", "journey", "scenario"),
+    ("Persona", "persona", "name"),
+    ("Persona role", "persona", "role"),
+    ("Persona segment", "persona", "segment"),
+    ("Persona quote", "persona", "quote"),
+)
+
+
+def _about_rows(view: MapView) -> list[list[str]]:
+    sections = {"journey": view.document["journey"], "persona": view.persona or {}}
+    return [
+        [label, cell_out(sections[section].get(field) or "")]
+        for label, section, field in ABOUT_ROWS
+    ]
+
+
+def _about_sheet_write(sheet, rows: list[list[str]]) -> None:
+    """Labelled rows, label in bold on the left, the text wrapped beside it."""
+    for row in rows:
+        sheet.append([_xlsx_text(v) for v in row])
+    for label, value in sheet.iter_rows():
+        label.font, label.fill = Font(bold=True), _LANE_FILL
+        label.alignment = value.alignment = _WRAP
+    sheet.column_dimensions["A"].width = 18
+    sheet.column_dimensions["B"].width = 90
 
 
 # --- Back from a grid -------------------------------------------------------------------------
@@ -352,13 +393,44 @@ def document_from_xlsx(data: bytes, *, title: str) -> dict[str, Any]:
         details = {
             name: _records(workbook[name]) for name in DETAIL_SHEETS if name in workbook.sheetnames
         }
-        # Our own export names the map in the workbook's properties.
-        title = (workbook.properties.title or "").strip() or title
+        about = _about_read(workbook["About"]) if "About" in workbook.sheetnames else {}
+        # Our own export names the map on its About sheet (where a person edits it) and in the
+        # workbook's properties.
+        title = about.get("Title") or (workbook.properties.title or "").strip() or title
     finally:
         workbook.close()
-    document = document_from_rows(rows, title=title)
+    document = document_from_rows(rows, title=title[:200])
+    _about_apply(document, about)
     _details_apply(document, details)
     return document
+
+
+def _about_read(sheet) -> dict[str, str]:
+    """The ``About`` sheet's labelled rows, by label (rows may have been reordered)."""
+    labels = {label for label, *_ in ABOUT_ROWS}
+    found: dict[str, str] = {}
+    for row in sheet.iter_rows(max_row=len(ABOUT_ROWS) * 4, max_col=2, values_only=True):
+        label, value = [*row, None, None][:2]
+        label = str(label or "").strip()
+        if label in labels and label not in found:
+            found[label] = "" if value is None else cell_in(str(value)).strip()
+    return found
+
+
+def _about_apply(document: dict[str, Any], about: dict[str, str]) -> None:
+    """The journey's description and scenario, and its persona (named, so an import links it
+    to the library's persona of that name)."""
+    persona: dict[str, str] = {}
+    for label, section, field in ABOUT_ROWS:
+        value = about.get(label)
+        if not value or field == "title":
+            continue
+        if section == "journey":
+            document["journey"][field] = value
+        else:
+            persona[field] = value
+    if persona.get("name"):
+        document["persona"] = persona
 
 
 DETAIL_SHEETS = ("Touchpoints", "Opportunities")
@@ -409,6 +481,7 @@ def _touchpoint_details_apply(
             ("code", "Code"),
             ("channel", "Channel"),
             ("department", "Department"),
+            ("description", "Description"),
         ):
             if row.get(column):
                 tp[field] = str(row[column])
@@ -441,8 +514,18 @@ def _opportunity_details_apply(
         )
         due = row.get("Due date")
         op["action_plan"] = {
-            "owner": None,  # the sheet shows a name, not who that is here
+            "owner": _owner_read(row),
             "due_date": due.date().isoformat() if hasattr(due, "date") else (due or None),
             "kpi": str(row.get("KPI") or ""),
             "target": str(row.get("Target") or ""),
         }
+
+
+def _owner_read(row: dict) -> dict[str, str] | None:
+    """Who owns the plan: by the username our export writes beside the name; a sheet made by
+    hand may name the user in the Owner column alone (matched as a username on import)."""
+    name = str(row.get("Owner") or "").strip()
+    username = str(row.get("Owner username") or "").strip() or name
+    if not username:
+        return None
+    return {"username": username[:150], "name": name or username}

@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -190,7 +191,15 @@ def test_the_xlsx_opens_with_the_grid_styled_and_the_details_on_their_own_sheets
 ):
     response = export(client_for(viewer), rich_map.journey, "xlsx")
     workbook = load_workbook(io.BytesIO(response.content))
-    assert workbook.sheetnames == ["Map", "Touchpoints", "Opportunities"]
+    assert workbook.sheetnames == ["Map", "Touchpoints", "Opportunities", "About"]
+    about = list(workbook["About"].iter_rows(values_only=True))
+    assert about[:4] == [
+        ("Title", "Buying a bike: online"),
+        ("Description", None),  # nothing written yet: an empty cell
+        ("Scenario", "Sam wants a bike for the daily commute."),
+        ("Persona", "Sam the commuter"),
+    ]
+    assert workbook["About"]["A1"].font.bold and workbook["About"]["B3"].alignment.wrap_text
     assert workbook.properties.title == "Buying a bike: online"
     sheet = workbook["Map"]
     assert sheet["B1"].value == "Awareness" and sheet["A2"].value == "Actions"
@@ -243,8 +252,15 @@ def test_the_svg_draws_the_map_with_every_text_escaped(client_for, rich_map, vie
     assert voc.get("stroke-dasharray") and len(voc.get("points").split()) == 1
 
 
-@pytest.mark.parametrize(("phases", "lanes", "pages"), [(5, 6, 2), (4, 8, 1), (9, 10, 6)])
-def test_the_pdf_page_count_follows_the_map_shape(client_for, viewer, phases, lanes, pages):
+@pytest.mark.parametrize(
+    ("phases", "lanes", "pages", "first_page_phases"),
+    [(5, 6, 1, 5), (6, 8, 1, 6), (4, 8, 1, 4), (9, 8, 2, 5), (9, 10, 4, 5), (13, 3, 3, 5)],
+)
+def test_the_pdf_page_count_follows_the_map_shape(
+    client_for, viewer, phases, lanes, pages, first_page_phases
+):
+    """Up to six phases fit one landscape page; a wider map splits evenly (9 → 5 + 4), so no
+    page carries a lone phase."""
     journey = JourneyFactory(title="Wide map")
     phase_objs = PhaseFactory.create_batch(phases, journey=journey)
     lane_objs = LaneFactory.create_batch(lanes, journey=journey)
@@ -255,8 +271,14 @@ def test_the_pdf_page_count_follows_the_map_shape(client_for, viewer, phases, la
     for page in reader.pages:
         width, height = page.mediabox.width, page.mediabox.height
         assert width > height  # landscape
+    first = reader.pages[0].extract_text()
     assert f"page {pages} of {pages}" in reader.pages[-1].extract_text()
-    assert "more lines" in reader.pages[0].extract_text()  # 60 cards do not fit one cell
+    assert f"Phases: {phase_objs[0].name} – {phase_objs[first_page_phases - 1].name}" in first
+    assert phase_objs[first_page_phases - 1].name in first
+    if first_page_phases < phases:
+        assert phase_objs[first_page_phases].name not in first
+    assert "more lines" in first  # 60 cards do not fit one cell
+    assert "Customers' (VoC, from survey data)" in first  # the legend, on every page
 
 
 def test_the_pdf_shows_the_title_persona_and_cells(client_for, rich_map, viewer):
@@ -264,7 +286,11 @@ def test_the_pdf_shows_the_title_persona_and_cells(client_for, rich_map, viewer)
     first = reader.pages[0].extract_text()
     assert "Buying a bike: online" in first and "Persona: Sam the commuter" in first
     assert "• Sees an advert on Instagram" in first and "Confused (-2)" in first
-    assert "page 1 of 2" in first and "Services" in reader.pages[1].extract_text()
+    # Five phases on one page, with the legend and the survey numbers the map shows.
+    assert len(reader.pages) == 1 and "page 1 of 1" in first and "Services" in first
+    assert "Team's view of the emotion" in first
+    assert "★ Instagram ad" in first and "NPS 40 · CSAT" in first and "n=10" in first
+    assert "VoC: (-3)" in first
 
 
 def test_the_slides_are_an_overview_then_one_per_phase(client_for, rich_map, viewer):
@@ -297,7 +323,7 @@ def test_the_slides_are_an_overview_then_one_per_phase(client_for, rich_map, vie
 def test_the_mermaid_journey_for_a_small_map(db):
     document = {
         "journey": {"title": "Call: support; #1"},
-        "persona": {"name": "Pat"},
+        "persona": {"name": "Pat: caller, 40"},
         "phases": [{"key": "P1", "name": "Ask"}, {"key": "P2", "name": "Wait: forever"}],
         "lanes": [
             {"key": "L1", "name": "Actions", "kind": "actions"},
@@ -307,7 +333,8 @@ def test_the_mermaid_journey_for_a_small_map(db):
         "cards": [
             {"phase": "P1", "lane": "L1", "text": "Calls at 9:00\nand waits"},
             {"phase": "P1", "lane": "L3", "text": "Not a task"},
-            {"phase": "P2", "lane": "L1", "text": "Hangs up %% angry"},
+            {"phase": "P2", "lane": "L1", "text": "Hangs up %% angry, 100% sure"},
+            {"phase": "P2", "lane": "L1", "text": "Section 2 of the form"},
         ],
         "touchpoints": [{"key": "T1", "phase": "P1", "lane": "L2", "name": "Hotline"}],
         "emotions": [
@@ -316,15 +343,58 @@ def test_the_mermaid_journey_for_a_small_map(db):
         ],
         "opportunities": [],
     }
+    # The title keeps its colon as written (Mermaid's title runs to the end of the line, but
+    # for "#" and ";"); where ":" separates a task from its score, it is the entity #58;.
     assert map_mermaid(document).decode() == (
         "journey\n"
-        "  title Call： support； ＃1\n"
+        "  title Call: support#59; #35;1\n"
         "  section Ask\n"
-        "    Calls at 9：00 and waits: 1: Pat\n"
-        "    Hotline: 1: Pat\n"
-        "  section Wait： forever\n"
-        "    Hangs up ％％ angry: 3: Pat\n"
+        "    Calls at 9#58;00 and waits: 1: Pat#58; caller#44; 40\n"
+        "    Hotline: 1: Pat#58; caller#44; 40\n"
+        "  section Wait#58; forever\n"
+        "    Hangs up #37;#37; angry, 100% sure: 3: Pat#58; caller#44; 40\n"
+        "    #83;ection 2 of the form: 3: Pat#58; caller#44; 40\n"
     )
+
+
+def _mermaid_journey_read(text: str) -> dict:
+    """The diagram as Mermaid reads it: its journey lexer's rules (title to the end of the line
+    but for "#" and ";"; names up to ":", "#" or ";"; comments from "#" or "%%"), then its
+    entity codes drawn as the characters they stand for."""
+    decoded = re.compile(r"#(\d+);")
+
+    def shown(value: str) -> str:
+        return decoded.sub(lambda m: chr(int(m[1])), value).strip()
+
+    read: dict = {"title": None, "sections": []}
+    lines = text.splitlines()
+    assert lines[0] == "journey"
+    for line in lines[1:]:
+        line = line.strip()
+        if re.match(r"(?i)title\s", line):
+            assert re.fullmatch(r"(?i)title\s[^#\n;]+", line), line
+            read["title"] = shown(line[6:])
+        elif re.match(r"(?i)section\s", line):
+            assert re.fullmatch(r"(?i)section\s[^#:\n;]+", line), line
+            read["sections"].append((shown(line[8:]), []))
+        else:
+            assert not re.match(r"(?i)journey|%%|#(?!\d+;)", line), line
+            task = re.fullmatch(r"([^#:\n;]+)(:[^#\n;]+)", decoded.sub("_", line))
+            assert task, line
+            name, score, actors = line.split(": ")
+            read["sections"][-1][1].append((shown(name), int(score), shown(actors)))
+    return read
+
+
+def test_a_mermaid_export_reads_back_as_what_people_wrote(client_for, rich_map, editor, viewer):
+    rich_map.add_card(editor, "Checks: price; #1 brand, 50%% off", phase=rich_map.phases[1])
+    text = export(client_for(viewer), rich_map.journey, "mermaid").content.decode()
+    read = _mermaid_journey_read(text)
+    assert read["title"] == "Buying a bike: online"
+    sections = dict(read["sections"])
+    assert list(sections) == [p.name for p in rich_map.phases]
+    assert ("Asks a friend: which bike?", 4, "Sam the commuter") in sections["Awareness"]
+    assert ("Checks: price; #1 brand, 50%% off", 2, "Sam the commuter") in sections["Consideration"]
 
 
 @pytest.mark.parametrize("fmt", ["svg", "pptx", "xlsx", "pdf"])

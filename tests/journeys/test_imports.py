@@ -8,11 +8,15 @@ import json
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
-from openpyxl import load_workbook
+from openpyxl import Workbook, load_workbook
 
 from journeys.models import Card, Emotion, Journey, JourneyEvent, Lane, Opportunity, Phase
+from journeys.services import journey_update, opportunity_update
 from personas.models import Persona
+from personas.services import persona_update
+from tests.factories import PersonaFactory, UserFactory
 from touchpoints.models import Touchpoint
+from touchpoints.services import touchpoint_update
 
 pytestmark = pytest.mark.django_db
 
@@ -235,7 +239,55 @@ def test_the_csv_round_trip_is_equal(client_for, rich_map, editor):
     assert Emotion.objects.get(journey=journey, phase__name="Consideration").label == "Confused"
 
 
+def _what_people_wrote(rich_map, editor) -> None:
+    """The bike map's description, the persona's role and quote, descriptions on a touchpoint
+    and an opportunity: what a person writes besides the grid, through the services."""
+    journey = rich_map.journey
+    journey_update(
+        actor=editor,
+        journey_id=journey.pk,
+        version=Journey.objects.get(pk=journey.pk).version,
+        changes={"description": "From the first advert to the first ride.\nOnline only."},
+    )
+    persona = Persona.objects.get(pk=journey.persona_id)
+    persona_update(
+        actor=UserFactory(is_superuser=True),
+        persona_id=persona.pk,
+        version=persona.version,
+        changes={"role": "Daily cyclist", "segment": "Commuters", "quote": "Just get me to work."},
+    )
+    ad = Touchpoint.objects.get(journey=journey, name="Instagram ad")
+    touchpoint_update(
+        actor=editor,
+        touchpoint_id=ad.pk,
+        version=ad.version,
+        changes={"description": "Carousel ad; links to the bike finder"},
+    )
+    guide = Opportunity.objects.get(journey=journey, title__startswith="Size")
+    opportunity_update(
+        actor=editor,
+        opportunity_id=guide.pk,
+        version=guide.version,
+        changes={"description": "A size chart by height on each bike's page"},
+    )
+
+
+def _sheets(content: bytes) -> dict[str, list[tuple]]:
+    """Every sheet's cells; the survey numbers (Responses, NPS, CSAT, CES) left out, as they
+    belong to the original's touchpoints and are never imported."""
+    workbook = load_workbook(io.BytesIO(content))
+    sheets = {
+        name: list(workbook[name].iter_rows(values_only=True)) for name in workbook.sheetnames
+    }
+    survey = [sheets["Touchpoints"][0].index(h) for h in ("Responses", "NPS", "CSAT", "CES")]
+    sheets["Touchpoints"] = [
+        tuple(v for i, v in enumerate(row) if i not in survey) for row in sheets["Touchpoints"]
+    ]
+    return sheets
+
+
 def test_the_xlsx_round_trip_is_equal(client_for, rich_map, editor):
+    _what_people_wrote(rich_map, editor)
     client = client_for(editor)
     first = export(client, rich_map.journey.pk, "xlsx")
     response = import_file(client, "whatever.xlsx", first)
@@ -245,22 +297,91 @@ def test_the_xlsx_round_trip_is_equal(client_for, rich_map, editor):
     assert body["journey"]["title"] == "Buying a bike: online (imported)"
     second = export(client, body["journey"]["id"], "xlsx")
 
-    def grid(content: bytes) -> list[tuple]:
-        return list(load_workbook(io.BytesIO(content))["Map"].iter_rows(values_only=True))
+    before, after = _sheets(first), _sheets(second)
+    assert list(before) == ["Map", "Touchpoints", "Opportunities", "About"]
+    about = before.pop("About")
+    assert about == [
+        ("Title", "Buying a bike: online"),
+        ("Description", "From the first advert to the first ride.\nOnline only."),
+        ("Scenario", "Sam wants a bike for the daily commute."),
+        ("Persona", "Sam the commuter"),
+        ("Persona role", "Daily cyclist"),
+        ("Persona segment", "Commuters"),
+        ("Persona quote", "Just get me to work."),
+    ]
+    # The copy's title says it is one; everything else on the sheet is as exported.
+    assert after.pop("About") == [("Title", "Buying a bike: online (imported)"), *about[1:]]
+    assert after == before
+    owner_column = before["Opportunities"][0].index("Owner")
+    assert before["Opportunities"][1][owner_column] == "Olivia Owner"
+    assert before["Opportunities"][0][-1] == "Owner username"
+    assert before["Opportunities"][1][-1] == "olivia-owner"
+    assert before["Touchpoints"][1][-1] == "Carousel ad; links to the bike finder"
 
-    assert grid(second) == grid(first)
+    copy = Journey.objects.select_related("persona").get(pk=body["journey"]["id"])
+    assert copy.description == "From the first advert to the first ride.\nOnline only."
+    assert copy.scenario == "Sam wants a bike for the daily commute."
+    assert copy.persona_id == rich_map.journey.persona_id  # the library's persona, by name
     # The detail sheets bring back what the grid cannot show.
-    ad = Touchpoint.objects.get(journey_id=body["journey"]["id"], name="Instagram ad")
+    ad = Touchpoint.objects.get(journey=copy, name="Instagram ad")
     assert (ad.code, ad.channel, ad.department) == ("awareness-instagram-ad", "social", "marketing")
-    assert ad.is_moment_that_matters
-    plan = Opportunity.objects.get(journey_id=body["journey"]["id"], title__startswith="Size")
+    assert ad.is_moment_that_matters and ad.description.startswith("Carousel ad; links")
+    plan = Opportunity.objects.select_related("owner").get(journey=copy, title__startswith="Size")
     assert (plan.impact, plan.effort, plan.status, plan.touchpoint) == (5, 2, "planned", ad)
     assert (str(plan.due_date), plan.kpi, plan.target) == (
         "2027-03-31",
         "Returns for wrong size",
         "-20%",
     )
-    assert plan.owner is None  # the sheet names a person, not which user that is here
+    assert plan.description == "A size chart by height on each bike's page"
+    assert plan.owner.username == "olivia-owner"
+
+
+def test_an_xlsx_made_by_hand_names_its_owner_and_persona_in_plain_cells(client_for, editor):
+    """A workbook a person typed: the About rows in their own order, the owner's username typed
+    in the Owner column, a touchpoint's description — all read."""
+    PersonaFactory(name="Pat the patient")
+    UserFactory(username="dana")
+    workbook = Workbook()
+    grid = workbook.active
+    grid.title = "Map"
+    for row in (
+        ["", "Referral", "First visit"],
+        ["Touchpoints", "GP letter", "Reception desk"],
+        ["Opportunities", "", "Text reminders"],
+    ):
+        grid.append(row)
+    about = workbook.create_sheet("About")
+    for row in (
+        ["Scenario", "Pat is referred for a scan."],
+        [None, None],
+        ["Persona", "Pat the patient "],
+        ["Title", "Outpatient scan"],
+        ["Description", "Referral to results"],
+    ):
+        about.append(row)
+    touchpoints = workbook.create_sheet("Touchpoints")
+    touchpoints.append(["Phase", "Lane", "Touchpoint", "Description"])
+    touchpoints.append(["First visit", "Touchpoints", "Reception desk", "Check-in by NHS number"])
+    opportunities = workbook.create_sheet("Opportunities")
+    opportunities.append(["Phase", "Opportunity", "Owner"])
+    opportunities.append(["First visit", "Text reminders", "dana"])
+    out = io.BytesIO()
+    workbook.save(out)
+
+    response = import_file(client_for(editor), "scan.xlsx", out.getvalue())
+    assert response.status_code == 201, response.content
+    journey = Journey.objects.select_related("persona").get(pk=response.json()["journey"]["id"])
+    assert (journey.title, journey.description, journey.scenario) == (
+        "Outpatient scan",
+        "Referral to results",
+        "Pat is referred for a scan.",
+    )
+    assert journey.persona.name == "Pat the patient"
+    desk = Touchpoint.objects.get(journey=journey, name="Reception desk")
+    assert desk.description == "Check-in by NHS number"
+    reminders = Opportunity.objects.select_related("owner").get(journey=journey)
+    assert reminders.owner.username == "dana"
 
 
 def test_quotes_of_the_users_own_survive_the_round_trip(client_for, five_phase_map, editor):

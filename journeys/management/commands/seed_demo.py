@@ -10,6 +10,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.shortcuts import resolve_url
 
 from journeys import services
 from journeys.models import Journey, Lane, Phase
@@ -120,6 +121,13 @@ OPPORTUNITIES = (
 class Command(BaseCommand):
     help = "Create the demo users, personas and the filled example journey map (idempotent)."
 
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--base-url",
+            default="http://127.0.0.1:8000",
+            help="Where the app is served, for the sign-in address printed at the end.",
+        )
+
     def handle(self, *args, **options) -> None:
         ensure_role_groups()
         with transaction.atomic():
@@ -131,9 +139,16 @@ class Command(BaseCommand):
         self.stdout.write(
             self.style.SUCCESS("Demo data ready." if created else "Demo data present.")
         )
-        self.stdout.write("Sign in at http://127.0.0.1:8000/admin/ (API docs at /api/docs/) as:")
+        self._front_door(options["base_url"].rstrip("/"))
+
+    def _front_door(self, base: str) -> None:
+        """Where a CX team member starts: the app's sign-in page with the demo accounts; the
+        Django admin (users, roles) is for admins and comes second."""
+        self.stdout.write(f"Sign in to Journeyboard at {base}{resolve_url(settings.LOGIN_URL)} as:")
         for username, role, *_ in USERS:
             self.stdout.write(f"  {role:<7} {username} / {settings.DEMO_PASSWORD}")
+        self.stdout.write(f"Django admin (users and roles, as admin): {base}/admin/")
+        self.stdout.write(f"API docs: {base}/api/docs/")
 
     def _users(self) -> dict:
         User = get_user_model()
