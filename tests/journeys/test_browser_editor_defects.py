@@ -209,6 +209,7 @@ def test_the_furious_face_leaves_its_label_readable(page_for, editor, five_phase
     for phase in grid.phases:
         here = cell(page, phase, feelings)
         face, label = here.locator(".emotion-point"), here.locator(".emotion-label")
+        label.scroll_into_view_if_needed()
         assert not intersects(box(face), box(label)), f"the face hides its label in {phase.name}"
         assert hit_at_centre(page, label, ".emotion-label")
 
@@ -321,7 +322,7 @@ OVERFLOW = """(panel) => {
 
 
 def test_the_survey_data_panel_and_the_import_map_form_fit_their_panels(
-    page_for, editor, five_phase_map
+    page_for, editor, five_phase_map, tmp_path
 ):
     page = page_for(editor)
     open_editor(page, five_phase_map.journey)
@@ -329,13 +330,36 @@ def test_the_survey_data_panel_and_the_import_map_form_fit_their_panels(
     panel = page.locator("[data-import-panel]")
     expect(panel).to_be_visible()
     expect(panel.locator(".connectors")).to_be_visible()
-    # Every kind of connector form, opened in turn.
-    for add in panel.locator(".connector-add button").all():
-        add.click()
-        found = panel.evaluate(OVERFLOW)
-        assert found == {"scroll": 0, "out": []}, found
     found = panel.evaluate(OVERFLOW)
     assert found == {"scroll": 0, "out": []}, found
+    # Every kind of connector form, opened in turn.
+    kinds = panel.locator(".connector-add select")
+    for kind in kinds.locator("option").all():
+        kinds.select_option(kind.get_attribute("value"))
+        panel.get_by_role("button", name="Add a survey platform").click()
+        expect(panel.locator(".connector-form")).to_be_visible()
+        found = panel.evaluate(OVERFLOW)
+        assert found == {"scroll": 0, "out": []}, (kind.inner_text(), found)
+    # The wizard's mapping step, with a wide file of long column names.
+    header = [f"Q{n}: How satisfied were you with the service overall today" for n in range(12)]
+    survey = tmp_path / "wide survey export from the contact centre 2024-2025.csv"
+    survey.write_text(
+        ",".join(["response_id", "submitted_at", *header])
+        + "\n"
+        + ",".join(["r1", "30/09/2021", *["Very satisfied"] * 12])
+        + "\n",
+        encoding="utf-8",
+    )
+    panel.get_by_label("Survey file (CSV or XLSX)").set_input_files(str(survey))
+    panel.get_by_role("button", name="Upload and preview").click()
+    expect(panel.locator(".preview-table")).to_be_visible(timeout=15_000)
+    for _ in range(5):
+        found = panel.evaluate(OVERFLOW)
+        assert found == {"scroll": 0, "out": []}, found
+        following = panel.get_by_role("button", name="Next")
+        if not following.count() or not following.first.is_enabled():
+            break
+        following.first.click()
 
     page.goto("/")
     aside = page.locator("aside.card-panel")
