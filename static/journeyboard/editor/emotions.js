@@ -45,7 +45,8 @@ export function emotionCells({ phases, lane, store, canEdit, columnWidth, onSet,
         "aria-valuemax": MAX,
         "aria-valuenow": emotion ? emotion.score : 0,
         "aria-valuetext": label,
-        dataset: { phase: phase.id, score: emotion ? emotion.score : "", level: emotion ? emotion.score : 0 },
+        // Keyed, so a redraw after each step keeps this very button (and the keyboard's focus).
+        dataset: { key: `emotion-point-${phase.id}`, phase: phase.id, score: emotion ? emotion.score : "", level: emotion ? emotion.score : 0 },
         text: emotion ? emotion.emoji || EMOJI[emotion.score] : "+",
       });
       wireEditing(cell, point, phase, emotion, onSet);
@@ -105,6 +106,7 @@ function wireEditing(cell, point, phase, emotion, onSet) {
     if (event.target === point) return;
     const top = cell.getBoundingClientRect().top;
     set(scoreAt(event.clientY - top));
+    point.focus({ preventScroll: true }); // the arrow keys go on from the height clicked
   });
   point.addEventListener("keydown", (event) => {
     const step = { ArrowUp: 1, ArrowDown: -1, PageUp: 1, PageDown: -1 }[event.key];
@@ -120,7 +122,10 @@ function wireEditing(cell, point, phase, emotion, onSet) {
     set(score);
   });
   point.addEventListener("pointerdown", (event) => {
+    // preventDefault keeps the page from scrolling or selecting, but also keeps the button
+    // from taking the focus: give it the focus so the arrow keys go on from the drag.
     event.preventDefault();
+    point.focus({ preventScroll: true });
     point.setPointerCapture(event.pointerId);
     const top = cell.getBoundingClientRect().top;
     let score = current() ?? 0;

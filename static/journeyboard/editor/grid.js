@@ -166,11 +166,13 @@ export class Grid {
     const row = h("div", { class: "grid-row grid-head", role: "row", "aria-rowindex": 1, dataset: { key: "head" } },
       h("div", { class: "corner", role: "columnheader", text: "Lanes \\ Phases" }));
     phases.forEach((phase, c) => {
+      // Row -1 of the keyboard's grid (keyboard.js): arrows reach it, its buttons join the tab
+      // order while it is the active place.
       const head = h("div", {
-        class: "phase-head", role: "columnheader", "aria-colindex": c + 2,
-        dataset: { key: `phase-${phase.id}`, phase: phase.id }, title: phase.customer_goal || phase.description || "",
+        class: "phase-head", role: "columnheader", "aria-colindex": c + 2, tabindex: "-1",
+        dataset: { key: `phase-${phase.id}`, phase: phase.id, row: -1, col: c }, title: phase.customer_goal || phase.description || "",
       });
-      if (this.canEdit) head.append(h("button", { type: "button", class: "drag-handle", "aria-label": `Drag to move phase ${phase.name}`, tabindex: "-1", text: "⠿" }));
+      if (this.canEdit) head.append(this.dragHandle("phase", phase, "Alt+ArrowLeft Alt+ArrowRight", "Alt+← / Alt+→"));
       head.append(h("span", { class: "index", text: `${c + 1}` }));
       head.append(this.nameField("phase", phase));
       if (this.canEdit) head.append(this.deleteButton("phase", phase));
@@ -189,9 +191,9 @@ export class Grid {
       class: `grid-row lane lane-${lane.kind}`, role: "row", "aria-rowindex": r + 2,
       dataset: { lane: lane.id, key: `lane-row-${lane.id}` },
     });
-    const head = h("div", { class: "lane-head", role: "rowheader", dataset: { key: `lane-${lane.id}` } },
+    const head = h("div", { class: "lane-head", role: "rowheader", tabindex: "-1", dataset: { key: `lane-${lane.id}`, lane: lane.id, row: r, col: -1 } },
       h("div", { class: "top" },
-        this.canEdit ? h("button", { type: "button", class: "drag-handle lane-drag", "aria-label": `Drag to move lane ${lane.name}`, tabindex: "-1", text: "⠿" }) : null,
+        this.canEdit ? this.dragHandle("lane", lane, "Alt+ArrowUp Alt+ArrowDown", "Alt+↑ / Alt+↓") : null,
         this.nameField("lane", lane),
         this.canEdit ? this.deleteButton("lane", lane) : null),
       h("span", { class: "kind", text: this.labels.laneKinds[lane.kind] || lane.kind }));
@@ -359,6 +361,15 @@ export class Grid {
       this.finishEditing(head, saving);
     });
     input.select();
+  }
+
+  /** A phase's or lane's drag handle; from the keyboard, Alt+arrows move it (keyboard.js). */
+  dragHandle(kind, item, shortcuts, keys) {
+    return h("button", {
+      type: "button", class: `drag-handle${kind === "lane" ? " lane-drag" : ""}`, tabindex: "-1",
+      "aria-label": `Move ${kind} ${item.name}: drag, or ${keys}`, "aria-keyshortcuts": shortcuts,
+      title: `Drag to move, or ${keys}`, text: "⠿",
+    });
   }
 
   deleteButton(kind, item) {
