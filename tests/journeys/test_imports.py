@@ -59,7 +59,7 @@ def test_an_exported_map_imports_as_an_identical_new_journey(client_for, rich_ma
     assert copy_id != rich_map.journey.pk and body["url"] == f"/journeys/{copy_id}/"
     assert body["counts"] == {
         "phases": 5,
-        "lanes": 6,
+        "lanes": 7,
         "cards": 6,
         "touchpoints": 2,
         "emotions": 3,  # the team's; the customers' is measured, not imported
@@ -213,7 +213,7 @@ def test_the_csv_round_trip_is_equal(client_for, rich_map, editor):
     assert body["journey"]["title"] == "bike-map"
     assert body["counts"] == {
         "phases": 5,
-        "lanes": 6,
+        "lanes": 7,
         "cards": 6,
         "touchpoints": 2,
         "emotions": 3,
