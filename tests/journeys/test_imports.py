@@ -229,6 +229,7 @@ def test_the_csv_round_trip_is_equal(client_for, rich_map, editor):
         "touchpoints",
         "thoughts",
         "emotions",
+        "pain_points",
         "process_ownership",
         "opportunities",
     ]
@@ -325,7 +326,7 @@ def test_an_editor_imports_from_the_journey_list_and_lands_on_the_new_map(rich_m
     )
     imported = Journey.objects.order_by("-pk").first()
     assert response.redirect_chain[-1][0] == f"/journeys/{imported.pk}/"
-    assert "Imported “Buying a bike: online (imported)”: 5 phases, 6 lanes" in (
+    assert "Imported “Buying a bike: online (imported)”: 5 phases, 7 lanes" in (
         response.content.decode()
     )
 
