@@ -1,6 +1,7 @@
 from typing import Any
 
 from django.contrib import admin, messages
+from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
@@ -111,32 +112,36 @@ class ThroughServicesAdmin(admin.ModelAdmin):
         return self._refused(request) or super().response_delete(request, obj_display, obj_id)
 
 
-class PhaseInline(admin.TabularInline):
+class ThroughServicesInline(admin.TabularInline):
+    """A map's phases or lanes, edited on the map's page: each added, changed or deleted row
+    is an action of the table, saved by ``JourneyAdmin.save_related`` (never ``formset.save``)."""
+
+    kind: ItemType
+    extra = 0
+    show_change_link = True
+
+
+class PhaseInline(ThroughServicesInline):
     model = Phase
-    fields = ("name", "position", "customer_goal")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
+    kind = services.PHASE
+    fields = ("name", "description", "customer_goal", "position")
+    readonly_fields = ("position",)
 
 
-class LaneInline(admin.TabularInline):
+class LaneInline(ThroughServicesInline):
     model = Lane
+    kind = services.LANE
     fields = ("name", "kind", "position")
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-    show_change_link = True
-
-    def has_add_permission(self, request, obj=None):
-        return False
+    readonly_fields = ("position",)
 
 
 @admin.register(Journey)
 class JourneyAdmin(admin.ModelAdmin):
+    """A map and its phases and lanes on one page. The save is a series of actions, each an
+    event on the map: first the inline rows (item rows are locked before the journey row, the
+    one lock order of ``journeys.changes``), then the map's own fields. A refusal anywhere rolls
+    the whole save back and is shown on the page: nothing is half-saved."""
+
     list_display = ("title", "persona", "state", "status", "owner", "is_restricted", "updated_at")
     list_filter = ("state", "status", "is_restricted", "persona")
     search_fields = ("title", "description", "scenario")
@@ -144,43 +149,117 @@ class JourneyAdmin(admin.ModelAdmin):
     readonly_fields = ("revision", "version", "created_at", "updated_at")
     inlines = [PhaseInline, LaneInline]
 
+    _SCALAR = (
+        "title",
+        "description",
+        "scenario",
+        "persona",
+        "state",
+        "status",
+        "owner",
+        "is_restricted",
+    )
+
+    def _values(self, form, fields) -> dict[str, Any]:
+        """The form's values in ``journey_update``'s shape (related objects by id)."""
+        values: dict[str, Any] = {}
+        for field in fields:
+            value = form.cleaned_data[field]
+            if field == "collaborators":
+                values["collaborator_ids"] = [user.pk for user in value]
+            elif field in ("persona", "owner"):
+                values[f"{field}_id"] = value.pk if value is not None else None
+            else:
+                values[field] = value
+        return values
+
     def save_model(self, request, obj, form, change):
-        """Through the journey services: a new map starts blank, a change is an event."""
-        scalar = (
-            "title",
-            "description",
-            "scenario",
-            "persona",
-            "state",
-            "status",
-            "owner",
-            "is_restricted",
-        )
-        values = {
-            (f"{f}_id" if f in ("persona", "owner") else f): (
-                form.cleaned_data[f].pk
-                if hasattr(form.cleaned_data[f], "pk")
-                else form.cleaned_data[f]
-            )
-            for f in scalar
-            if f in (form.changed_data if change else form.cleaned_data)
-        }
-        if not change:
-            values.pop("owner_id", None)
-            title = values.pop("title")
-            obj.pk = services.journey_create(actor=request.user, title=title, **values).pk
-            obj.refresh_from_db()
+        """Nothing yet: the map and its rows are saved together, in ``save_related``."""
+
+    def save_related(self, request, form, formsets, change):
+        """The map's save, in one savepoint: a new map is created (blank) first, then each
+        inline row's action, then the map's changed fields. A refusal undoes all of it."""
+        # Not Django's form.save_m2m(): collaborators change through journey_update, which
+        # tells the sockets of people who lost (or gained) the map.
+        journey = form.instance
+        try:
+            with transaction.atomic():
+                if not change:
+                    values = self._values(form, [*self._SCALAR, "collaborators"])
+                    values.pop("owner_id", None)  # the creator owns a new map
+                    title = values.pop("title")
+                    journey.pk = services.journey_create(
+                        actor=request.user, title=title, **values
+                    ).pk
+                for formset in formsets:
+                    self.save_formset(request, form, formset, change=change)
+                edited = [f for f in (*self._SCALAR, "collaborators") if f in form.changed_data]
+                if change and edited:
+                    current = Journey.objects.values_list("version", flat=True).get(pk=journey.pk)
+                    services.journey_update(
+                        actor=request.user,
+                        journey_id=journey.pk,
+                        version=current,
+                        changes=self._values(form, edited),
+                    )
+        except (JourneyboardError, ValidationError) as refused:
+            request._journeyboard_refused = refused
+            if not change:
+                journey.pk = None
+            for formset in formsets:  # Django's change message reads these: nothing was saved
+                formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
             return
-        if values:
-            current = Journey.objects.values_list("version", flat=True).get(pk=obj.pk)
-            services.journey_update(
-                actor=request.user, journey_id=obj.pk, version=current, changes=values
-            )
+        if not change:
+            journey.refresh_from_db()
+
+    # A refused save is not in the admin's history: nothing changed.
+    def log_addition(self, request, obj, message):
+        if getattr(request, "_journeyboard_refused", None) is None:
+            return super().log_addition(request, obj, message)
+        return None
+
+    def log_change(self, request, obj, message):
+        if getattr(request, "_journeyboard_refused", None) is None:
+            return super().log_change(request, obj, message)
+        return None
 
     def save_formset(self, request, form, formset, change):
-        # Phases and lanes are edited one by one (their own admin pages, through the services);
-        # the inlines here show the map's structure.
-        return None
+        """Each row's add, change or delete as its action (``journeys.actions``)."""
+        kind = formset.form._meta.model
+        actions = actions_of(services.PHASE if kind is Phase else services.LANE)
+        journey_id = form.instance.pk
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        editable = [f for f in formset.form._meta.fields if f != "position"]
+        for row in formset.deleted_forms:
+            if row.instance.pk is not None:
+                data = {"version": row.instance.version}
+                actions[DELETE].run(actor=request.user, data=data, pk=row.instance.pk)
+                formset.deleted_objects.append(row.instance)
+        for row in formset.forms:
+            if row in formset.deleted_forms or not row.has_changed():
+                continue
+            if row.instance.pk is None:
+                data = {f: row.cleaned_data[f] for f in editable if row.cleaned_data.get(f) != ""}
+                created = actions[CREATE].run(actor=request.user, data=data, journey_id=journey_id)
+                formset.new_objects.append(created)
+            else:
+                changed = [f for f in row.changed_data if f in editable]
+                data = {f: row.cleaned_data[f] for f in changed}
+                saved = actions[UPDATE].run(
+                    actor=request.user,
+                    data={**data, "version": row.instance.version},
+                    pk=row.instance.pk,
+                    journey_id=journey_id,
+                )
+                formset.changed_objects.append((saved, changed))
+
+    _refused = ThroughServicesAdmin._refused
+
+    def response_add(self, request, obj, post_url_continue=None):
+        return self._refused(request) or super().response_add(request, obj, post_url_continue)
+
+    def response_change(self, request, obj):
+        return self._refused(request) or super().response_change(request, obj)
 
 
 @admin.register(Phase)

@@ -25,6 +25,7 @@ TEMPLATES: dict[str, MapTemplate] = {
             ("Touchpoints", K.TOUCHPOINTS),
             ("Thoughts", K.THOUGHTS),
             ("Feelings", K.EMOTIONS),
+            ("Pain points", K.PAIN_POINTS),
             ("Process ownership", K.PROCESS_OWNERSHIP),
             ("Opportunities", K.OPPORTUNITIES),
         ),

@@ -199,6 +199,11 @@ class Opportunity(JourneyItem):
 
     journey = models.ForeignKey(Journey, on_delete=models.CASCADE, related_name="opportunities")
     phase = models.ForeignKey(Phase, on_delete=models.RESTRICT, related_name="opportunities")
+    # Which Opportunities lane shows it, when the map has several; empty: the first one (and
+    # it falls back there when its lane is deleted).
+    lane = models.ForeignKey(
+        Lane, null=True, blank=True, on_delete=models.SET_NULL, related_name="opportunities"
+    )
     touchpoint = models.ForeignKey(
         "touchpoints.Touchpoint",
         null=True,

@@ -140,6 +140,8 @@ class EmotionSerializer(ItemSerializer):
 class OpportunitySerializer(PlacedItemSerializer):
     phase = serializers.IntegerField(source="phase_id")
     touchpoint = serializers.IntegerField(source="touchpoint_id", allow_null=True, required=False)
+    # The Opportunities lane it shows in; null: the map's first one.
+    lane = serializers.IntegerField(source="lane_id", allow_null=True, required=False)
     owner = serializers.IntegerField(source="owner_id", allow_null=True, required=False)
     impact = serializers.IntegerField(min_value=1, max_value=5, required=False)
     effort = serializers.IntegerField(min_value=1, max_value=5, required=False)
@@ -152,6 +154,7 @@ class OpportunitySerializer(PlacedItemSerializer):
             "id",
             "journey",
             "phase",
+            "lane",
             "touchpoint",
             "title",
             "description",

@@ -97,6 +97,7 @@ OPPORTUNITY = ItemType(
             "kpi",
             "target",
             "touchpoint_id",
+            "lane_id",
         }
     ),
     ("phase_id",),
@@ -635,7 +636,20 @@ def opportunity_create(
     *, actor, journey_id: int, phase_id: int, title: str, index: int | None = None, **fields: Any
 ) -> Opportunity:
     fields = {"phase_id": phase_id, "title": title, **fields}
+    _opportunity_lane_check(fields.get("lane_id"), journey_id=journey_id)
     return item_create(OPPORTUNITY, actor=actor, journey_id=journey_id, fields=fields, index=index)
+
+
+def _opportunity_lane_check(lane_id: int | None, *, journey_id: int | None = None, pk=None) -> None:
+    """An opportunity shows in an Opportunities lane of its own map (or, unnamed, the first)."""
+    if lane_id is None:
+        return
+    journeys = (
+        Opportunity.objects.filter(pk=pk).values("journey_id") if pk is not None else [journey_id]
+    )
+    lanes = Lane.objects.filter(pk=lane_id, journey_id__in=journeys)
+    if not lanes.filter(kind=Lane.Kind.OPPORTUNITIES).exists():
+        raise InvalidInput({"lane": "Choose an Opportunities lane of this map."})
 
 
 def opportunity_update(
@@ -646,6 +660,7 @@ def opportunity_update(
     changes: dict[str, Any],
     journey_id: int | None = None,
 ) -> Opportunity:
+    _opportunity_lane_check(changes.get("lane_id"), pk=opportunity_id)
     return item_update(
         OPPORTUNITY,
         actor=actor,

@@ -1,6 +1,6 @@
 from django import forms
 
-from personas.models import Channel, Persona
+from personas.models import Channel, Persona, PersonaGroup
 
 
 class StatementsField(forms.CharField):
@@ -55,3 +55,12 @@ class PersonaForm(forms.ModelForm):
             "preferred_channels",
         ]
         widgets = {"bio": forms.Textarea(attrs={"rows": 3})}
+
+
+class PersonaGroupForm(forms.ModelForm):
+    """A new group, added from the library page."""
+
+    class Meta:
+        model = PersonaGroup
+        fields = ["name", "description"]
+        widgets = {"description": forms.TextInput()}

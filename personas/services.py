@@ -7,16 +7,23 @@ from django.db import transaction
 from journeys.changes import change_record
 from journeys.exceptions import AccessDenied, NotFound, VersionConflict
 from journeys.models import Journey
-from journeys.permissions import is_admin
 from personas.models import Persona, PersonaGroup
+from personas.permissions import (
+    ADD_REFUSED,
+    CURATE_REFUSED,
+    EDIT_REFUSED,
+    can_add_to_library,
+    can_curate_library,
+    can_edit_persona,
+)
 from personas.serializers import PersonaSerializer
 
 _AUDIT = ("created_at", "updated_at", "created_by", "updated_by", "version")
 
 
-def _require_admin(actor) -> None:
-    if not is_admin(actor):
-        raise AccessDenied("Only admins may change the persona library.")
+def _require(allowed: bool, refusal: str) -> None:
+    if not allowed:
+        raise AccessDenied(refusal)
 
 
 def _for_change(model: type[Persona] | type[PersonaGroup], pk: int):
@@ -41,15 +48,18 @@ def _maps_record(actor, persona: Persona, kind: str, payload: dict[str, Any]) ->
 
 
 def persona_create(*, actor, name: str, **fields: Any) -> Persona:
-    _require_admin(actor)
+    """Editors and admins add personas; the author may edit theirs later."""
+    _require(can_add_to_library(actor), ADD_REFUSED)
     with transaction.atomic():
         return Persona.objects.create(name=name, created_by=actor, updated_by=actor, **fields)
 
 
 def persona_update(*, actor, persona_id: int, version: int, changes: dict[str, Any]) -> Persona:
-    _require_admin(actor)
+    """Its author or an admin edits a persona; every map that uses it hears of the change."""
+    _require(can_add_to_library(actor), ADD_REFUSED)
     with transaction.atomic():
         persona = _for_change(Persona, persona_id)
+        _require(can_edit_persona(actor, persona), EDIT_REFUSED)
         if persona.version != version:
             raise VersionConflict(persona)
         for field, value in changes.items():
@@ -65,8 +75,8 @@ def persona_update(*, actor, persona_id: int, version: int, changes: dict[str, A
 
 
 def persona_delete(*, actor, persona_id: int, version: int | None = None) -> None:
-    """Delete a persona; the maps that used it stay, with no persona."""
-    _require_admin(actor)
+    """Delete a persona (admins); the maps that used it stay, with no persona."""
+    _require(can_curate_library(actor), CURATE_REFUSED)
     with transaction.atomic():
         persona = _for_change(Persona, persona_id)
         if version is not None and persona.version != version:
@@ -76,7 +86,8 @@ def persona_delete(*, actor, persona_id: int, version: int | None = None) -> Non
 
 
 def persona_group_create(*, actor, name: str, description: str = "") -> PersonaGroup:
-    _require_admin(actor)
+    """Editors and admins add groups, to file their personas under."""
+    _require(can_add_to_library(actor), ADD_REFUSED)
     return PersonaGroup.objects.create(
         name=name, description=description, created_by=actor, updated_by=actor
     )
@@ -85,7 +96,7 @@ def persona_group_create(*, actor, name: str, description: str = "") -> PersonaG
 def persona_group_update(
     *, actor, group_id: int, version: int, changes: dict[str, Any]
 ) -> PersonaGroup:
-    _require_admin(actor)
+    _require(can_curate_library(actor), CURATE_REFUSED)
     with transaction.atomic():
         group = _for_change(PersonaGroup, group_id)
         if group.version != version:
@@ -100,6 +111,6 @@ def persona_group_update(
 
 
 def persona_group_delete(*, actor, group_id: int) -> None:
-    """Delete a group; its personas stay, ungrouped."""
-    _require_admin(actor)
+    """Delete a group (admins); its personas stay, ungrouped."""
+    _require(can_curate_library(actor), CURATE_REFUSED)
     PersonaGroup.objects.filter(pk=group_id).delete()

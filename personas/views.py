@@ -4,19 +4,20 @@ from rest_framework.response import Response
 
 from config.body_limits import FormParser, JSONParser, MultiPartParser
 from journeys.api.items import edit_input
-from journeys.permissions import AdminWritesOthersRead
 from journeys.serializers import DeleteSerializer
 from personas import services
 from personas.models import Persona, PersonaGroup
+from personas.permissions import LibraryPermission
 from personas.serializers import PersonaGroupSerializer, PersonaSerializer
 
 
 class PersonaViewSet(viewsets.ModelViewSet):
-    """The persona library: everyone reads, admins change it (photos as multipart uploads)."""
+    """The persona library (``personas.permissions``): everyone reads, editors add personas and
+    edit theirs, admins curate (photos as multipart uploads). ``?group=<id>`` filters."""
 
     queryset = Persona.objects.select_related("group")
     serializer_class = PersonaSerializer
-    permission_classes = [AdminWritesOthersRead]
+    permission_classes = [LibraryPermission]
     parser_classes = [JSONParser, MultiPartParser, FormParser]  # bounded (config.body_limits)
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     filterset_fields = ["group", "segment"]
@@ -54,7 +55,7 @@ class PersonaViewSet(viewsets.ModelViewSet):
 class PersonaGroupViewSet(viewsets.ModelViewSet):
     queryset = PersonaGroup.objects.all()
     serializer_class = PersonaGroupSerializer
-    permission_classes = [AdminWritesOthersRead]
+    permission_classes = [LibraryPermission]
     http_method_names = ["get", "post", "patch", "delete", "head", "options"]
     search_fields = ["name"]
 

@@ -225,3 +225,139 @@ def test_an_admin_audits_share_links_and_revokes_one_through_the_service(admin_b
     link.refresh_from_db()
     assert link.revoked_at is not None
     assert JourneyEvent.objects.filter(kind="share_link_revoked").count() == 1
+
+
+def _journey_form(page) -> dict:
+    """What the admin's journey page would send back untouched: the map's fields and every
+    phase and lane row (with the inline formsets' management forms)."""
+
+    def value(bound):
+        initial = bound.value()
+        if isinstance(initial, list | tuple):
+            return [str(v) for v in initial]
+        return "" if initial is None else initial
+
+    form = page.context["adminform"].form
+    data = {name: value(form[name]) for name in form.fields}
+    for inline in page.context["inline_admin_formsets"]:
+        formset = inline.formset
+        management = formset.management_form
+        for name in management.fields:
+            data[f"{formset.prefix}-{name}"] = value(management[name])
+        for row in formset.forms:
+            for name in row.fields:
+                if name != "DELETE":
+                    data[row.add_prefix(name)] = value(row[name])
+    return {k: v for k, v in data.items() if v is not False}
+
+
+def test_an_admin_renames_a_map_and_its_phase_and_adds_a_lane_as_logged_changes(
+    admin_browser, django_capture_on_commit_callbacks
+):
+    from journeys.models import JourneyEvent
+
+    journey = Journey.objects.get()
+    phase = journey.phases.get(name="Awareness")
+    url = reverse("admin:journeys_journey_change", args=[journey.pk])
+    data = _journey_form(admin_browser.get(url))
+    data["title"] = "Onboarding, as admins see it"
+    row = next(k for k, v in data.items() if k.startswith("phases-") and v == "Awareness")
+    data[row] = "Discovery"
+    added = int(data["lanes-TOTAL_FORMS"])
+    data.update(
+        {
+            "lanes-TOTAL_FORMS": added + 1,
+            f"lanes-{added}-name": "Backstage systems",
+            f"lanes-{added}-kind": "backstage",
+            f"lanes-{added}-journey": journey.pk,
+        }
+    )
+    before = journey.revision
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = admin_browser.post(url, data)
+
+    assert response.status_code == 302, response.context and response.context["errors"]
+    journey.refresh_from_db()
+    phase.refresh_from_db()
+    assert journey.title == "Onboarding, as admins see it"
+    assert (phase.name, phase.version) == ("Discovery", 2)
+    assert journey.lanes.filter(name="Backstage systems", kind="backstage").exists()
+    events = JourneyEvent.objects.filter(journey=journey, revision__gt=before).order_by("revision")
+    assert [e.kind for e in events] == ["phase_updated", "lane_created", "journey_updated"]
+    assert journey.revision == before + 3
+    # Each change reaches the open maps after the commit.
+    assert len(callbacks) >= 3
+
+
+def test_an_admin_save_refused_by_a_service_saves_nothing_and_says_why(admin_browser):
+    from django.contrib.auth import get_user_model
+
+    from journeys.models import JourneyEvent
+
+    journey = Journey.objects.get()
+    gone = get_user_model().objects.create_user("left-the-company", is_active=False)
+    url = reverse("admin:journeys_journey_change", args=[journey.pk])
+    data = _journey_form(admin_browser.get(url))
+    row = next(k for k, v in data.items() if k.startswith("phases-") and v == "Awareness")
+    data[row] = "Renamed, then refused"
+    data["owner"] = gone.pk  # journey_update refuses an inactive owner, after the phase rename
+    events_before = JourneyEvent.objects.filter(journey=journey).count()
+
+    response = admin_browser.post(url, data, follow=True)
+
+    shown = [str(m) for m in response.context["messages"]]
+    assert any(m.startswith("Not saved:") and "active user" in m for m in shown), shown
+    assert journey.phases.filter(name="Awareness").exists()
+    assert not journey.phases.filter(name="Renamed, then refused").exists()
+    assert JourneyEvent.objects.filter(journey=journey).count() == events_before
+
+
+def test_an_admin_deletes_an_empty_lane_but_not_one_that_holds_cards(admin_browser):
+    from journeys.models import JourneyEvent
+
+    journey = Journey.objects.get()
+    full = next(lane for lane in journey.lanes.all() if lane.cards.exists())
+    empty = journey.lanes.create(name="Spare", kind="notes", position=10**6)
+    url = reverse("admin:journeys_journey_change", args=[journey.pk])
+
+    def delete_row(lane):
+        data = _journey_form(admin_browser.get(url))
+        row = next(
+            k
+            for k, v in data.items()
+            if k.startswith("lanes-") and k.endswith("-id") and str(v) == str(lane.pk)
+        )
+        data[row.removesuffix("-id") + "-DELETE"] = "on"
+        return admin_browser.post(url, data)
+
+    refused = delete_row(full)
+    assert refused.status_code == 200 and "protected" in str(refused.context["errors"])
+    assert journey.lanes.filter(pk=full.pk).exists()
+
+    assert delete_row(empty).status_code == 302
+    assert not journey.lanes.filter(pk=empty.pk).exists()
+    assert JourneyEvent.objects.filter(journey=journey, kind="lane_deleted").count() == 1
+
+
+def test_an_admin_creates_a_map_with_a_phase_of_its_own(admin_browser):
+    from journeys.models import JourneyEvent
+
+    url = reverse("admin:journeys_journey_add")
+    data = _journey_form(admin_browser.get(url))
+    data.update(
+        {
+            "title": "Claims, made in the admin",
+            "state": "current",
+            "status": "draft",
+            "phases-TOTAL_FORMS": 1,
+            "phases-0-name": "Report the claim",
+        }
+    )
+    data.pop("collaborators")
+    response = admin_browser.post(url, data)
+
+    assert response.status_code == 302, response.context and response.context["errors"]
+    journey = Journey.objects.get(title="Claims, made in the admin")
+    # The blank template's phases, then the one the admin added.
+    assert list(journey.phases.values_list("name", flat=True))[-1] == "Report the claim"
+    assert JourneyEvent.objects.filter(journey=journey, kind="phase_created").count() == 1

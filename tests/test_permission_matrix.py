@@ -225,7 +225,7 @@ ENDPOINTS = [
     ("opportunity delete", "delete", "/api/opportunities/{opportunity}/", None, "write", 204),
     ("persona list", "get", "/api/personas/", None, "list", 200),
     ("persona read", "get", "/api/personas/{persona}/", None, "library_read", 200),
-    ("persona create", "post", "/api/personas/", {"name": "Pat"}, "library_write", 201),
+    ("persona create", "post", "/api/personas/", {"name": "Pat"}, "library_add", 201),
     (
         "persona update",
         "patch",
@@ -237,7 +237,7 @@ ENDPOINTS = [
     ("persona delete", "delete", "/api/personas/{persona}/", None, "library_write", 204),
     ("persona group list", "get", "/api/persona-groups/", None, "list", 200),
     ("persona group read", "get", "/api/persona-groups/{group}/", None, "library_read", 200),
-    ("persona group create", "post", "/api/persona-groups/", {"name": "New"}, "library_write", 201),
+    ("persona group create", "post", "/api/persona-groups/", {"name": "New"}, "library_add", 201),
     (
         "persona group update",
         "patch",
@@ -328,6 +328,8 @@ def expected_status(role: str, kind: str, success: int) -> int:
         return {"viewer": 403, "outsider": 404}.get(role, success)
     if kind == "manage":  # the journey's owner (not one of these) or an admin
         return {"viewer": 403, "outsider": 404, "editor": 403}.get(role, success)
+    if kind == "library_add":  # editors add to the persona library; admins curate it
+        return 403 if role == "viewer" else success
     if kind == "library_write":
         return success if role == "admin" else 403
     raise AssertionError(kind)

@@ -105,6 +105,7 @@ def map_document(*, journey: Journey) -> dict[str, Any]:
         .order_by("position", "pk")
         .values(
             "phase_id",
+            "lane_id",
             "touchpoint_id",
             "position",
             "priority",
@@ -187,6 +188,8 @@ def _opportunity_entry(key: str, row: dict, keys: _Keys) -> dict[str, Any]:
     return {
         "key": key,
         "phase": keys.phase[row["phase_id"]],
+        # The Opportunities lane it shows in (None: the map's first).
+        "lane": keys.lane.get(row["lane_id"]),
         "touchpoint": keys.touchpoint.get(row["touchpoint_id"]),
         **{f: row[f] for f in OPPORTUNITY_FIELDS},
         "priority": row["priority"],

@@ -101,7 +101,7 @@ def _references_check(document: dict[str, Any]) -> None:
             _must_name(document, kind, i, ("phase", "lane"), known, errors)
     _one_emotion_per_phase_and_source(document, known, errors)
     for i in range(len(document["opportunities"])):
-        _must_name(document, "opportunities", i, ("phase", "touchpoint"), known, errors)
+        _must_name(document, "opportunities", i, ("phase", "lane", "touchpoint"), known, errors)
     _codes_unique(document, errors)
     _refuse(errors)
 
@@ -291,7 +291,14 @@ def journey_import(
         emotions = _team_emotions(document["emotions"], notes)
         _emotions_create(journey, emotions, phase_id)
         owners = _owners(document["opportunities"], notes)
-        _opportunities_create(journey, document["opportunities"], phase_id, touchpoint_id, owners)
+        _opportunities_create(
+            journey,
+            document,
+            phase_id,
+            _opportunity_lanes(document, lane_id),
+            touchpoint_id,
+            owners,
+        )
         counts = {
             kind: len(document[kind])
             for kind in ("phases", "lanes", "cards", "touchpoints", "opportunities")
@@ -406,17 +413,30 @@ def _emotions_create(journey: Journey, emotions: list[dict], phase_id: dict[str,
     )
 
 
+def _opportunity_lanes(document: dict[str, Any], lane_id: dict[str, int]) -> dict[str, int]:
+    """The file's Opportunities lanes by key: an opportunity that names another kind of lane
+    shows in the map's first Opportunities lane instead (it would show nowhere else)."""
+    return {
+        lane["key"]: lane_id[lane["key"]]
+        for lane in document["lanes"]
+        if lane.get("kind") == Lane.Kind.OPPORTUNITIES
+    }
+
+
 def _opportunities_create(
     journey: Journey,
-    opportunities: list[dict],
+    document: dict[str, Any],
     phase_id: dict[str, int],
+    lane_id: dict[str, int],
     touchpoint_id: dict[str, int],
     owners: dict[str, int],
 ) -> None:
+    opportunities = document["opportunities"]
     Opportunity.objects.bulk_create(
         Opportunity(
             journey=journey,
             phase_id=phase_id[o["phase"]],
+            lane_id=lane_id.get(o.get("lane")),
             touchpoint_id=touchpoint_id.get(o.get("touchpoint")),
             position=pos,
             **{f: o[f] for f in doc.OPPORTUNITY_FIELDS if f in o},

@@ -23,6 +23,11 @@ urlpatterns = [
     path("survey-sources/shared/", shared_sources_page, name="shared-survey-sources"),
     path("personas/", persona_pages.persona_list_page, name="persona-list"),
     path("personas/new/", persona_pages.persona_edit_page, name="persona-create"),
+    path(
+        "personas/groups/new/",
+        persona_pages.persona_group_create_page,
+        name="persona-group-create",
+    ),
     path("personas/<int:persona_id>/", persona_pages.persona_detail_page, name="persona-detail"),
     path("personas/<int:persona_id>/edit/", persona_pages.persona_edit_page, name="persona-edit"),
     path(

@@ -46,6 +46,7 @@ def test_an_editor_creates_a_journey_from_the_five_phase_template(client_for, ed
         ("Touchpoints", "touchpoints"),
         ("Thoughts", "thoughts"),
         ("Feelings", "emotions"),
+        ("Pain points", "pain_points"),
         ("Process ownership", "process_ownership"),
         ("Opportunities", "opportunities"),
     ]

@@ -63,7 +63,7 @@ def test_an_exported_map_imports_as_an_identical_new_journey(client_for, rich_ma
     assert copy_id != rich_map.journey.pk and body["url"] == f"/journeys/{copy_id}/"
     assert body["counts"] == {
         "phases": 5,
-        "lanes": 6,
+        "lanes": 7,
         "cards": 6,
         "touchpoints": 2,
         "emotions": 3,  # the team's; the customers' is measured, not imported
@@ -217,7 +217,7 @@ def test_the_csv_round_trip_is_equal(client_for, rich_map, editor):
     assert body["journey"]["title"] == "bike-map"
     assert body["counts"] == {
         "phases": 5,
-        "lanes": 6,
+        "lanes": 7,
         "cards": 6,
         "touchpoints": 2,
         "emotions": 3,
@@ -233,6 +233,7 @@ def test_the_csv_round_trip_is_equal(client_for, rich_map, editor):
         "touchpoints",
         "thoughts",
         "emotions",
+        "pain_points",
         "process_ownership",
         "opportunities",
     ]
@@ -446,7 +447,7 @@ def test_an_editor_imports_from_the_journey_list_and_lands_on_the_new_map(rich_m
     )
     imported = Journey.objects.order_by("-pk").first()
     assert response.redirect_chain[-1][0] == f"/journeys/{imported.pk}/"
-    assert "Imported “Buying a bike: online (imported)”: 5 phases, 6 lanes" in (
+    assert "Imported “Buying a bike: online (imported)”: 5 phases, 7 lanes" in (
         response.content.decode()
     )
 

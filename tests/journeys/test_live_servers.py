@@ -218,7 +218,7 @@ def test_the_snapshot_helper_reads_every_kind(live_map):
     from journeys.selectors import journey_map_get
 
     items = map_items(journey_map_get(journey=live_map))
-    assert len(items["phase"]) == 5 and len(items["lane"]) == 6
+    assert len(items["phase"]) == 5 and len(items["lane"]) == 7
 
 
 @pytest.mark.parametrize(

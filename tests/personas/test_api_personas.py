@@ -145,3 +145,49 @@ def test_deleting_a_group_keeps_its_personas(api):
     assert api.delete(f"/api/persona-groups/{persona.group_id}/").status_code == 204
     persona.refresh_from_db()
     assert persona.group is None
+
+
+def test_an_editor_adds_a_persona_and_a_group_and_edits_only_their_own(client_for, editor):
+    client = client_for(editor)
+    group = client.post("/api/persona-groups/", {"name": "Commuters"}, format="json")
+    assert group.status_code == 201
+    created = client.post(
+        "/api/personas/", {"name": "Cleo", "group": group.json()["id"]}, format="json"
+    )
+    assert created.status_code == 201
+    assert created.json()["created_by"] == editor.pk
+    mine = created.json()["id"]
+    assert (
+        client.patch(f"/api/personas/{mine}/", {"quote": "On time", "version": 1}).status_code
+        == 200
+    )
+
+    theirs = PersonaFactory(name="Olivia")
+    refused = client.patch(f"/api/personas/{theirs.pk}/", {"quote": "X", "version": 1})
+    assert refused.status_code == 403
+    assert "author or an admin" in refused.json()["detail"]
+    # Curation stays with admins: deleting personas, renaming and deleting groups.
+    assert client.delete(f"/api/personas/{mine}/").status_code == 403
+    renamed = client.patch(
+        f"/api/persona-groups/{group.json()['id']}/", {"name": "N", "version": 1}
+    )
+    assert renamed.status_code == 403
+    assert Persona.objects.filter(pk=mine).exists()
+
+
+def test_a_viewer_is_told_who_may_add_to_the_library(client_for, viewer):
+    refused = client_for(viewer).post("/api/personas/", {"name": "Pat"}, format="json")
+    assert refused.status_code == 403
+    assert "Editor role" in refused.json()["detail"]
+    assert not Persona.objects.filter(name="Pat").exists()
+
+
+def test_a_persona_an_editor_changes_reaches_every_map_that_uses_it(client_for, editor):
+    client = client_for(editor)
+    persona = client.post("/api/personas/", {"name": "Cleo"}, format="json").json()
+    journeys = JourneyFactory.create_batch(2, persona_id=persona["id"])
+    client.patch(f"/api/personas/{persona['id']}/", {"role": "Nurse", "version": 1}, format="json")
+    for journey in journeys:
+        journey.refresh_from_db()
+        event = JourneyEvent.objects.get(journey=journey, revision=journey.revision)
+        assert (event.kind, event.payload["persona"]["role"]) == ("persona_updated", "Nurse")

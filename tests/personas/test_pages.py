@@ -1,10 +1,11 @@
-"""The persona library pages: everyone reads, admins change, maps are never deleted with it."""
+"""The persona library pages: everyone reads, editors add, admins curate; maps are never
+deleted with a persona."""
 
 import pytest
 
 from journeys.models import Journey
-from personas.models import Persona
-from tests.factories import JourneyFactory, PersonaFactory
+from personas.models import Persona, PersonaGroup
+from tests.factories import JourneyFactory, PersonaFactory, PersonaGroupFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -19,15 +20,66 @@ def test_everyone_reads_the_library_and_a_persona_with_its_journeys(client, view
     assert f"/personas/{persona.pk}/edit/" not in page
 
 
-@pytest.mark.parametrize("user", ["viewer", "editor"])
-def test_only_admins_change_personas(client, request, user):
+def test_a_viewer_cannot_change_the_library_and_is_told_why(client, viewer):
     persona = PersonaFactory(name="Olivia")
-    client.force_login(request.getfixturevalue(user))
-    assert client.get("/personas/new/").status_code == 404
-    assert client.post(f"/personas/{persona.pk}/edit/", {"name": "Hacked"}).status_code == 404
-    assert client.post(f"/personas/{persona.pk}/delete/").status_code == 404
+    client.force_login(viewer)
+    library = client.get("/personas/").content.decode()
+    assert "/personas/new/" not in library and "ask an admin for the Editor role" in library
+    refused = client.get("/personas/new/")
+    assert refused.status_code == 403
+    assert "needs the Editor role" in refused.content.decode()
+    assert client.post(f"/personas/{persona.pk}/edit/", {"name": "Hacked"}).status_code == 403
+    assert client.post(f"/personas/{persona.pk}/delete/").status_code == 403
+    assert client.post("/personas/groups/new/", {"name": "Mine"}).status_code == 403
     persona.refresh_from_db()
     assert persona.name == "Olivia"
+
+
+def test_an_editor_creates_a_persona_and_edits_it_but_not_others_nor_deletes(client, editor):
+    theirs = PersonaFactory(name="Olivia")
+    client.force_login(editor)
+    assert "/personas/new/" in client.get("/personas/").content.decode()
+    response = client.post("/personas/new/", {"name": "Sam the student", "goals": "Pass\nTravel"})
+    assert response.status_code == 302
+    mine = Persona.objects.get(name="Sam the student")
+    assert (mine.goals, mine.created_by) == (["Pass", "Travel"], editor)
+    page = client.get(f"/personas/{mine.pk}/").content.decode()
+    assert f"/personas/{mine.pk}/edit/" in page and f"/personas/{mine.pk}/delete/" not in page
+    edited = client.post(f"/personas/{mine.pk}/edit/", {"name": "Sam", "version": mine.version})
+    assert edited.status_code == 302
+    mine.refresh_from_db()
+    assert mine.name == "Sam"
+
+    other = client.get(f"/personas/{theirs.pk}/").content.decode()
+    assert f"/personas/{theirs.pk}/edit/" not in other and "Only its author or an admin" in other
+    refused = client.post(f"/personas/{theirs.pk}/edit/", {"name": "Hacked"})
+    assert refused.status_code == 403 and "author or an admin" in refused.content.decode()
+    assert client.post(f"/personas/{mine.pk}/delete/").status_code == 403
+    theirs.refresh_from_db()
+    assert theirs.name == "Olivia" and Persona.objects.filter(pk=mine.pk).exists()
+
+
+def test_an_editor_adds_a_group_and_the_library_filters_by_it(client, editor):
+    buyers = PersonaGroupFactory(name="Small business buyers")
+    PersonaFactory(name="Olivia", group=buyers)
+    PersonaFactory(name="Ungrouped Una")
+    client.force_login(editor)
+
+    response = client.post("/personas/groups/new/", {"name": "Students", "description": ""})
+    students = PersonaGroup.objects.get(name="Students")
+    assert response["Location"] == f"/personas/?group={students.pk}"
+    assert students.created_by == editor
+    PersonaFactory(name="Sam", group=students)
+
+    page = client.get("/personas/", {"group": students.pk}).content.decode()
+    assert "Sam" in page and "Olivia" not in page and "Ungrouped Una" not in page
+    page = client.get("/personas/", {"group": buyers.pk}).content.decode()
+    assert "Olivia" in page and "Sam" not in page
+    everyone = client.get("/personas/").content.decode()
+    assert all(name in everyone for name in ("Sam", "Olivia", "Ungrouped Una"))
+    # A name already taken is refused, nothing added.
+    client.post("/personas/groups/new/", {"name": "Students"})
+    assert PersonaGroup.objects.filter(name="Students").count() == 1
 
 
 def test_an_admin_creates_and_edits_a_persona_with_one_statement_per_line(client, admin_user):

@@ -123,8 +123,7 @@ export class Grid {
       touchpoint: this.store.grouped("touchpoint"),
       opportunity: this.store.grouped("opportunity"),
     };
-    // Opportunities belong to a phase, so each opportunities lane shows them all; keys must be
-    // unique, so those after the first lane get the lane in their key.
+    // An opportunity shows once, in its own Opportunities lane (none named: the first).
     this.firstOpportunityLane = lanes.find((lane) => lane.kind === "opportunities")?.id;
     const next = h("div", {},
       this.headRow(phases),
@@ -208,7 +207,9 @@ export class Grid {
     }
     phases.forEach((phase, c) => {
       const key = content === "opportunity" ? `${phase.id}` : `${phase.id}:${lane.id}`;
-      row.append(this.cell(content, phase, lane, this.groups[content].get(key) || [], c, r));
+      let items = this.groups[content].get(key) || [];
+      if (content === "opportunity") items = items.filter((o) => (o.lane ?? this.firstOpportunityLane) === lane.id);
+      row.append(this.cell(content, phase, lane, items, c, r));
     });
     return row;
   }
@@ -242,7 +243,7 @@ export class Grid {
 
   item(kind, item, lane) {
     const id = item.id;
-    const key = kind === "opportunity" && lane.id !== this.firstOpportunityLane ? `opportunity-${id}-in-${lane.id}` : `${kind}-${id}`;
+    const key = `${kind}-${id}`;
     const attrs = { role: "listitem", tabindex: "-1", dataset: { key, id, kind } };
     let el;
     if (kind === "card") {
@@ -329,7 +330,7 @@ export class Grid {
       const fields = {
         card: { phase, lane, text },
         touchpoint: { phase, lane, name: text },
-        opportunity: { phase, title: text },
+        opportunity: { phase, lane, title: text },
       }[kind];
       this.editor.addItem(kind, fields);
     });

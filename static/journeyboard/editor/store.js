@@ -178,9 +178,20 @@ export class MapStore {
   }
 
   inCell(kind, phaseId, laneId) {
+    // An opportunity shows once, in its own Opportunities lane (none named: the first one);
+    // no lane asked for: all of its phase's.
+    const first = kind === "opportunity" ? this.firstOpportunityLane() : undefined;
     return [...this.items[kind].values()]
-      .filter((i) => i.phase === phaseId && (kind === "opportunity" || i.lane === laneId))
+      .filter((i) => i.phase === phaseId && (kind === "opportunity"
+        ? laneId === undefined || (i.lane ?? first) === (laneId ?? first)
+        : i.lane === laneId))
       .sort(byPosition);
+  }
+
+  /** The map's first Opportunities lane: where an opportunity that names no lane shows. */
+  firstOpportunityLane() {
+    const lanes = [...this.items.lane.values()].filter((l) => l.kind === "opportunities");
+    return lanes.sort(byPosition)[0]?.id;
   }
 
   vocEmotion(phaseId) {
