@@ -34,7 +34,7 @@ export class Panels {
   open(kind, id) {
     this.current = { kind, id };
     // One panel at a time.
-    for (const other of document.querySelectorAll("[data-import-panel], [data-unmatched-panel]")) other.hidden = true;
+    for (const other of document.querySelectorAll("[data-import-panel], [data-unmatched-panel], [data-settings-panel]")) other.hidden = true;
     this.draw();
     this.side.hidden = false;
     this.side.querySelector("input, select, textarea, button.close")?.focus();
