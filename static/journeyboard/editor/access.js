@@ -8,8 +8,9 @@ import { h } from "./dom.js";
 export function showAccessLost({ deleted = false } = {}) {
   if (document.body.dataset.access === "lost") return;
   document.body.dataset.access = "lost";
+  // The toolbar, the grid and the panels go from view (app.css: .map-out-of-reach).
+  document.body.classList.add("map-out-of-reach");
   const main = document.querySelector(".editor-main") || document.body;
-  for (const part of main.querySelectorAll(".editor-toolbar, .editor-body, [data-presentation]")) part.hidden = true;
   const notice = h("section", { class: "access-lost", role: "alert", "aria-labelledby": "access-lost-title" },
     h("h1", { id: "access-lost-title", text: deleted ? "This journey was deleted" : "You no longer have access to this map" }),
     h("p", { text: deleted

@@ -14,7 +14,7 @@ export function drawJourneyHeader(journey, choices) {
   const title = document.querySelector('[data-field="journey-title"]');
   if (title && journey.title !== undefined && title.textContent !== journey.title) {
     title.textContent = journey.title;
-    document.title = document.title.replace(/^.*?(?= [·|–—-] |$)/, journey.title);
+    document.title = `${journey.title} · Journeyboard`;
   }
   const status = document.querySelector('[data-field="journey-status"]');
   if (status && journey.status) {
