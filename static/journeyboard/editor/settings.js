@@ -69,7 +69,11 @@ export class SettingsPanel {
 
   /** The journey changed (a peer, or one's own save): redraw, unless a draft is being typed. */
   changed() {
-    if (this.isOpen && !this.dirty) this.draw();
+    if (!this.isOpen || this.dirty) return;
+    // Redrawn whole: the focus goes back to the control it was on.
+    const focused = this.root.contains(document.activeElement) ? document.activeElement.name : null;
+    this.draw();
+    if (focused) this.root.querySelector(`[name="${CSS.escape(focused)}"]`)?.focus();
   }
 
   /** The persona the map follows now (the store holds it whole, beside the grid). */
