@@ -70,6 +70,8 @@ def test_the_owner_changes_the_settings_and_a_colleague_sees_them_live(
     page_for, editor, five_phase_map
 ):
     journey = five_phase_map.journey
+    editor.first_name, editor.last_name = "Eddie", "Editor"  # the screenshot's names, always
+    editor.save(update_fields=["first_name", "last_name"])
     colleague = UserFactory(role=Role.EDITOR, first_name="Olga", last_name="Berg")
     mine, theirs = page_for(editor), page_for(colleague)
     open_editor(mine, journey)
