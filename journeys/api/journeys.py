@@ -102,10 +102,12 @@ class JourneyViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.
         changes.pop("template", None)
         if "collaborators" in changes:
             changes["collaborator_ids"] = [u.pk for u in changes.pop("collaborators")]
-        journey = services.journey_update(
+        saved = services.journey_update(
             actor=request.user, journey_id=journey.pk, version=version, changes=changes
         )
-        journey = journey_get(user=request.user, journey_id=journey.pk)
+        # An owner who hands a restricted map to someone else (and is no collaborator) no
+        # longer sees it: the answer is still what they saved; their next read is a 404.
+        journey = journey_get(user=request.user, journey_id=saved.pk) or saved
         return Response(self.get_serializer(journey).data)
 
     @extend_schema(parameters=[DELETE_PARAMETERS[0], CONFIRM_DELETE])

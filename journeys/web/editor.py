@@ -20,8 +20,15 @@ from journeys.dashboards.window import default_window
 from journeys.exceptions import JourneyboardError
 from journeys.forms import JourneyCreateForm, JourneyFilterForm
 from journeys.mapfile.exports import FORMATS
-from journeys.models import Emotion, Lane, Opportunity
-from journeys.permissions import Role, can_edit_journey, can_share_journey, has_role, role_of
+from journeys.models import Emotion, Journey, Lane, Opportunity
+from journeys.permissions import (
+    Role,
+    can_edit_journey,
+    can_manage_journey,
+    can_share_journey,
+    has_role,
+    role_of,
+)
 from journeys.selectors import journey_get, journey_list, journey_map_get
 from journeys.visitors import visitor_map
 from personas.models import Channel, Persona
@@ -113,6 +120,8 @@ def editor_data_get(
     editor_data = {
         "map": map_data,
         "canEdit": can_edit,
+        # The settings panel's who-may-see-it fields (owner, collaborators, restricted).
+        "canManage": can_edit and can_manage_journey(user, journey),
         "shared": shared,
         "me": None if shared else {"id": user.pk, "name": user.get_full_name() or user.username},
         "choices": {
@@ -120,6 +129,9 @@ def editor_data_get(
             "channels": Channel.choices,
             "departments": Department.choices,
             "opportunityStatuses": Opportunity.Status.choices,
+            # In the order a map goes through them: draft → in review → validated → archived.
+            "journeyStatuses": Journey.Status.choices,
+            "journeyStates": Journey.State.choices,
             "emotionRange": [Emotion.MIN_SCORE, Emotion.MAX_SCORE],
         },
         # What customers said, from the rollups (constant queries whatever the response count),

@@ -174,6 +174,12 @@ export class Grid {
       if (this.canEdit) head.append(this.dragHandle("phase", phase, "Alt+ArrowLeft Alt+ArrowRight", "Alt+← / Alt+→"));
       head.append(h("span", { class: "index", text: `${c + 1}` }));
       head.append(this.nameField("phase", phase));
+      // The phase's description and customer goal, in the side panel (read-only for viewers).
+      head.append(h("button", {
+        type: "button", class: "icon-btn phase-details", dataset: { key: `phase-details-${phase.id}` },
+        "aria-label": `${this.canEdit ? "Edit the description and customer goal of" : "Description and customer goal of"} phase ${phase.name}`,
+        text: "✎", onclick: () => this.panels.open("phase", phase.id),
+      }));
       if (this.canEdit) head.append(this.deleteButton("phase", phase));
       row.append(head);
     });

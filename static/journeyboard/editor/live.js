@@ -19,9 +19,9 @@ export class Live {
     this.socket = new LiveSocket({
       // A share-link visitor listens on the link's own socket (/ws/share/<token>/).
       path: url || `/ws/journeys/${journeyId}/`,
-      onStatus: (status) => {
+      onStatus: (status, code) => {
         if (status === "gone") onGone("link"); // share link revoked or expired
-        onStatus(status === "gone" ? "refused" : status);
+        onStatus(status === "gone" ? "refused" : status, code);
       },
       events: {
         revision: () => store.revision,

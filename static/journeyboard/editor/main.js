@@ -1,5 +1,6 @@
 // The journey map editor: reads the map the page was served with and wires everything up.
 
+import { showAccessLost } from "./access.js";
 import { Editor } from "./actions.js";
 import { confirmDialog } from "./confirm.js";
 import { h } from "./dom.js";
@@ -8,11 +9,13 @@ import { wireKeyboard } from "./keyboard.js";
 import { Live } from "./live.js";
 import { Panels } from "./panels.js";
 import { Presentation } from "./present.js";
+import { SettingsPanel, drawJourneyHeader } from "./settings.js";
 import { SharePanel } from "./share.js";
 import { MapStore } from "./store.js";
 import { UnmatchedPanel } from "./unmatched.js";
 import { SurveyImport } from "./voc.js";
 import { connectorImportFrame } from "./connectors.js";
+import { CLOSE_NO_ACCESS } from "../live/socket.js";
 
 const data = JSON.parse(document.getElementById("editor-data").textContent);
 const root = document.getElementById("journey-grid");
@@ -55,6 +58,26 @@ const panels = new Panels({
   store, editor, canEdit: data.canEdit, choices: data.choices, people: data.people, personas: data.personas,
   shared: data.shared,
 });
+// The map's settings (its editors; who may see it: its owner or an admin), one panel at a time.
+const settingsRoot = document.querySelector("[data-settings-panel]");
+const settingsButton = document.querySelector('[data-action="settings"]');
+const settings = settingsRoot ? new SettingsPanel({
+  root: settingsRoot,
+  button: settingsButton,
+  store,
+  journeyId: data.map.id,
+  canManage: data.canManage,
+  people: data.people,
+  personas: data.personas,
+  choices: data.choices,
+  notify,
+  onOpen: () => {
+    if (panels.current) panels.close();
+    for (const other of document.querySelectorAll("[data-import-panel], [data-unmatched-panel], [data-share-panel]")) other.hidden = true;
+  },
+}) : null;
+settingsButton?.addEventListener("click", () => settings.toggle());
+
 const grid = new Grid({ root, store, editor, canEdit: data.canEdit, choices: data.choices, panels });
 const presentation = new Presentation({ root: document.querySelector("[data-presentation]"), store });
 if (!data.canEdit) root.classList.add("readonly");
@@ -96,6 +119,7 @@ store.subscribe((changes) => {
   markPresence();
   refreshPanel();
   if (changes.has("persona")) panels.drawPersona();
+  if (changes.has("journey")) { drawJourneyHeader(store.journey, data.choices); settings?.changed(); }
   presentation.refresh();
   // A count of draws lets tests (and tools) see that an echo of a change draws nothing.
   document.body.dataset.renders = Number(document.body.dataset.renders || 0) + 1;
@@ -151,6 +175,7 @@ const unmatched = unmatchedRoot ? new UnmatchedPanel({
   onOpen: () => {
     if (panels.current) panels.close();
     if (importPanel) importPanel.hidden = true;
+    settings?.close({ focusButton: false });
   },
 }) : null;
 unmatched?.refresh();
@@ -178,6 +203,7 @@ if (data.canEdit && importPanel) {
   document.querySelector('[data-action="survey-data"]')?.addEventListener("click", () => {
     importPanel.hidden = !importPanel.hidden;
     if (unmatchedRoot) unmatchedRoot.hidden = true;
+    settings?.close({ focusButton: false });
     if (!importPanel.hidden) importPanel.querySelector("select, input")?.focus();
   });
 }
@@ -185,9 +211,14 @@ if (data.canEdit && importPanel) {
 // Share links (those who may share the map) and presentation mode (everyone).
 const sharePanelRoot = document.querySelector("[data-share-panel]");
 const sharePanel = sharePanelRoot ? new SharePanel({ root: sharePanelRoot, journeyId: data.map.id, notify }) : null;
-document.querySelector('[data-action="share"]')?.addEventListener("click", () => sharePanel?.toggle());
+document.querySelector('[data-action="share"]')?.addEventListener("click", () => {
+  settings?.close({ focusButton: false });
+  sharePanel?.toggle();
+});
 document.querySelector('[data-action="present"]')?.addEventListener("click", () => presentation.start(0));
 
+
+let journeyGone = false;
 const live = new Live({
   url: data.liveUrl,
   onImport: (run) => {
@@ -202,7 +233,9 @@ const live = new Live({
   store,
   // The revision the page's map is at (its events applied), for tests and tools to wait on.
   onApplied: (revision) => { document.body.dataset.revision = revision; },
-  onStatus: (status) => {
+  onStatus: (status, code) => {
+    // Closed as out of reach (restricted without this user, or deleted): the page says so.
+    if (status === "refused" && code === CLOSE_NO_ACCESS && !data.shared) showAccessLost({ deleted: journeyGone });
     if (!connection) return;
     connection.dataset.status = status;
     connection.textContent = { connecting: "Connecting…", live: "● Live", offline: "Reconnecting…", refused: "Not live" }[status];
@@ -220,6 +253,7 @@ const live = new Live({
   onGone: (what) => {
     // A revoked or expired share link: the page itself now says so.
     if (what === "link") { location.reload(); return; }
+    journeyGone = true;
     notify("This journey was deleted by someone else.", "error");
   },
 });

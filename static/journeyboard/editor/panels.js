@@ -10,10 +10,16 @@ const OPPORTUNITY_FIELDS = [
   ["due_date", "Due date", "date"], ["touchpoint", "Touchpoint", "touchpoints"],
   ["kpi", "KPI", "text"], ["target", "Target", "text"],
 ];
+// A phase's header holds its name; the panel adds what a column has no room for.
+const PHASE_FIELDS = [
+  ["name", "Name", "text"], ["description", "Description", "textarea"], ["customer_goal", "Customer goal", "textarea"],
+];
 const TOUCHPOINT_FIELDS = [
   ["name", "Name", "text"], ["channel", "Channel", "channels"], ["department", "Owning department", "departments"],
   ["description", "Description", "textarea"], ["is_moment_that_matters", "Moment that matters", "checkbox"],
 ];
+const FIELDS = { opportunity: OPPORTUNITY_FIELDS, touchpoint: TOUCHPOINT_FIELDS, phase: PHASE_FIELDS };
+const TITLES = { opportunity: "Opportunity", touchpoint: "Touchpoint", phase: "Phase" };
 
 export class Panels {
   constructor({ side, persona, store, editor, canEdit, choices, people, personas, shared = false }) {
@@ -34,7 +40,7 @@ export class Panels {
   open(kind, id) {
     this.current = { kind, id };
     // One panel at a time.
-    for (const other of document.querySelectorAll("[data-import-panel], [data-unmatched-panel]")) other.hidden = true;
+    for (const other of document.querySelectorAll("[data-import-panel], [data-unmatched-panel], [data-settings-panel]")) other.hidden = true;
     this.draw();
     this.side.hidden = false;
     this.side.querySelector("input, select, textarea, button.close")?.focus();
@@ -45,7 +51,8 @@ export class Panels {
     this.current = null;
     this.side.hidden = true;
     this.side.replaceChildren();
-    document.querySelector(`[data-key="${kind}-${id}"]`)?.focus();
+    // Back to what opened the panel (a phase's from the details button in its header).
+    document.querySelector(`[data-key="${kind === "phase" ? "phase-details" : kind}-${id}"]`)?.focus();
   }
 
   /** Redraw after a change (the item may have changed or gone). */
@@ -68,8 +75,8 @@ export class Panels {
   draw() {
     const { kind, id } = this.current;
     const item = this.store.get(kind, id);
-    const fields = kind === "opportunity" ? OPPORTUNITY_FIELDS : TOUCHPOINT_FIELDS;
-    const title = kind === "opportunity" ? "Opportunity" : "Touchpoint";
+    const fields = FIELDS[kind];
+    const title = TITLES[kind];
     const close = h("button", { type: "button", class: "close icon-btn", "aria-label": "Close", text: "×", onclick: () => this.close() });
     this.side.onkeydown = (event) => { if (event.key === "Escape") { event.preventDefault(); this.close(); } };
 
@@ -89,7 +96,9 @@ export class Panels {
     if (kind === "opportunity") form.append(h("p", { class: "muted small", text: `Priority ${item.priority}/25 (${item.priority_level}): impact × (6 − effort).` }));
     form.append(h("div", { class: "panel-actions" },
       h("button", { type: "submit", class: "primary", text: "Save" }),
-      h("button", { type: "button", class: "danger", text: "Delete", onclick: () => { this.editor.deleteItem(kind, id, { ask: this.deleteQuestion(kind, item) }); this.close(); } })));
+      // A phase is deleted from its header (×), which asks about what it holds.
+      kind === "phase" ? null
+        : h("button", { type: "button", class: "danger", text: "Delete", onclick: () => { this.editor.deleteItem(kind, id, { ask: this.deleteQuestion(kind, item) }); this.close(); } })));
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       const changes = this.changes(form, item, fields);

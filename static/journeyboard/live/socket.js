@@ -20,7 +20,7 @@ export class LiveSocket {
   /**
    * ``path``: the socket's path (or a whole ws:// URL). ``handlers``: frame type → function(frame),
    * for the frames the page itself cares about. ``onStatus(status)``: "connecting", "live",
-   * "offline" (reconnecting), "refused" (4401/4404) or "gone" (4410). ``events``, to follow the
+   * "offline" (reconnecting), "refused" (4401/4404, the code as a second argument) or "gone" (4410). ``events``, to follow the
    * map: ``{ revision(), apply(events), snapshot(map) }`` (see EventSequence).
    */
   constructor({ path, handlers = {}, onStatus = () => {}, events = null }) {
@@ -77,7 +77,7 @@ export class LiveSocket {
     // A resync sent on this socket is lost with it: without this the page waited for its
     // answer for good and dropped every later event.
     this.sequence?.disconnected();
-    if (event.code === CLOSE_NOT_SIGNED_IN || event.code === CLOSE_NO_ACCESS) { this.onStatus("refused"); return; }
+    if (event.code === CLOSE_NOT_SIGNED_IN || event.code === CLOSE_NO_ACCESS) { this.onStatus("refused", event.code); return; }
     if (event.code === CLOSE_LINK_GONE) { this.onStatus("gone"); return; }
     this.onStatus("offline");
     // Jitter, so that everyone a restarted server dropped does not come back in the same instant.
