@@ -24,3 +24,9 @@ class JourneyFilterForm(forms.Form):
         choices=[("", "Any status"), *Journey.Status.choices], required=False
     )
     state = forms.ChoiceField(choices=[("", "Any state"), *Journey.State.choices], required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        # The journey list shows this form beside the create form, which has a persona field
+        # too: ids of their own keep each label pointing at its own control.
+        kwargs.setdefault("auto_id", "filter_%s")
+        super().__init__(*args, **kwargs)

@@ -31,6 +31,7 @@ RUN_AXE = """async () => {
     impact: v.impact,
     help: v.help,
     nodes: v.nodes.map((n) => n.target.join(" ")),
+    why: v.nodes[0].failureSummary,
   }));
 }"""
 
@@ -119,6 +120,7 @@ def report(measured: dict[str, list[dict]], nodes_shown: int = 3) -> str:
                 f"    {violation['impact']:<8} {violation['id']} ×{len(nodes)} "
                 f"({violation['help']}): {nodes[:nodes_shown]}"
             )
+            lines.append("        first: " + " ".join(violation["why"].split()))
     return "\n".join(lines)
 
 
