@@ -159,3 +159,122 @@ def test_axe_finds_no_critical_or_serious_violation_on_the_product_pages(axe_pag
         for where, violations in measured.items()
     }
     assert blocking == {where: [] for where in measured}, report(blocking)
+
+
+# What the focused element's ring is drawn in, and the background colours behind it: from the
+# element (a ring drawn inside it) or its parent (a ring drawn outside) up to the first opaque one.
+FOCUS_RING = """() => {
+  const el = document.activeElement;
+  if (!el || el === document.body) return null;
+  const style = getComputedStyle(el);
+  const width = parseFloat(style.outlineWidth) || 0;
+  const offset = parseFloat(style.outlineOffset) || 0;
+  const behind = (start) => {
+    const colours = [];
+    for (let node = start; node && node.nodeType === 1; node = node.parentElement) {
+      const colour = getComputedStyle(node).backgroundColor;
+      colours.push(colour);
+      if (!colour.startsWith("rgba") && colour !== "transparent") break;
+    }
+    return colours;
+  };
+  const inside = offset + width <= 0;
+  const starts = inside ? [el] : offset >= 0 ? [el.parentElement] : [el, el.parentElement];
+  const classes = typeof el.className === "string" && el.className.trim();
+  const label = el.getAttribute("aria-label");
+  return {
+    what: el.tagName.toLowerCase() + (classes ? "." + classes.split(/\\s+/).join(".") : "")
+      + (label ? `[${label}]` : ""),
+    style: style.outlineStyle, width, colour: style.outlineColor,
+    backdrops: starts.map(behind),
+  };
+}"""
+
+
+def rgba(css: str) -> tuple[float, float, float, float]:
+    """A computed CSS colour (rgb(…), rgba(…) or transparent) as r, g, b in 0–255 and alpha."""
+    if css == "transparent":
+        return (0.0, 0.0, 0.0, 0.0)
+    parts = [float(p) for p in css[css.index("(") + 1 : -1].replace("/", ",").split(",")]
+    return (*parts[:3], parts[3] if len(parts) > 3 else 1.0)
+
+
+def over(top: tuple, bottom: tuple) -> tuple[float, float, float, float]:
+    """``top`` painted over an opaque ``bottom``."""
+    alpha = top[3]
+    return (*(t * alpha + b * (1 - alpha) for t, b in zip(top[:3], bottom[:3], strict=True)), 1.0)
+
+
+def backdrop(colours: list[str]) -> tuple[float, float, float, float]:
+    """What shows through a stack of background colours, the nearest first (white below all)."""
+    painted = (255.0, 255.0, 255.0, 1.0)
+    for colour in reversed(colours):
+        painted = over(rgba(colour), painted)
+    return painted
+
+
+def contrast(a: tuple, b: tuple) -> float:
+    """WCAG 2 contrast ratio of two opaque colours."""
+
+    def luminance(colour: tuple) -> float:
+        linear = [
+            c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+            for c in (channel / 255 for channel in colour[:3])
+        ]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    light, dark = sorted((luminance(a), luminance(b)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def focus_rings(page, keys: list[str]) -> dict[str, dict]:
+    """Press each key and measure the ring of what has the focus: its style, width and its
+    lowest contrast against what is behind it."""
+    rings = {}
+    for key in keys:
+        page.keyboard.press(key)
+        ring = page.evaluate(FOCUS_RING)
+        if ring is None or ring["what"] in rings:
+            continue
+        behind = [backdrop(colours) for colours in ring["backdrops"]]
+        colour = rgba(ring["colour"])
+        ring["contrast"] = round(min(contrast(over(colour, b), b) for b in behind), 2)
+        rings[ring["what"]] = ring
+    return rings
+
+
+def test_keyboard_focus_is_drawn_at_three_to_one_contrast_on_every_page(page_for, demo):
+    journey = demo["journey"]
+    page = page_for(demo["editor"])
+    tabs = ["Tab"] * 25
+    measured = {}
+    for path, ready in (
+        ("/", None),
+        (f"/journeys/{journey.pk}/dashboard/", "body[data-dashboard-ready=true]"),
+        ("/dashboards/", "[data-portfolio-results] table"),
+        (f"/personas/{demo['persona'].pk}/", None),
+        (f"/journeys/{journey.pk}/", "body[data-editor-ready=true]"),
+    ):
+        page.goto(path)
+        if ready:
+            page.wait_for_selector(ready)
+        measured[path] = focus_rings(page, tabs)
+    # Into the map: the grid's cell in the tab order, a cell beside it and below, a card.
+    page.locator(".cell").first.focus()
+    measured["grid"] = focus_rings(page, ["ArrowRight", "ArrowDown", "ArrowLeft", "Enter"])
+    assert any(what.startswith("div.cell") for what in measured["grid"]), measured["grid"]
+    assert any(what.startswith("div.item") for what in measured["grid"]), measured["grid"]
+
+    print("\nFocus rings (lowest contrast against what is behind):")
+    for where, rings in measured.items():
+        print(f"{where}: {len(rings)} focused, lowest {min(r['contrast'] for r in rings.values())}")
+    faint = {
+        where: {
+            what: (ring["style"], ring["width"], ring["colour"], ring["contrast"])
+            for what, ring in rings.items()
+            if ring["style"] == "none" or ring["width"] < 2 or ring["contrast"] < 3
+        }
+        for where, rings in measured.items()
+    }
+    assert all(measured.values()), measured.keys()  # every page had something to focus
+    assert faint == {where: {} for where in measured}
