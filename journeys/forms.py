@@ -16,7 +16,12 @@ class JourneyCreateForm(forms.Form):
 
 
 class JourneyFilterForm(forms.Form):
-    search = forms.CharField(required=False, label="Search titles")
+    search = forms.CharField(
+        required=False,
+        label="Search titles",
+        # The label is read out but not shown (the filter bar is one line): say it here too.
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Search titles"}),
+    )
     persona = forms.ModelChoiceField(
         queryset=Persona.objects.order_by("name"), required=False, empty_label="Any persona"
     )

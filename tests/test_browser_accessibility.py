@@ -96,8 +96,41 @@ def axe_violations(page, path: str, ready: str | None = None) -> list[dict]:
     page.wait_for_load_state("networkidle")
     if ready:
         page.wait_for_selector(ready)
-    page.add_script_tag(path=str(AXE))
+    return axe_now(page)
+
+
+def axe_now(page) -> list[dict]:
+    """axe's violations on the page as it is now (axe injected once per document)."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.add_script_tag(path=str(AXE))
     return page.evaluate(RUN_AXE)
+
+
+def editor_panels(page) -> dict[str, list[dict]]:
+    """axe on the editor's panels and dialogs, each opened as an editor opens it."""
+    measured = {}
+    page.locator(".item.touchpoint").first.click()
+    page.wait_for_selector("[data-side-panel]:not([hidden]) .voice")
+    measured["editor, touchpoint details"] = axe_now(page)
+    page.locator(".item.opportunity").first.click()
+    page.wait_for_selector("[data-side-panel]:not([hidden]) select[name=impact]")
+    measured["editor, opportunity details"] = axe_now(page)
+    page.locator("[data-side-panel] button.danger", has_text="Delete").click()
+    page.get_by_role("alertdialog").wait_for()
+    measured["editor, delete confirmation"] = axe_now(page)
+    page.keyboard.press("Escape")
+    page.get_by_role("alertdialog").wait_for(state="detached")
+    page.click('[data-action="share"]')
+    page.wait_for_selector(".share-links li")
+    measured["editor, share panel"] = axe_now(page)
+    page.click('[data-action="survey-data"]')
+    page.wait_for_selector("[data-import-panel]:not([hidden]) .import-form")
+    measured["editor, survey data panel"] = axe_now(page)
+    page.click('[data-action="unmatched"]')
+    page.wait_for_selector("[data-unmatched-panel]:not([hidden])")
+    page.wait_for_load_state("networkidle")
+    measured["editor, unmatched panel"] = axe_now(page)
+    return measured
 
 
 def counts_by_impact(violations: list[dict]) -> dict[str, int]:
@@ -132,6 +165,7 @@ def test_axe_finds_no_critical_or_serious_violation_on_the_product_pages(axe_pag
         "editor, as editor": axe_violations(
             editor, f"/journeys/{journey.pk}/", "body[data-editor-ready=true]"
         ),
+        **editor_panels(editor),
         "journey dashboard": axe_violations(
             editor, f"/journeys/{journey.pk}/dashboard/", "body[data-dashboard-ready=true]"
         ),
