@@ -35,6 +35,18 @@ RUN_AXE = """async () => {
   }));
 }"""
 
+# axe 4.x no longer reports repeated ids (its duplicate-id rules were retired), yet a label's
+# `for` or an aria-labelledby still points at the first one only: the test checks them itself.
+DUPLICATE_IDS = """() => {
+  const seen = new Map();
+  for (const el of document.querySelectorAll("[id]")) seen.set(el.id, (seen.get(el.id) || 0) + 1);
+  const repeated = [...seen].filter(([, n]) => n > 1).map(([id, n]) => `#${id} ×${n}`);
+  return repeated.length ? [{
+    id: "duplicate-id", impact: "serious", help: "ids must be unique",
+    nodes: repeated, why: `Repeated ids: ${repeated.join(", ")}`,
+  }] : [];
+}"""
+
 
 @pytest.fixture
 def demo(chromium, web):
@@ -103,7 +115,7 @@ def axe_now(page) -> list[dict]:
     """axe's violations on the page as it is now (axe injected once per document)."""
     if not page.evaluate("() => typeof window.axe === 'object'"):
         page.add_script_tag(path=str(AXE))
-    return page.evaluate(RUN_AXE)
+    return page.evaluate(RUN_AXE) + page.evaluate(DUPLICATE_IDS)
 
 
 def editor_panels(page) -> dict[str, list[dict]]:
