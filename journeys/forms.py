@@ -16,7 +16,12 @@ class JourneyCreateForm(forms.Form):
 
 
 class JourneyFilterForm(forms.Form):
-    search = forms.CharField(required=False, label="Search titles")
+    search = forms.CharField(
+        required=False,
+        label="Search titles",
+        # The label is read out but not shown (the filter bar is one line): say it here too.
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "Search titles"}),
+    )
     persona = forms.ModelChoiceField(
         queryset=Persona.objects.order_by("name"), required=False, empty_label="Any persona"
     )
@@ -24,3 +29,9 @@ class JourneyFilterForm(forms.Form):
         choices=[("", "Any status"), *Journey.Status.choices], required=False
     )
     state = forms.ChoiceField(choices=[("", "Any state"), *Journey.State.choices], required=False)
+
+    def __init__(self, *args, **kwargs) -> None:
+        # The journey list shows this form beside the create form, which has a persona field
+        # too: ids of their own keep each label pointing at its own control.
+        kwargs.setdefault("auto_id", "filter_%s")
+        super().__init__(*args, **kwargs)

@@ -129,9 +129,9 @@ export class Grid {
       this.headRow(phases),
       h("div", { class: "lane-rows", role: "rowgroup", dataset: { key: "lane-rows" } },
         lanes.map((lane, r) => this.laneRow(lane, phases, r))),
-      this.canEdit ? this.addLaneRow() : null);
+      this.canEdit ? this.addLaneRow(lanes.length + 2) : null);
     morphdom(this.root, next, { ...MORPH, childrenOnly: true });
-    this.root.setAttribute("aria-rowcount", lanes.length + 1);
+    this.root.setAttribute("aria-rowcount", lanes.length + (this.canEdit ? 2 : 1));
     this.root.setAttribute("aria-colcount", phases.length + 1);
   }
 
@@ -184,7 +184,8 @@ export class Grid {
       row.append(head);
     });
     if (this.canEdit) {
-      row.append(h("div", { class: "add-col", dataset: { key: "add-phase" } },
+      // A cell of the header row: a grid's row holds only cells (axe: aria-required-children).
+      row.append(h("div", { class: "add-col", role: "gridcell", dataset: { key: "add-phase" } },
         h("button", { type: "button", class: "add-phase", onclick: () => this.addPhase(), text: "+ Phase" })));
     }
     return row;
@@ -222,8 +223,9 @@ export class Grid {
 
   cellAttrs(phase, lane, c, r) {
     return {
+      // No aria-label: it would hide the cell's cards from its name; the grid's column and row
+      // headers already say which phase and lane a cell is in.
       class: "cell", role: "gridcell", tabindex: "-1", "aria-colindex": c + 2,
-      "aria-label": `${phase.name}, ${lane.name}`,
       dataset: { key: `cell-${phase.id}-${lane.id}`, phase: phase.id, lane: lane.id, row: r, col: c },
     };
   }
@@ -402,7 +404,7 @@ export class Grid {
   }
 
   /** The new-lane form (its fields are left alone by renders: what is typed there stays). */
-  addLaneRow() {
+  addLaneRow(rowIndex) {
     const kinds = h("select", { "aria-label": "Kind of the new lane" },
       this.choices.laneKinds.map(([value, label]) => h("option", { value, text: label })));
     const name = h("input", { type: "text", placeholder: "New lane name", "aria-label": "New lane name", maxlength: 120 });
@@ -411,7 +413,9 @@ export class Grid {
       this.editor.addItem("lane", { name: name.value.trim() || label, kind: kinds.value });
     };
     name.addEventListener("keydown", (event) => { if (event.key === "Enter") add(); });
-    return h("div", { class: "add-lane", dataset: { key: "add-lane" } }, name, kinds, h("button", { type: "button", class: "add-lane-button", onclick: add, text: "+ Lane" }));
+    // A row of one cell: a grid holds only rows (axe: aria-required-children).
+    return h("div", { class: "add-lane-row", role: "row", "aria-rowindex": rowIndex, dataset: { key: "add-lane" } },
+      h("div", { class: "add-lane", role: "gridcell" }, name, kinds, h("button", { type: "button", class: "add-lane-button", onclick: add, text: "+ Lane" })));
   }
 
   /** A drag ended: save the move, then draw the grid from the server's answer. */
