@@ -33,7 +33,12 @@ def wait_for_save(page, before: int) -> None:
 
 
 def drag(page, source, target):
-    """Drag with real mouse moves (SortableJS runs in fallback mode, on pointer events)."""
+    """Drag with real mouse moves (SortableJS runs in fallback mode, on pointer events).
+
+    Only once the change before it is saved: its answer redraws the item, and a drag begun on
+    the element that redraw replaces never lands (and its save would be counted as the move's).
+    """
+    expect(page.locator("[data-save-state]")).to_have_text("All changes saved")
     before = saves(page)
     start, end = source.bounding_box(), target.bounding_box()
     x, y = start["x"] + start["width"] / 2, start["y"] + start["height"] / 2
