@@ -142,6 +142,9 @@ def editor_panels(page) -> dict[str, list[dict]]:
     page.wait_for_selector("[data-unmatched-panel]:not([hidden])")
     page.wait_for_load_state("networkidle")
     measured["editor, unmatched panel"] = axe_now(page)
+    page.click('[data-action="settings"]')
+    page.wait_for_selector("[data-settings-panel]:not([hidden]) form")
+    measured["editor, map settings panel"] = axe_now(page)
     return measured
 
 

@@ -99,7 +99,10 @@ def test_a_viewer_reads_personas_without_edit_controls(page_for, viewer):
     page = page_for(viewer)
     page.goto(f"/personas/{persona.pk}/")
     expect(page.locator("main")).to_contain_text("Slow support")
-    expect(page.locator("text=Edit")).to_have_count(0)
+    # (The page says who may edit it — "Only its author or an admin edits this persona" —
+    # but offers no Edit control.)
+    expect(page.get_by_role("link", name="Edit", exact=True)).to_have_count(0)
+    expect(page.get_by_role("button", name="Edit", exact=True)).to_have_count(0)
     expect(page.locator("a:has-text('Delete')")).to_have_count(0)
     expect(page.locator("text=New persona")).to_have_count(0)
     expect(page.locator("text=Users & roles")).to_have_count(0)

@@ -195,3 +195,57 @@ def test_the_portfolio_follows_the_maps_without_a_reload(page_for, viewer, edito
     page.evaluate("document.dispatchEvent(new Event('portfolio:refresh'))")
     expect(row.locator('[data-metric="pain_points"]')).to_have_text("1")
     expect(page.locator("[data-refreshed]")).to_contain_text("last at")
+
+
+# The drawn emotion curve, sampled along each Bézier segment Chart.js strokes (from a point,
+# its next control point, the following point's previous control point, to that point), as
+# the y values (in the emotion scale's units) of the curve between the data points.
+CURVE_SAMPLES = """(kind) => {
+  const chart = window.Chart.getChart(document.querySelector(`canvas[data-chart="${kind}"]`));
+  const scale = chart.scales.y;
+  const points = chart.getDatasetMeta(0).data;
+  const ys = [];
+  for (let i = 0; i + 1 < points.length; i++) {
+    const [a, b] = [points[i], points[i + 1]];
+    const [y0, y1, y2, y3] = [a.y, a.cp2y ?? a.y, b.cp1y ?? b.y, b.y];
+    for (let step = 0; step <= 50; step++) {
+      const t = step / 50, u = 1 - t;
+      const y = u * u * u * y0 + 3 * u * u * t * y1 + 3 * u * t * t * y2 + t * t * t * y3;
+      ys.push(scale.getValueForPixel(y));
+    }
+  }
+  return ys;
+}"""
+
+
+def test_the_emotion_curve_never_swings_past_delighted_or_furious(
+    page_for, editor, viewer, five_phase_map
+):
+    # The hardest shape for a spline: a rise to the top that stays there, then a fall to the
+    # bottom that stays there (a smooth curve through it bulges past both).
+    for phase, score in zip(five_phase_map.phases, (-3, 3, 3, -3, -3), strict=True):
+        services.emotion_create(
+            actor=editor, journey_id=five_phase_map.journey.pk, phase_id=phase.pk, score=score
+        )
+    page = page_for(viewer)
+    open_dashboard(page, five_phase_map.journey)
+    assert chart_data(page, "emotion")[0] == [-3, 3, 3, -3, -3]
+
+    drawn = page.evaluate(CURVE_SAMPLES, "emotion")
+    assert len(drawn) == 4 * 51
+    assert max(drawn) <= 3.01 and min(drawn) >= -3.01
+
+    # The check sees an overshoot where there is one: the same data as a plain tension spline
+    # (what the chart drew before it was made monotone) swings past both ends.
+    page.evaluate(
+        """() => {
+          const chart = window.Chart.getChart(document.querySelector('canvas[data-chart=emotion]'));
+          const team = chart.data.datasets[0];
+          Object.assign(team, { cubicInterpolationMode: "default", tension: 0.5 });
+          chart.options.scales.y.min = -6;
+          chart.options.scales.y.max = 6;
+          chart.update();
+        }"""
+    )
+    swung = page.evaluate(CURVE_SAMPLES, "emotion")
+    assert max(swung) > 3.05 or min(swung) < -3.05

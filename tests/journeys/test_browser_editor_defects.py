@@ -122,9 +122,12 @@ def test_a_keyboard_user_renames_moves_and_deletes_phases_and_lanes_from_their_h
     assert [p.pk for p in order[:2]] == [consideration.pk, awareness.pk]
     assert focused(page, f'.phase-head[data-phase="{awareness.pk}"]')
 
-    # Tab reaches the header's own buttons: the drag handle, then the ×, which deletes it.
+    # Tab reaches the header's own buttons: the drag handle, its details (✎), then the ×,
+    # which deletes it.
     page.keyboard.press("Tab")
     assert focused(page, f'.phase-head[data-phase="{awareness.pk}"] .drag-handle')
+    page.keyboard.press("Tab")
+    assert focused(page, f'.phase-head[data-phase="{awareness.pk}"] .phase-details')
     page.keyboard.press("Tab")
     assert focused(page, f'.phase-head[data-phase="{awareness.pk}"] .delete-structure')
     before = saves(page)

@@ -150,6 +150,28 @@ async def test_concurrent_conflicting_edits_converge_and_no_acknowledged_edit_is
     acks: list[dict] = []
     refusals: list[dict] = []
 
+    # One conflict for certain, whatever the timing below: two clients on different servers
+    # change the same card from the same version; one is refused.
+    first = await clients[0].edit(
+        "card.create", {"phase": phases[0], "lane": lanes[0], "text": "Shared"}
+    )
+    acks.append({"action": "card.create", **first})
+    await settle(clients, live_map.pk)
+    shared = first["object"]
+    rivals = await asyncio.gather(
+        *(
+            client.edit(
+                "card.update",
+                {"id": shared["id"], "version": shared["version"], "text": client.name},
+            )
+            for client in clients[:2]
+        )
+    )
+    for reply in rivals:
+        (acks if reply["type"] == "ack" else refusals).append({"action": "card.update", **reply})
+    assert sorted(reply["type"] for reply in rivals) == ["ack", "error"], rivals
+    await settle(clients, live_map.pk)
+
     async def work(client: LiveClient) -> None:
         for step in range(25):
             action, data = random_card_edit(rng, client, f"{client.name}-{step}", phases, lanes)
@@ -163,7 +185,7 @@ async def test_concurrent_conflicting_edits_converge_and_no_acknowledged_edit_is
     database = await database_sync_to_async(db_cards)(live_map.pk)
     for client in clients:
         assert client.cards() == database, client.name
-    assert len(acks) + len(refusals) == 100
+    assert len(acks) + len(refusals) == 3 + 100
     assert {r["code"] for r in refusals} <= {"version_conflict", "not_found"}
     assert acks and refusals  # the scenario did produce conflicts
 

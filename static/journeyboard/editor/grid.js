@@ -176,7 +176,9 @@ export class Grid {
       head.append(this.nameField("phase", phase));
       // The phase's description and customer goal, in the side panel (read-only for viewers).
       head.append(h("button", {
-        type: "button", class: "icon-btn phase-details", dataset: { key: `phase-details-${phase.id}` },
+        // In the tab order only while its header is the active one, like the header's other
+        // buttons (keyboard.js): one tab stop per header, not three per phase.
+        type: "button", class: "icon-btn phase-details", tabindex: "-1", dataset: { key: `phase-details-${phase.id}` },
         "aria-label": `${this.canEdit ? "Edit the description and customer goal of" : "Description and customer goal of"} phase ${phase.name}`,
         text: "✎", onclick: () => this.panels.open("phase", phase.id),
       }));

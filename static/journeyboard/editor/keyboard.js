@@ -9,7 +9,7 @@ const HEAD = ".phase-head, .lane-head";
 // What the arrow keys walk: the cells and the headers, each with its data-row and data-col.
 const PLACE = `.cell, ${HEAD}`;
 // The buttons of the active header join the tab order with it.
-const HEAD_BUTTONS = ".drag-handle, .delete-structure";
+const HEAD_BUTTONS = ".drag-handle, .phase-details, .delete-structure";
 
 export function wireKeyboard({ root, grid, editor, canEdit }) {
   let active = { row: 0, col: 0 };
