@@ -395,3 +395,40 @@ def test_an_emotion_point_is_dragged_to_a_new_score(page_for, editor, five_phase
     expect(
         cell(page, five_phase_map.phases[1], feelings).locator('[role="slider"]')
     ).to_have_attribute("aria-valuenow", str(score))
+
+
+def test_a_map_with_two_opportunities_lanes_shows_each_opportunity_once_in_its_own(
+    page_for, editor, five_phase_map
+):
+    journey, awareness = five_phase_map.journey, five_phase_map.phases[0]
+    ideas = five_phase_map.lane(Lane.Kind.OPPORTUNITIES)
+    quick_wins = services.lane_create(
+        actor=editor, journey_id=journey.pk, name="Quick wins", kind=Lane.Kind.OPPORTUNITIES
+    )
+    services.opportunity_create(
+        actor=editor, journey_id=journey.pk, phase_id=awareness.pk, title="Loyalty programme"
+    )
+    page = page_for(editor)
+    open_editor(page, journey)
+    # An opportunity that names no lane is in the map's first Opportunities lane, only there.
+    expect(cell(page, awareness, ideas).locator(".item.opportunity")).to_have_text(
+        re.compile("Loyalty programme")
+    )
+    expect(cell(page, awareness, quick_wins).locator(".item.opportunity")).to_have_count(0)
+
+    # One added in the second lane's cell goes into that lane, and shows there alone.
+    cell(page, awareness, quick_wins).locator(".add-item").click()
+    page.keyboard.type("Free test rides")
+    page.keyboard.press("Enter")
+    added = cell(page, awareness, quick_wins).locator(".item.opportunity")
+    expect(added).to_have_count(1)
+    expect(added.locator(".op-title")).to_have_text("Free test rides")
+    expect(page.locator(".item.opportunity", has_text="Free test rides")).to_have_count(1)
+    expect(page.locator(".item.opportunity", has_text="Loyalty programme")).to_have_count(1)
+    expect(page.locator("[data-save-state]")).to_have_text("All changes saved")
+    assert Opportunity.objects.get(title="Free test rides").lane_id == quick_wins.pk
+
+    # After a reload, each is still once, in its own lane.
+    open_editor(page, journey)
+    expect(cell(page, awareness, quick_wins).locator(".op-title")).to_have_text("Free test rides")
+    expect(cell(page, awareness, ideas).locator(".op-title")).to_have_text("Loyalty programme")
