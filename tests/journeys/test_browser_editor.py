@@ -39,6 +39,9 @@ def drag(page, source, target):
     the element that redraw replaces never lands (and its save would be counted as the move's).
     """
     expect(page.locator("[data-save-state]")).to_have_text("All changes saved")
+    # And once the page's own requests (the unmatched count, metrics) are answered: what they
+    # draw may move the grid between measuring the boxes and moving the mouse.
+    page.wait_for_load_state("networkidle")
     before = saves(page)
     start, end = source.bounding_box(), target.bounding_box()
     x, y = start["x"] + start["width"] / 2, start["y"] + start["height"] / 2
